@@ -1,0 +1,108 @@
+"""Build test media at run time from real speech (jfk.flac, espeak-ng) with PyAV."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+JFK = SHARED / "media" / "jfk.flac"
+JFK_TEXT = (
+    "And so, my fellow Americans, ask not what your country can do for you, "
+    "ask what you can do for your country."
+)
+
+
+def decode_mono(path: Path, rate: int = 16000) -> np.ndarray:
+    """Decode the first audio stream of ``path`` to float32 mono at ``rate``."""
+    chunks: list[np.ndarray] = []
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        for frame in container.decode(audio=0):
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().reshape(-1))
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray().reshape(-1))
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
+    """Write float32 mono samples as 16-bit PCM WAV."""
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+    with av.open(str(path), "w", format="wav") as out:
+        stream = out.add_stream("pcm_s16le", rate=rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = rate
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+def espeak(path: Path, text: str, voice: str = "en") -> Path:
+    """Speak ``text`` with espeak-ng into a WAV file."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        raise RuntimeError("espeak-ng is missing: apt-get install -y espeak-ng")
+    subprocess.run([exe, "-v", voice, "-w", str(path), text], check=True, capture_output=True)
+    return path
+
+
+def make_video(
+    path: Path,
+    audio: Path | None = JFK,
+    *,
+    seconds: float | None = None,
+    size: tuple[int, int] = (160, 120),
+    fps: int = 10,
+) -> Path:
+    """Mux a small H.264 video (moving gradient) with ``audio`` as AAC into MP4/MKV.
+
+    The video lasts as long as the audio unless ``seconds`` is given; ``audio=None`` makes a
+    video without an audio stream.
+    """
+    samples = decode_mono(audio, 48000) if audio is not None else None
+    if seconds is not None:
+        duration = seconds
+    else:
+        duration = len(samples) / 48000 if samples is not None else 2.0
+    w, h = size
+    with av.open(str(path), "w") as out:
+        vs = out.add_stream("libx264", rate=fps)
+        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
+        vs.options = {"preset": "ultrafast"}
+        as_ = out.add_stream("aac", rate=48000, layout="mono") if samples is not None else None
+        ramp = np.linspace(0, 255, w, dtype=np.float32)
+        for i in range(int(duration * fps)):
+            img = np.empty((h, w, 3), dtype=np.uint8)
+            img[..., 0] = (ramp + i * 7) % 256
+            img[..., 1] = 96
+            img[..., 2] = (255 - ramp).astype(np.uint8)
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            frame.time_base = Fraction(1, fps)
+            for packet in vs.encode(frame):
+                out.mux(packet)
+        for packet in vs.encode(None):
+            out.mux(packet)
+        if as_ is not None and samples is not None:
+            n = int(duration * 48000)
+            pcm = np.zeros(n, dtype=np.float32)
+            pcm[: min(n, len(samples))] = samples[:n]
+            step = 1024
+            for start in range(0, n, step):
+                block = pcm[start : start + step].reshape(1, -1)
+                aframe = av.AudioFrame.from_ndarray(block, format="flt", layout="mono")
+                aframe.sample_rate = 48000
+                aframe.pts = start
+                for packet in as_.encode(aframe):
+                    out.mux(packet)
+            for packet in as_.encode(None):
+                out.mux(packet)
+    return path
