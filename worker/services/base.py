@@ -30,7 +30,7 @@ from worker.protocol.errors import Cancelled, DeadlinePassed
 from worker.protocol.methods import Method
 
 T = TypeVar("T")
-ProgressSink = Callable[[str, str | None, float, str], None]
+ProgressSink = Callable[["CallContext", float, str], None]
 
 
 class ServiceSettings(BaseModel):
@@ -49,6 +49,7 @@ class CallContext:
     method: str
     job_id: str | None = None
     deadline: float | None = None  # seconds since the epoch
+    client_id: str | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
     progress_sink: ProgressSink | None = None
 
@@ -72,7 +73,7 @@ class CallContext:
     def progress(self, fraction: float, message: str = "") -> None:
         """Report progress of a long call (thread-safe; transient, may be lost)."""
         if self.progress_sink is not None:
-            self.progress_sink(self.call_id, self.job_id, max(0.0, min(1.0, fraction)), message)
+            self.progress_sink(self, max(0.0, min(1.0, fraction)), message)
 
 
 _current_call: contextvars.ContextVar[CallContext] = contextvars.ContextVar("vt_current_call")
@@ -113,6 +114,8 @@ class WorkerInfo:
     worker_id: str
     config_dir: str
     cache_dir: str
+    #: Builds the worker's current capabilities (set by the runtime; None in unit tests).
+    describe: Callable[[], Any] | None = field(default=None, compare=False)
 
 
 class BaseService:

@@ -1,0 +1,204 @@
+"""One worker process: discovered services behind a consumer, heartbeats, logs, cancel.
+
+Blocking inference runs in threads so the event loop keeps heartbeats flowing. SIGTERM
+stops taking calls, lets running ones finish (up to a grace period), then closes: calls not
+finished return to their queues for another worker. A worker whose parent is gone stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import platform
+from typing import Any
+
+from worker import __version__
+from worker.dispatcher import CallMeta, Dispatcher
+from worker.loader import discover
+from worker.protocol.jsonrpc import Response
+from worker.protocol.system import Capabilities
+from worker.services.base import BaseService, CallContext, WorkerInfo
+from worker.settings import WorkerSettings
+from worker.transport.connection import connect
+from worker.transport.consumer import CallConsumer
+from worker.transport.events import EventPublisher
+from worker.transport.topology import Names, declare_exchanges
+
+log = logging.getLogger(__name__)
+
+
+class EventLogHandler(logging.Handler):
+    """Forwards WARNING+ records to ``vt.events`` for the window's log panel."""
+
+    def __init__(self, runtime: Worker) -> None:
+        super().__init__(logging.WARNING)
+        self.runtime = runtime
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(("aiormq", "aio_pika")):
+            return  # the broker being away is reported by presence, not by a storm of records
+        body = {
+            "worker_id": self.runtime.settings.worker_id,
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "time": record.created,
+        }
+        self.runtime.post_log(body)
+
+
+class Worker:
+    """Runs the services of one worker process until stopped."""
+
+    def __init__(self, settings: WorkerSettings) -> None:
+        self.settings = settings
+        self.names = Names(settings.rabbitmq_rpc_queue)
+        self.info = WorkerInfo(
+            worker_id=settings.worker_id,
+            config_dir=str(settings.config_dir),
+            cache_dir=str(settings.cache_dir),
+            describe=self.capabilities,
+        )
+        self.services: list[BaseService] = []
+        self.dispatcher = Dispatcher([])
+        self.consumer: CallConsumer | None = None
+        self.events: EventPublisher | None = None
+        self.state = "starting"
+        self._stop = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._log_handler = EventLogHandler(self)
+
+    def load_services(self) -> list[BaseService]:
+        """Instantiate every enabled service (limited by ``settings.services`` if set)."""
+        only = self.settings.service_filter()
+        services: list[BaseService] = []
+        for found in discover(self.settings.config_dir, self.settings.plugin_dir):
+            if only and found.cls.name not in only:
+                continue
+            if not found.settings.rpc_enabled:
+                log.info("service %s disabled by %s", found.cls.name, found.config_path)
+                continue
+            services.append(found.cls(found.settings, self.info))
+        return services
+
+    def capabilities(self) -> Capabilities:
+        """This worker's presence body."""
+        extra: dict[str, Any] = {}
+        for svc in self.services:
+            for key, value in svc.capabilities().items():
+                if key == "models":
+                    extra.setdefault("models", []).extend(value)
+                else:
+                    extra[key] = value
+        return Capabilities(
+            worker_id=self.settings.worker_id,
+            host=platform.node(),
+            pid=os.getpid(),
+            version=__version__,
+            services=self.dispatcher.services,
+            prefetch=self.settings.prefetch,
+            load=self.consumer.in_flight if self.consumer else 0,
+            state=self.state,
+            **extra,
+        )
+
+    def post_log(self, body: dict[str, Any]) -> None:
+        """Queue a log record for publishing (safe from any thread)."""
+        loop, events = self._loop, self.events
+        if loop is None or events is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(lambda: loop.create_task(events.log_record(body)))
+
+    def _progress(self, ctx: CallContext, fraction: float, message: str) -> None:
+        loop, events = self._loop, self.events
+        if loop is None or events is None or ctx.client_id is None:
+            return
+        args = (ctx.client_id, ctx.job_id, ctx.call_id, fraction, message)
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(lambda: loop.create_task(events.progress(*args)))
+
+    async def _handle(self, body: bytes, meta: dict[str, Any]) -> Response | None:
+        return await self.dispatcher.handle(body, CallMeta(**meta))
+
+    def _on_control(self, body: dict[str, Any]) -> None:
+        if body.get("action") == "cancel":
+            job_id, call_id = body.get("job_id"), body.get("call_id")
+            stopped = self.dispatcher.cancel(
+                job_id=job_id if isinstance(job_id, str) else None,
+                call_id=call_id if isinstance(call_id, str) else None,
+            )
+            log.info("cancel job=%s call=%s: %d running call(s) stopped", job_id, call_id, stopped)
+
+    def request_stop(self) -> None:
+        """Ask the worker to stop gracefully (signal handlers call this)."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Connect, serve until stopped, then shut down gracefully."""
+        self._loop = asyncio.get_running_loop()
+        self.services = self.load_services()
+        self.dispatcher = Dispatcher(self.services, progress_sink=self._progress)
+        for svc in self.services:
+            await svc.start()
+        connection = await connect(self.settings, name=f"worker {self.settings.worker_id}")
+        try:
+            self.consumer = CallConsumer(
+                connection,
+                self.names,
+                self.dispatcher.services,
+                self._handle,
+                prefetch=self.settings.prefetch,
+                on_control=self._on_control,
+            )
+            events_channel = await self.consumer.start()
+            exchanges = await declare_exchanges(events_channel, self.names)
+            self.events = EventPublisher(exchanges.events, self.settings.worker_id)
+            logging.getLogger().addHandler(self._log_handler)
+            self.state = "ready"
+            log.info(
+                "worker %s serving %s (prefetch %d)",
+                self.settings.worker_id,
+                ", ".join(self.dispatcher.services),
+                self.settings.prefetch,
+            )
+            await self._serve_until_stopped()
+        finally:
+            logging.getLogger().removeHandler(self._log_handler)
+            await self._shutdown()
+            await connection.close()
+
+    async def _serve_until_stopped(self) -> None:
+        while not self._stop.is_set():
+            if self.events is not None:
+                await self.events.presence(self.capabilities())
+            if self._parent_gone():
+                log.warning("parent process %s is gone; worker stopping", self.settings.parent_pid)
+                break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.settings.heartbeat_interval)
+
+    def _parent_gone(self) -> bool:
+        parent = self.settings.parent_pid
+        return parent is not None and os.getppid() != parent
+
+    async def _shutdown(self) -> None:
+        self.state = "stopping"
+        if self.consumer is not None:
+            await self.consumer.stop_consuming()
+            if not await self.consumer.drain(self.settings.stop_grace):
+                log.warning(
+                    "calls still running after %.0f s; returning them to the queue",
+                    self.settings.stop_grace,
+                )
+        self.state = "stopped"
+        if self.events is not None:
+            await self.events.presence(self.capabilities())
+        if self.consumer is not None:
+            await self.consumer.close()
+        for svc in self.services:
+            with contextlib.suppress(Exception):
+                await svc.stop()
+        log.info("worker %s stopped", self.settings.worker_id)

@@ -1,0 +1,49 @@
+"""Settings of one worker process (environment, ``.env`` and command line)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from worker.transport.settings import BrokerSettings
+
+APP_NAME = "VideoTranslator"
+
+
+def default_worker_id() -> str:
+    """``<host>-<pid>``: unique among live workers, readable in the window."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class WorkerSettings(BrokerSettings):
+    """What a worker needs: the broker, its identity, prefetch and its directories."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="", env_file=".env", extra="ignore", case_sensitive=False
+    )
+
+    worker_id: str = Field(default_factory=default_worker_id, alias="VT_WORKER_ID")
+    prefetch: int = Field(default=1, ge=1, le=256, alias="VT_WORKER_PREFETCH")
+    services: str = Field(default="", alias="VT_WORKER_SERVICES")
+    config_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_config_dir(APP_NAME)),
+        alias="VT_CONFIG_DIR",
+    )
+    cache_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME)), alias="VT_CACHE_DIR"
+    )
+    log_dir: Path | None = Field(default=None, alias="VT_LOG_DIR")
+    plugin_dir: Path | None = Field(default=None, alias="VT_PLUGIN_DIR")
+    heartbeat_interval: float = Field(default=2.0, gt=0, alias="VT_HEARTBEAT_INTERVAL")
+    stop_grace: float = Field(default=20.0, ge=0, alias="VT_STOP_GRACE")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    parent_pid: int | None = Field(default=None, alias="VT_PARENT_PID")
+
+    def service_filter(self) -> set[str]:
+        """Services this worker is limited to (empty: every enabled one)."""
+        return {s.strip() for s in self.services.split(",") if s.strip()}

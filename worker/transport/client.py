@@ -1,0 +1,306 @@
+"""The caller's side of the wire: ``RpcClient`` sends calls and matches their replies.
+
+Requests go to the direct exchange ``vt.rpc`` with the service name as routing key,
+``mandatory`` and publisher-confirmed. Replies come back on the client's durable queue
+``vt.reply.<client_id>``, so replies that arrive while the app is closed wait in the broker;
+on the next start they reach ``on_orphan_reply``. A reply seen twice is dropped by id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustConnection,
+)
+from pydantic import BaseModel
+
+from worker.protocol.errors import (
+    BrokerError,
+    CallTimeout,
+    InvalidRequest,
+    NoWorker,
+    ParseError,
+    RpcError,
+    error_from_object,
+)
+from worker.protocol.jsonrpc import Response, encode_request, new_call_id, parse_response
+from worker.protocol.methods import Method
+from worker.transport.topology import (
+    Exchanges,
+    Names,
+    declare_exchanges,
+    declare_reply_queue,
+)
+
+log = logging.getLogger(__name__)
+R = TypeVar("R", bound=BaseModel)
+OrphanHandler = Callable[[Response], Awaitable[None]]
+SEEN_REPLIES_KEPT = 20_000
+LIVE_CHECK_TTL = 2.0
+
+
+class RpcClient:
+    """Sends JSON-RPC calls to workers and awaits their replies with a deadline."""
+
+    def __init__(
+        self,
+        connection: AbstractRobustConnection,
+        *,
+        client_id: str,
+        names: Names | None = None,
+        on_orphan_reply: OrphanHandler | None = None,
+    ) -> None:
+        self.connection = connection
+        self.client_id = client_id
+        self.names = names or Names()
+        self.on_orphan_reply = on_orphan_reply
+        self._pending: dict[str, asyncio.Future[Response]] = {}
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._live: dict[str, float] = {}
+        self._channel: AbstractChannel | None = None
+        self._probe: AbstractChannel | None = None
+        self._exchanges: Exchanges | None = None
+        self._reply_queue: AbstractQueue | None = None
+
+    async def start(self) -> None:
+        """Declare the topology and start consuming this client's reply queue."""
+        self._channel = await self.connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
+        self._exchanges = await declare_exchanges(self._channel, self.names)
+        self._reply_queue = await declare_reply_queue(self._channel, self.names, self.client_id)
+        await self._reply_queue.consume(self._on_reply)
+
+    async def close(self) -> None:
+        """Stop consuming and fail every pending call."""
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(BrokerError("client closed before the reply arrived"))
+        self._pending.clear()
+        for ch in (self._probe, self._channel):
+            if ch is not None and not ch.is_closed:
+                await ch.close()
+
+    @property
+    def reply_queue_name(self) -> str:
+        """The durable queue this client's replies arrive on."""
+        return self.names.reply_queue(self.client_id)
+
+    @property
+    def in_flight(self) -> int:
+        """Calls sent and not yet answered."""
+        return len(self._pending)
+
+    async def call(
+        self,
+        method: Method[Any, R],
+        params: BaseModel,
+        *,
+        timeout: float = 30.0,
+        job_id: str | None = None,
+        call_id: str | None = None,
+        require_worker: bool = True,
+    ) -> R:
+        """Call ``method`` and return its typed result.
+
+        Raises:
+            NoWorker: no worker serves the service (at once, when ``require_worker``).
+            CallTimeout: no reply within ``timeout`` seconds.
+            RpcError: the worker answered with an error (its typed subclass).
+        """
+        payload = params.model_dump(mode="json")
+        raw = await self.call_raw(
+            method.name,
+            payload,
+            timeout=timeout,
+            job_id=job_id,
+            call_id=call_id,
+            require_worker=require_worker,
+        )
+        return method.result.model_validate(raw)
+
+    async def call_raw(
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        *,
+        timeout: float = 30.0,
+        job_id: str | None = None,
+        call_id: str | None = None,
+        require_worker: bool = True,
+    ) -> Any:
+        """Call by name with plain JSON params; returns the raw ``result``.
+
+        Raises:
+            NoWorker: no worker serves the service.
+            CallTimeout: no reply within ``timeout`` seconds.
+            RpcError: the worker answered with an error.
+        """
+        cid = call_id or new_call_id()
+        deadline = time.time() + timeout
+        fut: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self._pending[cid] = fut
+        started = time.monotonic()
+        try:
+            await self.send(
+                method,
+                params,
+                call_id=cid,
+                deadline=deadline,
+                job_id=job_id,
+                require_worker=require_worker,
+            )
+            try:
+                resp = await asyncio.wait_for(fut, max(0.0, deadline - time.time()))
+            except TimeoutError:
+                raise CallTimeout(
+                    f"{method} (call {cid}) got no reply within {timeout:.1f} s"
+                ) from None
+        finally:
+            self._pending.pop(cid, None)
+        log.debug("rpc %s id=%s done in %.3fs", method, cid, time.monotonic() - started)
+        if resp.error is not None:
+            raise error_from_object(resp.error)
+        return resp.result
+
+    async def send(
+        self,
+        method: str,
+        params: dict[str, Any] | None,
+        *,
+        call_id: str,
+        deadline: float | None = None,
+        job_id: str | None = None,
+        require_worker: bool = True,
+    ) -> None:
+        """Publish one request without waiting for its reply (it reaches a future or
+        ``on_orphan_reply``).
+
+        Raises:
+            NoWorker: no worker serves the service.
+            BrokerError: the broker did not confirm the request before the deadline.
+        """
+        service = method.partition(".")[0]
+        if require_worker:
+            await self._require_worker(service, method)
+        headers: dict[str, Any] = {"x-client-id": self.client_id}
+        if deadline is not None:
+            # milliseconds as an integer: AMQP floats may travel as 32-bit and lose minutes
+            headers["x-deadline-ms"] = int(deadline * 1000)
+        if job_id is not None:
+            headers["x-job-id"] = job_id
+        message = aio_pika.Message(
+            body=encode_request(method, params, call_id),
+            content_type="application/json",
+            content_encoding="utf-8",
+            correlation_id=call_id,
+            message_id=call_id,
+            reply_to=self.reply_queue_name,
+            type="request",
+            headers=headers,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        await self._publish(message, service, method, deadline)
+
+    async def _publish(
+        self, message: aio_pika.Message, service: str, method: str, deadline: float | None
+    ) -> None:
+        limit = deadline if deadline is not None else time.time() + 30.0
+        while True:
+            try:
+                await self._rpc_exchange().publish(message, routing_key=service, mandatory=True)
+                return
+            except (aio_pika.exceptions.DeliveryError, aio_pika.exceptions.PublishError):
+                raise NoWorker(f"no worker serves '{service}' (called {method})") from None
+            except (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
+                if time.time() >= limit:
+                    raise BrokerError(f"broker unavailable while sending {method}: {exc}") from None
+                log.info("broker unavailable (%s); retrying %s", type(exc).__name__, method)
+                await asyncio.sleep(0.25)
+
+    def _rpc_exchange(self) -> AbstractExchange:
+        if self._exchanges is None:
+            raise BrokerError("RpcClient.start() was not called")
+        return self._exchanges.rpc
+
+    async def _require_worker(self, service: str, method: str) -> None:
+        """Fail at once when the service queue has no consumer (cached for a moment)."""
+        if time.monotonic() - self._live.get(service, -LIVE_CHECK_TTL) < LIVE_CHECK_TTL:
+            return
+        if self._probe is None or self._probe.is_closed:
+            self._probe = await self.connection.channel()
+        try:
+            queue = await self._probe.declare_queue(self.names.service_queue(service), passive=True)
+        except aio_pika.exceptions.ChannelNotFoundEntity:
+            self._probe = None
+            raise NoWorker(f"no worker serves '{service}' (called {method})") from None
+        count = queue.declaration_result.consumer_count
+        if not count:
+            raise NoWorker(f"no worker serves '{service}' right now (called {method})")
+        self._live[service] = time.monotonic()
+
+    async def cancel(self, *, job_id: str | None = None, call_id: str | None = None) -> None:
+        """Ask every worker to drop queued calls of the job and stop a running one."""
+        body = json.dumps({"action": "cancel", "job_id": job_id, "call_id": call_id}).encode()
+        if self._exchanges is None:
+            raise BrokerError("RpcClient.start() was not called")
+        await self._exchanges.control.publish(
+            aio_pika.Message(body=body, content_type="application/json", type="notification"),
+            routing_key="",
+        )
+
+    async def _on_reply(self, message: AbstractIncomingMessage) -> None:
+        try:
+            resp = parse_response(message.body)
+        except (ParseError, InvalidRequest):
+            log.warning("dropping unreadable reply (correlation id %s)", message.correlation_id)
+            await message.ack()
+            return
+        cid = str(resp.id if resp.id is not None else message.correlation_id)
+        if cid in self._seen:
+            log.info("rpc id=%s duplicate reply dropped", cid)
+            await message.ack()
+            return
+        self._remember(cid)
+        fut = self._pending.get(cid)
+        if fut is not None and not fut.done():
+            fut.set_result(resp)
+        elif self.on_orphan_reply is not None:
+            try:
+                await self.on_orphan_reply(resp)
+            except Exception:
+                log.exception("rpc id=%s orphan reply handler failed; reply requeued", cid)
+                self._seen.pop(cid, None)
+                await message.nack(requeue=True)
+                return
+        else:
+            log.info("rpc id=%s reply for no pending call dropped", cid)
+        await message.ack()
+
+    def _remember(self, cid: str) -> None:
+        self._seen[cid] = None
+        while len(self._seen) > SEEN_REPLIES_KEPT:
+            self._seen.popitem(last=False)
+
+
+def raise_for(resp: Response) -> None:
+    """Raise the typed error a response carries, if any.
+
+    Raises:
+        RpcError: the response is an error response.
+    """
+    if resp.error is not None:
+        err: RpcError = error_from_object(resp.error)
+        raise err

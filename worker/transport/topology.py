@@ -1,0 +1,96 @@
+"""Names and declarations of every exchange and queue (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
+
+REPLY_QUEUE_EXPIRES_MS = 7 * 24 * 3600 * 1000  # a week of disuse
+DELIVERY_LIMIT = 3
+
+
+@dataclass(frozen=True)
+class Names:
+    """Exchange and queue names under one prefix (the original ``RABBITMQ_RPC_QUEUE``)."""
+
+    prefix: str = "vt"
+
+    @property
+    def rpc(self) -> str:
+        return f"{self.prefix}.rpc"
+
+    @property
+    def events(self) -> str:
+        return f"{self.prefix}.events"
+
+    @property
+    def control(self) -> str:
+        return f"{self.prefix}.control"
+
+    @property
+    def dlx(self) -> str:
+        return f"{self.prefix}.dlx"
+
+    @property
+    def dead(self) -> str:
+        return f"{self.prefix}.dead"
+
+    def service_queue(self, service: str) -> str:
+        return f"{self.prefix}.rpc.{service}"
+
+    def reply_queue(self, client_id: str) -> str:
+        return f"{self.prefix}.reply.{client_id}"
+
+
+@dataclass
+class Exchanges:
+    """The declared exchanges."""
+
+    rpc: AbstractExchange
+    events: AbstractExchange
+    control: AbstractExchange
+
+
+async def declare_exchanges(channel: AbstractChannel, names: Names) -> Exchanges:
+    """Declare the rpc, events, control and dead-letter exchanges (idempotent)."""
+    rpc = await channel.declare_exchange(names.rpc, aio_pika.ExchangeType.DIRECT, durable=True)
+    events = await channel.declare_exchange(names.events, aio_pika.ExchangeType.TOPIC, durable=True)
+    control = await channel.declare_exchange(
+        names.control, aio_pika.ExchangeType.FANOUT, durable=True
+    )
+    dlx = await channel.declare_exchange(names.dlx, aio_pika.ExchangeType.FANOUT, durable=True)
+    dead = await channel.declare_queue(
+        names.dead, durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    await dead.bind(dlx)
+    return Exchanges(rpc=rpc, events=events, control=control)
+
+
+async def declare_service_queue(
+    channel: AbstractChannel, names: Names, service: str
+) -> AbstractQueue:
+    """The durable quorum queue of one service, bound to ``vt.rpc`` by the service name."""
+    queue = await channel.declare_queue(
+        names.service_queue(service),
+        durable=True,
+        arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": names.dlx,
+        },
+    )
+    await queue.bind(names.rpc, routing_key=service)
+    return queue
+
+
+async def declare_reply_queue(
+    channel: AbstractChannel, names: Names, client_id: str
+) -> AbstractQueue:
+    """The durable reply queue of one client install; expires after a week of disuse."""
+    return await channel.declare_queue(
+        names.reply_queue(client_id),
+        durable=True,
+        arguments={"x-expires": REPLY_QUEUE_EXPIRES_MS},
+    )
