@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
 import logging
 import signal
 import sys
 from collections.abc import Sequence
 
 from worker.logs import setup_logging
+from worker.orphans import die_with_parent
 from worker.protocol.errors import BrokerError
 from worker.runtime import Worker
 from worker.settings import WorkerSettings
@@ -63,25 +63,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"vt-worker: bad settings: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_dir, settings.log_level)
-    _die_with_parent()
+    die_with_parent()
     try:
         asyncio.run(serve(settings))
     except BrokerError as exc:
         log.error("%s", exc)
         return 3
     return 0
-
-
-def _die_with_parent() -> None:
-    """On Linux, have the kernel stop us when the parent dies (no orphans)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 if __name__ == "__main__":

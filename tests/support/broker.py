@@ -16,6 +16,8 @@ from vt_desktop.core.supervisor.broker import BrokerNode, free_port
 class TestBroker:
     """Start/stop/restart a private node synchronously (usable from any test style)."""
 
+    __test__ = False
+
     def __init__(self, base: Path, port: int | None = None) -> None:
         self.node = BrokerNode(base, port=port or free_port())
         self.proc: subprocess.Popen[bytes] | None = None

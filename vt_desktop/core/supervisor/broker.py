@@ -16,11 +16,14 @@ import secrets
 import shutil
 import signal
 import socket
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import aio_pika
+
+from worker.orphans import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,11 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def dist_port(amqp_port: int) -> int:
+    """The Erlang distribution port: AMQP + 20000 as RabbitMQ does, or a free one above 65535."""
+    return amqp_port + 20000 if amqp_port + 20000 <= 65535 else free_port()
 
 
 @dataclass(frozen=True)
@@ -169,7 +177,7 @@ class BrokerNode:
         env.update(
             RABBITMQ_NODENAME=self.node_name,
             RABBITMQ_NODE_PORT=str(self.port),
-            RABBITMQ_DIST_PORT=str(self.port + 20000),
+            RABBITMQ_DIST_PORT=str(dist_port(self.port)),
             RABBITMQ_MNESIA_BASE=str(lay.mnesia),
             RABBITMQ_LOG_BASE=str(lay.logs),
             RABBITMQ_CONFIG_FILE=str(lay.config),
@@ -216,6 +224,7 @@ class BrokerNode:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
         )
         self._reader = asyncio.create_task(self._pump_output(self._proc))
         await self._wait_ready(timeout)

@@ -1,0 +1,142 @@
+"""The app's settings: defaults < config file (TOML) < ``.env`` < environment.
+
+The original backend's variables keep working: ``PROJECT_NAME, VERSION, DEBUG, LOG_LEVEL,
+RABBITMQ_HOST, RABBITMQ_PORT, RABBITMQ_USER, RABBITMQ_PASSWORD, RABBITMQ_RPC_QUEUE,
+MAX_FILE_SIZE`` and a full ``RABBITMQ_URL``. One settings object per process, built in
+``__main__`` and passed down.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import uuid
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from worker import __version__
+from worker.transport.settings import BrokerSettings
+
+APP_NAME = "VideoTranslator"
+
+
+def config_dir() -> Path:
+    """The user config dir (``VT_CONFIG_DIR`` overrides it, e.g. in tests)."""
+    return Path(os.environ.get("VT_CONFIG_DIR") or platformdirs.user_config_dir(APP_NAME))
+
+
+def config_file() -> Path:
+    """The TOML file the settings dialog edits."""
+    return config_dir() / "settings.toml"
+
+
+class AppSettings(BrokerSettings):
+    """Everything the app and the CLI are configured by."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    project_name: str = "VideoTranslator Desktop"
+    version: str = __version__
+    debug: bool = False
+    log_level: str = "INFO"
+    #: Largest input accepted, in bytes (the original backend's MAX_FILE_SIZE).
+    max_file_size: int = Field(default=20 * 1024**3, gt=0)
+    mode: Literal["local", "remote"] = "local"
+    workers: int = Field(default=1, ge=0, le=64)
+    worker_prefetch: int = Field(default=1, ge=1, le=64)
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)))
+    cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME)))
+    log_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_log_dir(APP_NAME)))
+    config_dir: Path = Field(default_factory=config_dir)
+    client_id: str = ""
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"unknown log level {value!r}")
+        return level
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Precedence: init > environment > .env > TOML config file > defaults."""
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file())
+        return (init_settings, env_settings, dotenv_settings, toml, file_secret_settings)
+
+    def ensure_client_id(self) -> str:
+        """This install's stable client id (names its durable reply queue)."""
+        if self.client_id:
+            return self.client_id
+        path = self.data_dir / "client_id"
+        if path.is_file() and (cid := path.read_text().strip()):
+            self.client_id = cid
+            return cid
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.client_id = f"c{uuid.uuid4().hex[:12]}"
+        path.write_text(self.client_id)
+        return self.client_id
+
+    def save(self, path: Path | None = None) -> Path:
+        """Write the user-editable fields to the TOML config file (atomically)."""
+        target = path or config_file()
+        keep = (
+            "mode",
+            "workers",
+            "worker_prefetch",
+            "log_level",
+            "max_file_size",
+            "rabbitmq_url",
+            "rabbitmq_host",
+            "rabbitmq_port",
+            "rabbitmq_user",
+            "rabbitmq_password",
+            "rabbitmq_vhost",
+            "rabbitmq_tls",
+            "rabbitmq_ca_file",
+            "rabbitmq_cert_file",
+            "rabbitmq_key_file",
+        )
+        lines = [f"{k} = {_toml(getattr(self, k))}\n" for k in keep if getattr(self, k) is not None]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("".join(lines))
+        tmp.replace(target)
+        return target
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def read_config_file(path: Path | None = None) -> dict[str, Any]:
+    """The raw TOML config (empty when missing)."""
+    target = path or config_file()
+    if not target.is_file():
+        return {}
+    return tomllib.loads(target.read_text(encoding="utf-8"))
