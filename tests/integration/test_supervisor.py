@@ -32,7 +32,7 @@ def alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().split()[2] == "Z")
 
 
-async def wait_until(cond, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_until(cond, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
@@ -42,8 +42,11 @@ async def wait_until(cond, timeout: float = 20.0) -> None:  # type: ignore[no-un
 
 def settings_for(tmp: Path, **kw: object) -> AppSettings:
     return AppSettings(
-        data_dir=tmp / "data", cache_dir=tmp / "cache", log_dir=tmp / "logs",
-        config_dir=tmp / "config", **kw,  # type: ignore[arg-type]
+        data_dir=tmp / "data",
+        cache_dir=tmp / "cache",
+        log_dir=tmp / "logs",
+        config_dir=tmp / "config",
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -67,14 +70,17 @@ async def test_app_runtime_starts_broker_and_workers_pings_and_leaves_nothing_be
     finally:
         await rt.stop()
     assert all(p is not None for p in pids)
-    await wait_until(lambda: not any(alive(p) for p in pids if p))  # type: ignore[arg-type]
-    beams = subprocess.run(["pgrep", "-f", str(tmp_path / "data")], capture_output=True, text=True)
+    await wait_until(lambda: not any(alive(p) for p in pids if p))
+    beams = subprocess.run(
+        ["pgrep", "-f", str(tmp_path / "data")], check=False, capture_output=True, text=True
+    )
     assert beams.stdout.strip() == ""
 
 
 async def test_supervisor_restarts_a_killed_worker(broker: TestBroker, tmp_path: Path) -> None:
-    pool = WorkerPool(broker.url, count=1, env={"VT_CONFIG_DIR": str(tmp_path),
-                                                "RABBITMQ_RPC_QUEUE": "sup1"})
+    pool = WorkerPool(
+        broker.url, count=1, env={"VT_CONFIG_DIR": str(tmp_path), "RABBITMQ_RPC_QUEUE": "sup1"}
+    )
     await pool.start()
     try:
         w = pool.workers["local-1"]
@@ -94,8 +100,8 @@ def test_killed_app_leaves_no_orphan_worker(broker: TestBroker, tmp_path: Path) 
         sys.path.insert(0, {str(ROOT)!r})
         from vt_desktop.core.supervisor import WorkerPool
         async def main():
-            pool = WorkerPool({broker.url!r}, count=2,
-                              env={{"VT_CONFIG_DIR": {str(tmp_path)!r}, "RABBITMQ_RPC_QUEUE": "orph"}})
+            env = {{"VT_CONFIG_DIR": {str(tmp_path)!r}, "RABBITMQ_RPC_QUEUE": "orph"}}
+            pool = WorkerPool({broker.url!r}, count=2, env=env)
             await pool.start()
             print(" ".join(map(str, pool.pids())), flush=True)
             await asyncio.sleep(600)

@@ -60,7 +60,9 @@ async def test_bad_params_are_answered_with_32602_naming_the_field(
         await caller.rpc.call_raw("system.sleep", {"seconds": "forever"}, timeout=10)
     assert err.value.code == -32602
     assert "seconds" in err.value.message
-    assert err.value.data[0]["field"] == "seconds"
+    details = err.value.data
+    assert isinstance(details, list)
+    assert details[0]["field"] == "seconds"
 
 
 async def test_malformed_json_gets_32700_and_the_worker_keeps_serving(
@@ -81,7 +83,9 @@ async def test_malformed_json_gets_32700_and_the_worker_keeps_serving(
     async with reply_q.iterator() as it:
         async for message in it:
             await message.ack()
-            codes.append(parse_response(message.body).error.code)  # type: ignore[union-attr]
+            error = parse_response(message.body).error
+            assert error is not None
+            codes.append(error.code)
             if len(codes) == 4:
                 break
     assert sorted(codes) == [-32700, -32700, -32600, -32600]
@@ -124,7 +128,7 @@ async def test_cancelled_call_gets_32800(workers: WorkerProcs, caller: Caller) -
     # later calls of the cancelled job are refused at once; other jobs are served
     with pytest.raises(Cancelled):
         await caller.rpc.call(SLEEP, SleepParams(seconds=5), timeout=10, job_id="job-1")
-    assert (await caller.rpc.call(SLEEP, SleepParams(seconds=0), timeout=10, job_id="job-2"))
+    assert await caller.rpc.call(SLEEP, SleepParams(seconds=0), timeout=10, job_id="job-2")
 
 
 async def test_kill_9_of_the_worker_holding_a_call_completes_it_elsewhere_once(

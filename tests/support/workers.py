@@ -44,7 +44,10 @@ class WorkerProcs:
         log = open(self.home / f"{wid}.log", "ab")  # noqa: SIM115
         self.procs[wid] = subprocess.Popen(
             [sys.executable, "-m", "worker", "--worker-id", wid],
-            env=self.env(**extra), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env=self.env(**extra),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         return wid
 

@@ -1,0 +1,69 @@
+# VideoTranslator Desktop. Two commands do all set-up on a fresh Debian/Ubuntu machine:
+#   make run    the desktop app
+#   make test   the whole suite (lint, types, layer contracts, tests)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# System packages: the broker, a voice for test speech, and what Qt needs to draw
+# (offscreen and under Xvfb).
+SYS_PKGS := rabbitmq-server espeak-ng xvfb xauth imagemagick \
+	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
+	libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxkbcommon0 libxkbcommon-x11-0 \
+	libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
+PYTEST_ARGS ?=
+
+.PHONY: run test sysdeps venv lint typecheck contracts unit gui screenshots bench clean
+
+sysdeps:
+	@missing=""; for p in $(SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing system packages:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "These system packages are missing; install them, then run make again:"; \
+	    echo "  sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: sysdeps venv
+	$(PY) -m vt_desktop
+
+lint: venv
+	$(VENV)/bin/ruff check vt_desktop worker tests bench
+	$(VENV)/bin/ruff format --check vt_desktop worker tests bench
+
+typecheck: venv
+	$(VENV)/bin/mypy vt_desktop worker tests bench
+
+contracts: venv
+	$(VENV)/bin/lint-imports
+
+unit: sysdeps venv
+	$(VENV)/bin/pytest tests --ignore=tests/gui -q $(PYTEST_ARGS)
+
+gui: sysdeps venv
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest tests/gui -q $(PYTEST_ARGS)
+
+test: sysdeps venv lint typecheck contracts unit gui
+
+screenshots: sysdeps venv
+	QT_QPA_PLATFORM=offscreen $(PY) -m vt_desktop.ui.screenshots screenshots/offscreen
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" $(PY) -m vt_desktop.ui.screenshots screenshots/xvfb --root-shot
+
+bench: sysdeps venv
+	$(PY) bench/rpc_roundtrip.py
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
