@@ -75,6 +75,7 @@ class WorkerProcs:
 @contextlib.contextmanager
 def worker_procs(url: str, home: Path) -> Iterator[WorkerProcs]:
     """Workers under a fresh exchange/queue prefix, so tests never see each other's calls."""
+    home.mkdir(parents=True, exist_ok=True)
     pool = WorkerProcs(url=url, prefix=f"t{uuid.uuid4().hex[:8]}", home=home)
     try:
         yield pool

@@ -1,0 +1,73 @@
+"""Faults on the wire: a broker restart, a worker stopped in the middle of a call."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Caller, open_caller
+from tests.support.broker import TestBroker
+from tests.support.workers import WorkerProcs, worker_procs
+from worker.protocol.system import PING, SLEEP, PingParams, SleepParams
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[TestBroker]:
+    """A node of this test's own, so restarting it disturbs no other test."""
+    node = TestBroker(tmp_path / "node")
+    node.start()
+    yield node
+    node.stop()
+
+
+async def test_broker_restart_under_a_client_and_a_worker_both_reconnect(
+    own_broker: TestBroker, tmp_path: Path
+) -> None:
+    with worker_procs(own_broker.url, tmp_path / "w") as workers:
+        wid = workers.start()
+        caller = await open_caller(own_broker.url, workers.prefix)
+        try:
+            await caller.events.wait_for_workers(1)
+            assert (await caller.rpc.call(PING, PingParams(), timeout=10)).worker_id == wid
+            await asyncio.to_thread(own_broker.restart)
+            caller.events.workers.clear()
+            await caller.events.wait_for_workers(1, timeout=60)
+            pong = await caller.rpc.call(PING, PingParams(), timeout=30)
+            assert pong.worker_id == wid
+            assert workers.procs[wid].poll() is None
+        finally:
+            await caller.rpc.close()
+            await caller.rpc.connection.close()
+
+
+async def test_sigterm_lets_the_running_call_finish_before_exit(
+    workers: WorkerProcs, caller: Caller
+) -> None:
+    wid = workers.start()
+    await caller.events.wait_for_workers(1)
+    call = asyncio.create_task(caller.rpc.call(SLEEP, SleepParams(seconds=1.5), timeout=30))
+    await asyncio.sleep(0.5)
+    workers.procs[wid].send_signal(signal.SIGTERM)
+    result = await call
+    assert result.worker_id == wid
+    assert await asyncio.to_thread(workers.procs[wid].wait, 15) == 0
+
+
+async def test_a_call_longer_than_the_stop_grace_is_requeued_to_another_worker(
+    workers: WorkerProcs, caller: Caller
+) -> None:
+    first = workers.start("first", VT_STOP_GRACE="0.5")
+    await caller.events.wait_for_workers(1)
+    call = asyncio.create_task(caller.rpc.call(SLEEP, SleepParams(seconds=3), timeout=60))
+    await asyncio.sleep(0.5)
+    workers.procs[first].send_signal(signal.SIGTERM)
+    await asyncio.to_thread(workers.procs[first].wait, 15)
+    second = workers.start("second")
+    result = await call
+    assert result.worker_id == second
