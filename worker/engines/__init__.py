@@ -1,0 +1,1 @@
+"""Inference engines used by worker services (speech recognition, translation, voices)."""

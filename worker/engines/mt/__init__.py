@@ -1,0 +1,1 @@
+"""Translation engines (Bergamot, CTranslate2 NMT, OpenAI-compatible chat) and their helpers."""

