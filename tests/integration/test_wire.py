@@ -199,3 +199,22 @@ async def test_presence_reports_services_and_load(workers: WorkerProcs, caller: 
     assert "system" in caps.services
     assert caps.state == "ready"
     assert caller.events.capacity("system") == 1
+
+
+async def test_worker_warnings_reach_the_client_as_log_events(
+    workers: WorkerProcs, caller: Caller
+) -> None:
+    wid = workers.start()
+    await caller.events.wait_for_workers(1)
+    records: list[dict[str, object]] = []
+    caller.events.on_log.append(records.append)
+    channel = await caller.rpc.connection.channel()
+    control = await channel.get_exchange(caller.rpc.names.control)
+    await control.publish(aio_pika.Message(body=b"\x00 not json"), routing_key="")
+    deadline = time.monotonic() + 10
+    while not records and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert records, "no log event arrived"
+    assert records[0]["worker_id"] == wid
+    assert records[0]["level"] == "WARNING"
+    assert "control message" in str(records[0]["message"])

@@ -1,0 +1,82 @@
+"""Value types that flow from recognition to subtitle files: words, sentences and cues.
+
+All times are seconds from the start of the media. The types are frozen so a stage can hand
+its result to the next one (or to the job store) without fear of later mutation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Cue", "Sentence", "TimedWord"]
+
+
+@dataclass(frozen=True, slots=True)
+class TimedWord:
+    """One recognised word with its timing.
+
+    Attributes:
+        text: The word as the recogniser gives it; Whisper usually includes a leading space
+            (``" country."``) and attached punctuation.
+        start: Start time in seconds.
+        end: End time in seconds.
+        probability: The recogniser's confidence in the word, 0..1.
+    """
+
+    text: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A whole sentence of source speech, the unit that is sent for translation.
+
+    Attributes:
+        index: Position of the sentence in the transcript, from 0.
+        text: The source text, words joined with the language's spacing.
+        start: Start of the first word, in seconds.
+        end: End of the last word, in seconds.
+        words: The recognised words that make up the sentence, in order.
+        translation: The translated text, or ``None`` when it is not (yet) translated.
+    """
+
+    index: int
+    text: str
+    start: float
+    end: float
+    words: tuple[TimedWord, ...]
+    translation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """One subtitle on screen.
+
+    Attributes:
+        index: Position of the cue in the subtitle file, from 1 (as SRT numbers them).
+        start: When the cue appears, in seconds.
+        end: When the cue disappears, in seconds.
+        lines: The text lines, top to bottom (in bilingual cues the source lines come first).
+        source_text: The source speech heard while the cue is shown (for review and editing).
+        flags: Names of the rules the cue could not meet (``"cps"``, ``"too_long_line"``,
+            ``"too_short"``, ``"too_long"``, ``"too_many_lines"``, ``"untranslated"``).
+    """
+
+    index: int
+    start: float
+    end: float
+    lines: tuple[str, ...]
+    source_text: str = ""
+    flags: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def text(self) -> str:
+        """The cue's lines joined with newlines."""
+        return "\n".join(self.lines)
+
+    @property
+    def duration(self) -> float:
+        """Seconds on screen."""
+        return self.end - self.start
