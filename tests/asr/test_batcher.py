@@ -1,0 +1,102 @@
+"""The micro-batcher adds no latency and batches what waits."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from worker.engines.asr import MicroBatcher
+
+
+class Recorder:
+    """A batch runner that holds each batch until released and records what it got."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.release = asyncio.Event()
+
+    async def run(self, jobs: list[str]) -> list[str | Exception]:
+        self.batches.append(list(jobs))
+        await self.release.wait()
+        return [ValueError(f"bad {j}") if j.startswith("bad") else j.upper() for j in jobs]
+
+
+async def test_the_first_job_starts_at_once_and_later_ones_wait_for_one_batch():
+    rec = Recorder()
+    batcher = MicroBatcher(rec.run, max_batch=8)
+    first = asyncio.create_task(batcher.submit("a"))
+    await asyncio.sleep(0.01)
+    assert rec.batches == [["a"]]  # running alone, nobody waited for company
+    later = [asyncio.create_task(batcher.submit(x)) for x in ("b", "c", "d")]
+    await asyncio.sleep(0.01)
+    assert batcher.waiting == 3
+    rec.release.set()
+    assert await first == "A"
+    assert await asyncio.gather(*later) == ["B", "C", "D"]
+    assert rec.batches == [["a"], ["b", "c", "d"]]
+
+
+async def test_batches_never_exceed_max_batch_and_keep_arrival_order():
+    rec = Recorder()
+    rec.release.set()
+    batcher = MicroBatcher(rec.run, max_batch=2)
+    results = await asyncio.gather(*(batcher.submit(x) for x in "abcde"))
+    assert results == list("ABCDE")
+    assert all(len(b) <= 2 for b in rec.batches)
+    assert [j for b in rec.batches for j in b] == list("abcde")
+
+
+async def test_jobs_with_different_keys_never_share_a_batch():
+    rec = Recorder()
+    rec.release.set()
+    batcher = MicroBatcher(rec.run, max_batch=8, key=lambda job: job[0])
+    await asyncio.gather(*(batcher.submit(x) for x in ("x1", "y1", "x2", "y2")))
+    # all four arrive before the first batch starts: one batch per key, oldest key first
+    assert rec.batches == [["x1", "x2"], ["y1", "y2"]]
+
+
+async def test_one_jobs_error_goes_to_that_job_only():
+    rec = Recorder()
+    rec.release.set()
+    batcher = MicroBatcher(rec.run, max_batch=8)
+    good, bad = await asyncio.gather(
+        batcher.submit("ok"), batcher.submit("bad-one"), return_exceptions=True
+    )
+    assert good == "OK"
+    assert isinstance(bad, ValueError)
+    assert str(bad) == "bad bad-one"
+
+
+async def test_a_waiter_that_gives_up_is_left_out_of_the_next_batch():
+    rec = Recorder()
+    batcher = MicroBatcher(rec.run, max_batch=8)
+    running = asyncio.create_task(batcher.submit("a"))
+    await asyncio.sleep(0.01)
+    quitter = asyncio.create_task(batcher.submit("gone"))
+    stayer = asyncio.create_task(batcher.submit("b"))
+    await asyncio.sleep(0.01)
+    quitter.cancel()
+    rec.release.set()
+    assert await running == "A"
+    assert await stayer == "B"
+    assert rec.batches == [["a"], ["b"]]
+
+
+async def test_close_cancels_waiting_jobs():
+    rec = Recorder()
+    batcher = MicroBatcher(rec.run, max_batch=8)
+    jobs = [asyncio.create_task(batcher.submit(x)) for x in "ab"]
+    await asyncio.sleep(0.01)
+    await batcher.close()
+    for job in jobs:
+        with pytest.raises(asyncio.CancelledError):
+            await job
+
+
+def test_a_batch_size_below_one_is_refused():
+    async def run(jobs):
+        return jobs
+
+    with pytest.raises(ValueError, match="at least 1"):
+        MicroBatcher(run, max_batch=0)

@@ -1,0 +1,75 @@
+"""What a job is: one input file, its target languages and the outputs wanted."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+OutputFormat = Literal["srt", "vtt", "ass", "mkv", "mp4"]
+DEFAULT_FORMATS: tuple[OutputFormat, ...] = ("srt", "vtt", "mkv")
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+class JobState(StrEnum):
+    """Where a job is in its life."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        """True for states a job does not leave by itself."""
+        return self in {JobState.DONE, JobState.FAILED, JobState.CANCELLED}
+
+
+class JobSpec(BaseModel):
+    """Everything the pipeline needs to know to run one job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: Path
+    targets: list[str] = Field(min_length=1, max_length=20)
+    out_dir: Path
+    source_language: str | None = None
+    model: str | None = None
+    engine: str | None = None
+    formats: list[OutputFormat] = Field(default_factory=lambda: list(DEFAULT_FORMATS))
+    burn_in: bool = False
+    bilingual: bool = False
+    audio_stream: int | None = None
+    segment_codec: Literal["opus", "flac"] = "opus"
+
+    @field_validator("targets")
+    @classmethod
+    def _languages(cls, value: list[str]) -> list[str]:
+        out: list[str] = []
+        for lang in value:
+            code = lang.strip()
+            if not _LANG.match(code):
+                raise ValueError(f"'{lang}' is not a language code (use e.g. de, pt, pt-BR)")
+            if code not in out:
+                out.append(code)
+        return out
+
+
+class JobRecord(BaseModel):
+    """A job as the store keeps it."""
+
+    id: str
+    spec: JobSpec
+    state: JobState
+    stage: str = ""
+    progress: float = 0.0
+    error: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    outputs: list[str] = Field(default_factory=list)
+    created: float
+    updated: float

@@ -1,0 +1,124 @@
+"""What every stage of a running job shares: the wire, the store, progress and pause."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from vt_desktop.core.jobs.model import JobSpec
+from vt_desktop.core.jobs.store import JobStore, call_id
+from vt_desktop.core.pipeline.events import EtaClock, EventSink, PipelineEvent
+from worker.protocol.errors import CallTimeout, NoWorker
+from worker.protocol.methods import Method
+from worker.transport.client import RpcClient
+from worker.transport.events import EventStream
+
+log = logging.getLogger(__name__)
+R = TypeVar("R", bound=BaseModel)
+NO_WORKER_WAIT_S = 60.0
+CALL_TIMEOUT_S = 900.0
+
+
+@dataclass
+class JobContext:
+    """One run of one job."""
+
+    job_id: str
+    spec: JobSpec
+    rpc: RpcClient
+    events: EventStream
+    store: JobStore
+    sink: EventSink | None = None
+    clock: EtaClock = field(default_factory=EtaClock)
+    resume: asyncio.Event = field(default_factory=asyncio.Event)
+    calls_sent: int = 0
+    warnings: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+    clock_stage: str = "intake"
+
+    def __post_init__(self) -> None:
+        self.resume.set()
+
+    def report(self, stage: str, fraction: float, message: str = "", level: str = "INFO") -> None:
+        """Record a stage's progress and tell the watchers."""
+        overall, eta = self.clock.update(stage, fraction)
+        self.store.update(self.job_id, stage=stage, progress=overall)
+        if self.sink is not None:
+            self.sink(PipelineEvent(self.job_id, stage, overall, fraction, eta, message, level))
+
+    def warn(self, stage: str, message: str) -> None:
+        """A problem that degrades the result but does not stop the job."""
+        log.warning("job %s: %s", self.job_id, message)
+        self.warnings.append(message)
+        self.store.update(self.job_id, warnings=self.warnings)
+        self.report(stage, self.clock.done.get(stage, 0.0), message, "WARNING")
+
+    def capacity(self, service: str) -> int:
+        """Calls of ``service`` to keep in flight: what the live workers take at once."""
+        return max(1, self.events.capacity(service))
+
+    async def call(self, method: Method[Any, R], params: BaseModel, kind: str, key: str | int) -> R:
+        """One call of this job, stored the moment it returns; skipped if already stored.
+
+        Raises:
+            NoWorker: no worker served the service for a minute.
+            RpcError: the call failed (typed).
+        """
+        cid = call_id(self.job_id, kind, key)
+        stored = self.store.result(cid)
+        if stored is not None:
+            return method.result.model_validate(stored)
+        await self.resume.wait()
+        result = await self._call_waiting_for_workers(method, params, cid)
+        self.store.save_result(cid, result.model_dump(mode="json"))
+        return result
+
+    async def _call_waiting_for_workers(
+        self, method: Method[Any, R], params: BaseModel, cid: str
+    ) -> R:
+        waited = 0.0
+        while True:
+            try:
+                self.calls_sent += 1
+                return await self.rpc.call(
+                    method, params, timeout=CALL_TIMEOUT_S, job_id=self.job_id, call_id=cid
+                )
+            except NoWorker:
+                self.calls_sent -= 1
+                if waited >= NO_WORKER_WAIT_S:
+                    raise
+                await asyncio.sleep(1.0)
+                waited += 1.0
+            except CallTimeout:
+                log.warning("job %s: %s timed out; sending it again", self.job_id, cid)
+
+
+async def bounded_gather(
+    items: list[Any],
+    run: Callable[[Any], Coroutine[Any, Any, None]],
+    capacity: Callable[[], int],
+) -> None:
+    """Run ``run(item)`` for every item, keeping at most ``capacity()`` in flight (re-read as
+    workers come and go). The first failure cancels the rest and is raised."""
+    queue = list(reversed(items))
+    running: set[asyncio.Task[None]] = set()
+    try:
+        while queue or running:
+            while queue and len(running) < capacity():
+                running.add(asyncio.create_task(run(queue.pop())))
+            done, running = await asyncio.wait(
+                running, return_when=asyncio.FIRST_COMPLETED, timeout=1.0
+            )
+            for task in done:
+                task.result()
+    finally:
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)

@@ -1,0 +1,163 @@
+"""The pipeline runner: intake → plan → recognise (fan-out) → sentences → translate → write.
+
+Every call's result is stored the moment it arrives, so a run that is killed, cancelled or
+paused and started again sends only the calls whose results are missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from vt_desktop.core.jobs.model import JobState
+from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.media import (
+    IntakeError,
+    MediaInfo,
+    Segment,
+    SegmentPlan,
+    pick_audio_stream,
+    plan_segments,
+    probe,
+)
+from vt_desktop.core.pipeline.context import JobContext
+from vt_desktop.core.pipeline.events import EventSink
+from vt_desktop.core.pipeline.recognise import SegmentFailed, detect_language, recognise, words_of
+from vt_desktop.core.pipeline.translate import translate
+from vt_desktop.core.pipeline.write import write_outputs
+from vt_desktop.core.subtitles import build_sentences
+from worker.protocol.errors import RpcError
+from worker.transport.client import RpcClient
+from worker.transport.events import EventStream
+
+log = logging.getLogger(__name__)
+
+
+class JobFailed(RuntimeError):
+    """Raised when a job cannot finish; the message says why in plain words."""
+
+
+class PipelineRunner:
+    """Runs jobs from the store against the workers behind ``rpc``."""
+
+    def __init__(
+        self,
+        rpc: RpcClient,
+        events: EventStream,
+        store: JobStore,
+        *,
+        max_file_size: int,
+        sink: EventSink | None = None,
+    ) -> None:
+        self.rpc = rpc
+        self.events = events
+        self.store = store
+        self.max_file_size = max_file_size
+        self.sink = sink
+        self.contexts: dict[str, JobContext] = {}
+
+    async def run(self, job_id: str) -> list[Path]:
+        """Run (or resume) one job to its end; returns the outputs written.
+
+        Raises:
+            JobFailed: the job failed (its state in the store says so too).
+            asyncio.CancelledError: the job was cancelled (workers told, outputs removed).
+        """
+        record = self.store.get(job_id)
+        ctx = JobContext(job_id, record.spec, self.rpc, self.events, self.store, self.sink)
+        ctx.warnings = list(record.warnings)
+        self.contexts[job_id] = ctx
+        self.store.update(job_id, state=JobState.RUNNING, error=None)
+        try:
+            outputs = await self._stages(ctx)
+        except asyncio.CancelledError:
+            await self._cancelled(ctx)
+            raise
+        except (IntakeError, SegmentFailed, RpcError, OSError, ValueError) as exc:
+            message = exc.message if isinstance(exc, RpcError) else str(exc)
+            self.store.update(job_id, state=JobState.FAILED, error=message)
+            ctx.report(ctx.clock_stage, ctx.clock.done.get(ctx.clock_stage, 0.0), message, "ERROR")
+            raise JobFailed(message) from exc
+        finally:
+            self.contexts.pop(job_id, None)
+        self.store.update(
+            job_id, state=JobState.DONE, progress=1.0, outputs=[str(p) for p in outputs]
+        )
+        note = f"; {len(ctx.warnings)} warning(s)" if ctx.warnings else ""
+        ctx.report("write", 1.0, f"done: {len(outputs)} file(s) written{note}")
+        return outputs
+
+    async def _stages(self, ctx: JobContext) -> list[Path]:
+        ctx.clock_stage = "intake"
+        info = await asyncio.to_thread(probe, ctx.spec.input, max_size=self.max_file_size)
+        ctx.report("intake", 1.0, f"{info.container}, {info.duration_s:.1f} s")
+        ctx.clock_stage = "plan"
+        plan = await self._plan(ctx, info)
+        if not plan.segments:
+            ctx.warn("recognise", "no speech was found: the subtitles are empty")
+            return await write_outputs(ctx, info, {lang: [] for lang in ctx.spec.targets})
+        ctx.clock_stage = "recognise"
+        language = await detect_language(ctx, plan)
+        results = await recognise(ctx, plan, language)
+        sentences = build_sentences(words_of(results), language)
+        ctx.clock_stage = "translate"
+        per_lang = await translate(ctx, sentences, language)
+        ctx.clock_stage = "write"
+        return await write_outputs(ctx, info, per_lang)
+
+    async def _plan(self, ctx: JobContext, info: MediaInfo) -> SegmentPlan:
+        stream = (
+            ctx.spec.audio_stream
+            if ctx.spec.audio_stream is not None
+            else pick_audio_stream(info, [ctx.spec.source_language or ""]).index
+        )
+        stored = self.store.artifact(ctx.job_id, "plan")
+        if isinstance(stored, dict):
+            segments = tuple(Segment(i, a, b) for i, (a, b) in enumerate(stored["segments"]))
+            plan = SegmentPlan(
+                info.path, stream, stored["duration_s"], stored["speech_s"], segments
+            )
+        else:
+            total = max(info.duration_s, 1e-6)
+            plan = await asyncio.to_thread(
+                plan_segments,
+                info.path,
+                stream,
+                on_progress=lambda s: ctx.report("plan", min(1.0, s / total)),
+            )
+            self.store.put_artifact(
+                ctx.job_id,
+                "plan",
+                {
+                    "duration_s": plan.duration_s,
+                    "speech_s": plan.speech_s,
+                    "segments": [[s.start_s, s.end_s] for s in plan.segments],
+                },
+            )
+        ctx.report("plan", 1.0, f"{len(plan.segments)} segment(s), {plan.speech_s:.0f} s of speech")
+        return plan
+
+    async def _cancelled(self, ctx: JobContext) -> None:
+        with contextlib.suppress(Exception):
+            await self.rpc.cancel(job_id=ctx.job_id)
+        for path in ctx.written:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        self.store.update(ctx.job_id, state=JobState.CANCELLED)
+        ctx.report(
+            ctx.clock_stage, ctx.clock.done.get(ctx.clock_stage, 0.0), "cancelled", "WARNING"
+        )
+
+    def pause(self, job_id: str) -> None:
+        """Stop sending new calls of a running job (calls in flight still finish and count)."""
+        if (ctx := self.contexts.get(job_id)) is not None:
+            ctx.resume.clear()
+            self.store.update(job_id, state=JobState.PAUSED)
+
+    def unpause(self, job_id: str) -> None:
+        """Let a paused job send calls again."""
+        if (ctx := self.contexts.get(job_id)) is not None:
+            ctx.resume.set()
+            self.store.update(job_id, state=JobState.RUNNING)

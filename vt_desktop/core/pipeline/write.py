@@ -1,0 +1,123 @@
+"""Writing: cues laid out per language, subtitle files, soft-subtitle videos, burn-in."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from vt_desktop.core.media import MediaInfo
+from vt_desktop.core.pipeline.context import JobContext
+from vt_desktop.core.subtitles import Cue, Sentence, layout_cues, rules_for, write_subtitles
+from vt_desktop.core.video import SubtitleTrack, burn_subtitles, mux_soft_subtitles
+
+STAGE = "write"
+#: ISO 639-1 → 639-2/B for subtitle track tags (MKV and MP4 want three letters).
+ISO639_2 = {
+    "ar": "ara",
+    "bg": "bul",
+    "ca": "cat",
+    "cs": "cze",
+    "da": "dan",
+    "de": "ger",
+    "el": "gre",
+    "en": "eng",
+    "es": "spa",
+    "et": "est",
+    "fa": "per",
+    "fi": "fin",
+    "fr": "fre",
+    "he": "heb",
+    "hi": "hin",
+    "hr": "hrv",
+    "hu": "hun",
+    "id": "ind",
+    "it": "ita",
+    "ja": "jpn",
+    "ko": "kor",
+    "lt": "lit",
+    "lv": "lav",
+    "nl": "dut",
+    "no": "nor",
+    "pl": "pol",
+    "pt": "por",
+    "ro": "rum",
+    "ru": "rus",
+    "sk": "slo",
+    "sl": "slv",
+    "sr": "srp",
+    "sv": "swe",
+    "th": "tha",
+    "tr": "tur",
+    "uk": "ukr",
+    "vi": "vie",
+    "zh": "chi",
+}
+
+
+def iso639_2(lang: str) -> str:
+    """A three-letter track tag for a language code (``und`` when unknown)."""
+    code = lang.split("-", maxsplit=1)[0].lower()
+    return code if len(code) == 3 else ISO639_2.get(code, "und")
+
+
+def cues_for(ctx: JobContext, sentences: list[Sentence], lang: str) -> list[Cue]:
+    """Lay out one language's cues by its rules."""
+    return layout_cues(sentences, rules_for(lang), bilingual=ctx.spec.bilingual)
+
+
+async def write_outputs(
+    ctx: JobContext, info: MediaInfo, per_lang: dict[str, list[Sentence]]
+) -> list[Path]:
+    """Write every requested output; returns their paths (each write atomic; each path is
+    added to ``ctx.written`` as soon as it exists, so a cancel can remove it)."""
+    spec = ctx.spec
+    spec.out_dir.mkdir(parents=True, exist_ok=True)
+    stem = spec.input.stem
+    written = ctx.written
+    cue_sets: dict[str, list[Cue]] = {}
+    steps = len(per_lang) + 2
+    for i, (lang, sentences) in enumerate(per_lang.items()):
+        cues = cue_sets[lang] = cues_for(ctx, sentences, lang)
+        flagged = sum(1 for c in cues if c.flags - {"untranslated"})
+        if flagged:
+            ctx.warn(
+                STAGE,
+                f"{lang}: {flagged} of {len(cues)} cues break a subtitle rule (flagged for review)",
+            )
+        for fmt in ("srt", "vtt", "ass"):
+            if fmt in spec.formats:
+                written.append(write_subtitles(cues, spec.out_dir / f"{stem}.{lang}.{fmt}"))
+        ctx.report(STAGE, (i + 1) / steps)
+    if info.video is None:
+        if {"mkv", "mp4"} & set(spec.formats) or spec.burn_in:
+            ctx.warn(STAGE, "the input has no video stream: no video outputs were written")
+        return written
+    tracks = [SubtitleTrack(cues, iso639_2(lang), title=lang) for lang, cues in cue_sets.items()]
+    for fmt in ("mkv", "mp4"):
+        if fmt in spec.formats:
+            out = spec.out_dir / f"{stem}.subtitled.{fmt}"
+            written.append(mux_soft_subtitles(spec.input, tracks, out))
+    ctx.report(STAGE, (len(per_lang) + 1) / steps)
+    if spec.burn_in:
+        written.append(await _burn(ctx, cue_sets))
+    ctx.report(STAGE, 1.0)
+    return written
+
+
+async def _burn(ctx: JobContext, cue_sets: dict[str, list[Cue]]) -> Path:
+    spec = ctx.spec
+    lang = spec.targets[0]
+    ass = spec.out_dir / f"{spec.input.stem}.{lang}.ass"
+    made_ass = not ass.exists()
+    if made_ass:
+        write_subtitles(cue_sets[lang], ass)
+    out = spec.out_dir / f"{spec.input.stem}.{lang}.burned.mp4"
+    try:
+        await burn_subtitles(
+            spec.input, ass, out, progress=lambda f: ctx.report(STAGE, 0.8 + 0.2 * f, "burning in")
+        )
+    finally:
+        if made_ass and "ass" not in spec.formats:
+            with contextlib.suppress(OSError):
+                ass.unlink()
+    return out

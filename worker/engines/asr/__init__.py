@@ -1,0 +1,30 @@
+"""Speech recognition with faster-whisper: device choice, decoding, batching."""
+
+from worker.engines.asr.audio import MAX_SEGMENT_S, SAMPLE_RATE, decode_segment
+from worker.engines.asr.batcher import MicroBatcher
+from worker.engines.asr.device import DeviceChoice, choose_device, explain_cuda_failure
+from worker.engines.asr.types import (
+    LanguageGuess,
+    SpeechSegment,
+    TranscribeRequest,
+    Transcript,
+    WordTiming,
+)
+from worker.engines.asr.whisper import LoadedWhisper, WhisperEngine
+
+__all__ = [
+    "MAX_SEGMENT_S",
+    "SAMPLE_RATE",
+    "DeviceChoice",
+    "LanguageGuess",
+    "LoadedWhisper",
+    "MicroBatcher",
+    "SpeechSegment",
+    "TranscribeRequest",
+    "Transcript",
+    "WhisperEngine",
+    "WordTiming",
+    "choose_device",
+    "decode_segment",
+    "explain_cuda_failure",
+]

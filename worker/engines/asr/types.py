@@ -1,0 +1,79 @@
+"""What the speech engine takes and gives back (times relative to the segment's start)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from worker.engines.asr.audio import SAMPLE_RATE, Samples
+
+Checkpoint = Callable[[], None]
+ProgressFn = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class TranscribeRequest:
+    """One segment to transcribe and how.
+
+    ``checkpoint`` raises (Cancelled, DeadlinePassed) to stop work; it is called between
+    decoded segments. ``progress`` receives the fraction of the audio done.
+    """
+
+    audio: Samples
+    language: str | None = None
+    task: str = "transcribe"
+    word_timestamps: bool = True
+    initial_prompt: str | None = None
+    beam_size: int = 5
+    checkpoint: Checkpoint | None = None
+    progress: ProgressFn | None = None
+
+    @property
+    def duration(self) -> float:
+        """Length of the audio in seconds."""
+        return float(self.audio.shape[0]) / SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class WordTiming:
+    """One word with its times in seconds from the start of the segment."""
+
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class SpeechSegment:
+    """One stretch of recognised speech, times in seconds from the start of the segment."""
+
+    start: float
+    end: float
+    text: str
+    words: list[WordTiming] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """The recognised speech of one segment and what it cost."""
+
+    language: str
+    language_probability: float
+    duration: float
+    segments: list[SpeechSegment]
+    model: str
+    device: str
+    compute_s: float
+    batch_size: int = 1
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    """The detected language, its probability, and the best candidates."""
+
+    language: str
+    probability: float
+    candidates: list[tuple[str, float]]
+    duration: float
+    model: str

@@ -1,0 +1,105 @@
+"""The Whisper models a worker can fetch by name, and the files a model directory holds."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """A named faster-whisper (CTranslate2) model on the Hugging Face Hub."""
+
+    repo_id: str
+    download_mb: int
+    multilingual: bool
+
+
+#: Name → where to fetch it. Sizes are the approximate ``model.bin`` download (float16).
+CATALOGUE: dict[str, CatalogueEntry] = {
+    "tiny.en": CatalogueEntry("Systran/faster-whisper-tiny.en", 75, False),
+    "tiny": CatalogueEntry("Systran/faster-whisper-tiny", 75, True),
+    "base.en": CatalogueEntry("Systran/faster-whisper-base.en", 145, False),
+    "base": CatalogueEntry("Systran/faster-whisper-base", 145, True),
+    "small.en": CatalogueEntry("Systran/faster-whisper-small.en", 484, False),
+    "small": CatalogueEntry("Systran/faster-whisper-small", 484, True),
+    "medium.en": CatalogueEntry("Systran/faster-whisper-medium.en", 1528, False),
+    "medium": CatalogueEntry("Systran/faster-whisper-medium", 1528, True),
+    "large-v1": CatalogueEntry("Systran/faster-whisper-large-v1", 3087, True),
+    "large-v2": CatalogueEntry("Systran/faster-whisper-large-v2", 3087, True),
+    "large-v3": CatalogueEntry("Systran/faster-whisper-large-v3", 3087, True),
+    "large-v3-turbo": CatalogueEntry("mobiuslabsgmbh/faster-whisper-large-v3-turbo", 1618, True),
+    "distil-small.en": CatalogueEntry("Systran/faster-distil-whisper-small.en", 332, False),
+    "distil-medium.en": CatalogueEntry("Systran/faster-distil-whisper-medium.en", 789, False),
+    "distil-large-v3": CatalogueEntry("Systran/faster-distil-whisper-large-v3", 1512, True),
+}
+
+#: Other spellings users type, mapped to catalogue names.
+ALIASES: dict[str, str] = {"large": "large-v3", "turbo": "large-v3-turbo"}
+
+#: The files a faster-whisper model directory must hold (plus one vocabulary file).
+REQUIRED_FILES: tuple[str, ...] = ("model.bin", "config.json", "tokenizer.json")
+VOCABULARY_FILES: tuple[str, ...] = ("vocabulary.txt", "vocabulary.json")
+#: What to fetch from a model repository (nothing else: no PyTorch weights).
+DOWNLOAD_PATTERNS: list[str] = [
+    "config.json",
+    "preprocessor_config.json",
+    "model.bin",
+    "tokenizer.json",
+    "vocabulary.*",
+]
+
+_CATALOGUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+
+RefKind = Literal["catalogue", "repo", "directory"]
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A parsed model name: what kind it is and its name inside the cache."""
+
+    name: str
+    kind: RefKind
+    cache_key: str | None  # directory name in the cache; None for user directories
+    entry: CatalogueEntry | None = None
+
+
+def parse_model_name(name: str) -> ModelRef:
+    """Tell a catalogue name, a Hub repo id and a local directory apart.
+
+    A path is absolute, or starts with ``~``, ``./`` or ``../``; ``owner/repo`` is a Hub repo
+    id; anything else must be a catalogue name.
+
+    Raises:
+        ValueError: the name is none of those (the message lists the known names).
+    """
+    name = name.strip()
+    if name.startswith(("~", "./", "../", ".\\", "..\\")) or Path(name).is_absolute():
+        return ModelRef(name=str(Path(name).expanduser()), kind="directory", cache_key=None)
+    if _REPO_ID.match(name) and ".." not in name:
+        return ModelRef(name=name, kind="repo", cache_key=name.replace("/", "--"))
+    canonical = ALIASES.get(name, name)
+    entry = CATALOGUE.get(canonical)
+    if entry is None or not _CATALOGUE_NAME.match(canonical):
+        known = ", ".join(CATALOGUE)
+        raise ValueError(
+            f"unknown model {name!r}: use one of {known}, a Hugging Face repo id "
+            "(owner/name), or the absolute path of a model directory"
+        )
+    return ModelRef(name=canonical, kind="catalogue", cache_key=canonical, entry=entry)
+
+
+def missing_files(directory: Path) -> list[str]:
+    """The required model files that ``directory`` lacks (empty when complete)."""
+    missing = [f for f in REQUIRED_FILES if not (directory / f).is_file()]
+    if not any((directory / f).is_file() for f in VOCABULARY_FILES):
+        missing.append("vocabulary.txt")
+    return missing
+
+
+def directory_size(directory: Path) -> int:
+    """Total bytes of the regular files directly in ``directory``."""
+    return sum(p.stat().st_size for p in directory.iterdir() if p.is_file())
