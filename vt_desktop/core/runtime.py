@@ -18,8 +18,11 @@ from typing import Any
 from aio_pika.abc import AbstractRobustConnection
 
 from vt_desktop.core.config import AppSettings
+from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.pipeline import PipelineEvent, PipelineRunner
 from vt_desktop.core.supervisor import BrokerNode, WorkerPool
 from worker.protocol.errors import RpcError
+from worker.protocol.jsonrpc import Response
 from worker.protocol.system import PING, PingParams
 from worker.transport.client import RpcClient
 from worker.transport.connection import connect, safe_url
@@ -84,6 +87,9 @@ class AppRuntime:
         self.events: EventStream | None = None
         self.on_status: list[Callable[[RuntimeStatus], None]] = []
         self.on_log: list[Callable[[LogLine], None]] = []
+        self.on_job_event: list[Callable[[PipelineEvent], None]] = []
+        self.store = JobStore(settings.data_dir / "jobs.sqlite3")
+        self.runner: PipelineRunner | None = None
         self._log_handler = _Forward(self)
         self._ticker: asyncio.Task[None] | None = None
 
@@ -119,7 +125,12 @@ class AppRuntime:
         logging.getLogger().addHandler(self._log_handler)
         url = await self._start_broker()
         self.connection = await connect(self.settings, url=url, name=f"app {self.client_id}")
-        self.rpc = RpcClient(self.connection, client_id=self.client_id, names=self.names)
+        self.rpc = RpcClient(
+            self.connection,
+            client_id=self.client_id,
+            names=self.names,
+            on_orphan_reply=self._on_orphan_reply,
+        )
         await self.rpc.start()
         self.events = EventStream(await self.connection.channel(), self.names, self.client_id)
         self.events.on_presence.append(lambda _: self._set_status())
@@ -133,8 +144,26 @@ class AppRuntime:
                 on_output=self._on_worker_output,
             )
             await self.pool.start()
+        self.runner = PipelineRunner(
+            self.rpc,
+            self.events,
+            self.store,
+            max_file_size=self.settings.max_file_size,
+            sink=self._on_job_event,
+        )
         self._ticker = asyncio.create_task(self._tick())
         self._set_status()
+
+    async def _on_orphan_reply(self, resp: Response) -> None:
+        """A reply for a call of an earlier run (kept by the broker): store its result."""
+        stored = resp.error is None and resp.id is not None
+        if stored and self.store.save_result(str(resp.id), resp.result):
+            log.info("rpc id=%s result from an earlier run stored", resp.id)
+
+    def _on_job_event(self, event: PipelineEvent) -> None:
+        for cb in self.on_job_event:
+            with contextlib.suppress(Exception):
+                cb(event)
 
     def _worker_env(self) -> dict[str, str]:
         s = self.settings
@@ -238,4 +267,5 @@ class AppRuntime:
         if self.broker is not None:
             await self.broker.stop()
         logging.getLogger().removeHandler(self._log_handler)
+        self.store.close()
         self._set_status(broker="stopped", broker_ok=False)

@@ -98,6 +98,21 @@ class RpcClient:
         """The durable queue this client's replies arrive on."""
         return self.names.reply_queue(self.client_id)
 
+    async def drain_backlog(self, timeout: float = 10.0) -> int:
+        """Wait until replies waiting in the reply queue (from an earlier run) are taken;
+        returns how many were waiting at first."""
+        if self._channel is None:
+            raise BrokerError("RpcClient.start() was not called")
+        queue = await self._channel.declare_queue(self.reply_queue_name, passive=True)
+        first = queue.declaration_result.message_count or 0
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            queue = await self._channel.declare_queue(self.reply_queue_name, passive=True)
+            if not queue.declaration_result.message_count:
+                break
+            await asyncio.sleep(0.05)
+        return first
+
     @property
     def in_flight(self) -> int:
         """Calls sent and not yet answered."""

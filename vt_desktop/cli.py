@@ -1,0 +1,245 @@
+"""``vt``: the headless CLI. Runs the same pipeline as the window, without Qt.
+
+Exit codes: 0 done, 1 a job failed, 2 bad usage or input, 3 broker or workers unavailable,
+130 cancelled (Ctrl-C; partial outputs removed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from vt_desktop import cli_commands as commands
+from vt_desktop.core.config import AppSettings
+from vt_desktop.core.jobs.model import JobSpec
+from vt_desktop.core.media import IntakeError, probe
+from vt_desktop.core.pipeline import JobFailed, PipelineEvent
+from vt_desktop.core.runtime import AppRuntime
+from vt_desktop.core.supervisor import BrokerMissing, BrokerStartError
+from worker.logs import setup_logging
+from worker.protocol.errors import BrokerError, NoWorker
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_CANCELLED = 0, 1, 2, 3, 130
+FORMATS = ("srt", "vtt", "ass", "mkv", "mp4")
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``vt`` command line."""
+    ap = argparse.ArgumentParser(prog="vt", description="Translate the speech in videos.")
+    ap.add_argument("--broker", help="AMQP URL of a remote broker (default: a private local one)")
+    ap.add_argument("--workers", type=int, help="local workers to start (default from settings)")
+    ap.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default WARNING)")
+    sub = ap.add_subparsers(dest="command", required=True)
+    tr = sub.add_parser("translate", help="translate one or more videos")
+    tr.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
+    tr.add_argument("--to", required=True, type=_csv, help="target languages, e.g. de,pt")
+    tr.add_argument("--from", dest="source", help="spoken language (default: detect)")
+    tr.add_argument("--model", help="speech model: tiny.en, base, large-v3, or a directory")
+    tr.add_argument("--engine", help="translation engine: bergamot, ct2, llm (default: worker's)")
+    tr.add_argument(
+        "--formats",
+        type=_csv,
+        default=["srt", "vtt", "mkv"],
+        help=f"outputs, any of {','.join(FORMATS)} (default srt,vtt,mkv)",
+    )
+    tr.add_argument("--burn-in", action="store_true", help="also burn the first language in")
+    tr.add_argument("--bilingual", action="store_true", help="source line above translation")
+    tr.add_argument("--out", type=Path, help="output folder (default: beside each input)")
+    jobs = sub.add_parser("jobs", help="list, resume or cancel stored jobs")
+    jobs.add_argument("action", nargs="?", default="list", choices=["list", "resume", "cancel"])
+    jobs.add_argument("job_id", nargs="?")
+    sub.add_parser("workers", help="who is online, device and load")
+    models = sub.add_parser("models", help="list, download or delete speech models")
+    models.add_argument("action", nargs="?", default="list", choices=["list", "download", "delete"])
+    models.add_argument("name", nargs="?")
+    sub.add_parser("doctor", help="check broker, workers, rabbitmq-server, ffmpeg, GPU, disk")
+    return ap
+
+
+class ProgressLine:
+    """One live progress line on a terminal; plain lines elsewhere."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self.last_stage = ""
+        self.last_draw = 0.0
+
+    def __call__(self, ev: PipelineEvent) -> None:
+        eta = "" if ev.eta_s is None else f" ETA {int(ev.eta_s) // 60}:{int(ev.eta_s) % 60:02d}"
+        if ev.level in {"WARNING", "ERROR"}:
+            self._clear()
+            print(f"{ev.level.lower()}: {ev.message}", file=self.out)
+            return
+        if self.tty:
+            if time.monotonic() - self.last_draw < 0.1 and ev.progress < 1.0:
+                return
+            self.last_draw = time.monotonic()
+            filled = int(ev.progress * 30)
+            bar = "#" * filled + "-" * (30 - filled)
+            text = f"\r[{bar}] {ev.progress * 100:5.1f}% {ev.stage:<10}{eta}  {ev.message[:50]}"
+            self.out.write(text.ljust(110))
+            self.out.flush()
+        elif ev.stage != self.last_stage or ev.message.startswith("done"):
+            print(f"{ev.stage}: {ev.progress * 100:.0f}%{eta} {ev.message}", file=self.out)
+        self.last_stage = ev.stage
+
+    def _clear(self) -> None:
+        if self.tty:
+            self.out.write("\r" + " " * 110 + "\r")
+
+    def end(self) -> None:
+        """Finish the live line."""
+        if self.tty:
+            self.out.write("\n")
+
+
+def build_settings(args: argparse.Namespace) -> AppSettings:
+    """Settings from file/env, overridden by the command line."""
+    overrides: dict[str, Any] = {}
+    if args.broker:
+        overrides.update(mode="remote", rabbitmq_url=args.broker)
+    if args.workers is not None:
+        overrides["workers"] = args.workers
+    settings = AppSettings(**overrides)
+    if settings.mode == "remote" and args.workers is None:
+        settings.workers = 0
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``vt``; returns the exit code."""
+    args = parser().parse_args(argv)
+    try:
+        settings = build_settings(args)
+    except Exception as exc:
+        print(f"vt: bad settings: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    setup_logging(settings.log_dir, args.log_level or "WARNING")
+    try:
+        return asyncio.run(_dispatch(args, settings))
+    except KeyboardInterrupt:
+        return EXIT_CANCELLED
+
+
+async def _dispatch(args: argparse.Namespace, settings: AppSettings) -> int:
+    if args.command == "translate":
+        specs = _specs(args, settings)
+        if isinstance(specs, int):
+            return specs
+        return await _with_runtime(settings, lambda rt: _translate(rt, specs))
+    if args.command == "jobs":
+        return await commands.jobs(settings, args.action, args.job_id, _with_runtime, _run_jobs)
+    if args.command == "workers":
+        return await _with_runtime(settings, commands.workers)
+    if args.command == "models":
+        return await _with_runtime(settings, lambda rt: commands.models(rt, args.action, args.name))
+    return await commands.doctor(settings)
+
+
+def _specs(args: argparse.Namespace, settings: AppSettings) -> list[JobSpec] | int:
+    bad = [f for f in args.formats if f not in FORMATS]
+    if bad:
+        print(
+            f"vt: unknown format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    specs: list[JobSpec] = []
+    for path in args.inputs:
+        try:
+            probe(path, max_size=settings.max_file_size)  # refuse bad input before any work
+            specs.append(
+                JobSpec(
+                    input=path.resolve(),
+                    targets=args.to,
+                    out_dir=(args.out or path.parent).resolve(),
+                    source_language=args.source,
+                    model=args.model,
+                    engine=args.engine,
+                    formats=args.formats,
+                    burn_in=args.burn_in,
+                    bilingual=args.bilingual,
+                )
+            )
+        except IntakeError as exc:
+            print(f"vt: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except ValueError as exc:
+            print(f"vt: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    return specs
+
+
+async def _with_runtime(settings: AppSettings, body: Any) -> int:
+    rt = AppRuntime(settings)
+    try:
+        await rt.start()
+    except (BrokerMissing, BrokerStartError, BrokerError) as exc:
+        print(f"vt: {exc}", file=sys.stderr)
+        await rt.stop()
+        return EXIT_UNAVAILABLE
+    try:
+        code: int = await body(rt)
+        return code
+    finally:
+        await rt.stop()
+
+
+async def _translate(rt: AppRuntime, specs: list[JobSpec]) -> int:
+    ids = [rt.store.create_job(spec) for spec in specs]
+    for spec, job_id in zip(specs, ids, strict=True):
+        print(f"job {job_id}: {spec.input.name} → {', '.join(spec.targets)}", file=sys.stderr)
+    return await _run_jobs(rt, ids)
+
+
+async def _run_jobs(rt: AppRuntime, ids: list[str]) -> int:
+    if rt.runner is None or rt.rpc is None:
+        return EXIT_UNAVAILABLE
+    if rt.events is not None and rt.settings.workers:
+        with contextlib.suppress(TimeoutError):
+            await rt.events.wait_for_workers(1, "asr", timeout=120)
+    await rt.rpc.drain_backlog()
+    progress = ProgressLine(sys.stderr)
+    rt.on_job_event.append(progress)
+    code = EXIT_OK
+    for job_id in ids:
+        task = asyncio.create_task(rt.runner.run(job_id))
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGINT, task.cancel)
+        try:
+            outputs = await task
+        except asyncio.CancelledError:
+            progress.end()
+            print(f"job {job_id} cancelled; partial outputs removed", file=sys.stderr)
+            return EXIT_CANCELLED
+        except JobFailed as exc:
+            progress.end()
+            print(f"job {job_id} failed: {exc}", file=sys.stderr)
+            cause = exc.__cause__
+            code = EXIT_UNAVAILABLE if isinstance(cause, NoWorker | BrokerError) else EXIT_FAILED
+            continue
+        finally:
+            loop.remove_signal_handler(signal.SIGINT)
+        progress.end()
+        for path in outputs:
+            print(path)
+        record = rt.store.get(job_id)
+        for warning in record.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

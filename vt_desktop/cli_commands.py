@@ -1,0 +1,141 @@
+"""The ``vt`` subcommands besides ``translate``: jobs, workers, models, doctor."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from vt_desktop.core.config import AppSettings
+from vt_desktop.core.jobs.model import JobState
+from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.runtime import AppRuntime
+from vt_desktop.core.supervisor.broker import BrokerMissing, find_rabbitmq_server
+from worker.protocol.errors import RpcError
+from worker.protocol.models import (
+    DELETE_MODEL,
+    DOWNLOAD_MODEL,
+    LIST_MODELS,
+    ListModelsParams,
+    ModelRefParams,
+)
+
+WithRuntime = Callable[[AppSettings, Any], Awaitable[int]]
+RunJobs = Callable[[AppRuntime, list[str]], Awaitable[int]]
+
+
+async def jobs(
+    settings: AppSettings,
+    action: str,
+    job_id: str | None,
+    with_runtime: WithRuntime,
+    run_jobs: RunJobs,
+) -> int:
+    """``vt jobs [list|resume ID|cancel ID]``."""
+    store = JobStore(settings.data_dir / "jobs.sqlite3")
+    try:
+        if action == "list":
+            for rec in store.jobs():
+                extra = f"  {rec.error}" if rec.error else ""
+                print(
+                    f"{rec.id}  {rec.state.value:<9} {rec.progress * 100:5.1f}%  "
+                    f"{rec.spec.input.name} → {','.join(rec.spec.targets)}{extra}"
+                )
+            return 0
+        if job_id is None:
+            print(f"vt jobs {action}: give a job id (see 'vt jobs list')", file=sys.stderr)
+            return 2
+        try:
+            rec = store.get(job_id)
+        except KeyError as exc:
+            print(f"vt: {exc.args[0]}", file=sys.stderr)
+            return 2
+        if action == "cancel":
+            store.update(job_id, state=JobState.CANCELLED)
+            print(f"job {job_id} cancelled")
+            return 0
+    finally:
+        store.close()
+    if rec.state is JobState.DONE:
+        print(f"job {job_id} is already done")
+        return 0
+    return await with_runtime(settings, lambda rt: run_jobs(rt, [job_id]))
+
+
+async def workers(rt: AppRuntime) -> int:
+    """``vt workers``: who is online (waits two heartbeats)."""
+    import asyncio
+
+    await asyncio.sleep(2.5)
+    online = rt.events.online() if rt.events else []
+    if not online:
+        print("no worker is online")
+        return 3
+    for caps in sorted(online, key=lambda c: c.worker_id):
+        notice = f"  ({caps.device_notice})" if caps.device_notice else ""
+        print(
+            f"{caps.worker_id:<20} {caps.host:<16} {caps.device:<5} load {caps.load}/"
+            f"{caps.prefetch}  {','.join(caps.services)}{notice}"
+        )
+    return 0
+
+
+async def models(rt: AppRuntime, action: str, name: str | None) -> int:
+    """``vt models [list|download NAME|delete NAME]`` through a worker's models service."""
+    if rt.rpc is None or rt.events is None:
+        return 3
+    await rt.events.wait_for_workers(1, "models", timeout=60)
+    try:
+        if action == "list":
+            result = await rt.rpc.call(LIST_MODELS, ListModelsParams(), timeout=30)
+            for m in result.models:
+                size = f"{m.size_bytes / 1e6:8.1f} MB" if m.size_bytes else " " * 11
+                state = m.location if m.installed else "not installed"
+                print(f"{m.name:<22} {size}  {state}")
+            return 0
+        if name is None:
+            print(f"vt models {action}: give a model name", file=sys.stderr)
+            return 2
+        if action == "download":
+            got = await rt.rpc.call(DOWNLOAD_MODEL, ModelRefParams(name=name), timeout=3600)
+            print(f"{got.model.name}: {'downloaded' if got.fetched else 'already present'}")
+            return 0
+        gone = await rt.rpc.call(DELETE_MODEL, ModelRefParams(name=name), timeout=60)
+        print(f"{gone.name}: {'deleted' if gone.deleted else 'not deleted'}")
+        return 0
+    except RpcError as exc:
+        print(f"vt: {exc.message}", file=sys.stderr)
+        return 1
+
+
+async def doctor(settings: AppSettings) -> int:
+    """``vt doctor``: what this machine has for running jobs."""
+    import imageio_ffmpeg
+
+    ok = True
+
+    def line(good: bool, what: str, detail: str) -> None:
+        nonlocal ok
+        ok = ok and good
+        print(f"[{'ok' if good else '!!'}] {what:<16} {detail}")
+
+    try:
+        line(True, "rabbitmq-server", str(find_rabbitmq_server()))
+    except BrokerMissing as exc:
+        line(settings.mode == "remote", "rabbitmq-server", str(exc))
+    try:
+        line(True, "ffmpeg (libass)", imageio_ffmpeg.get_ffmpeg_exe())
+    except RuntimeError as exc:
+        line(False, "ffmpeg (libass)", str(exc))
+    try:
+        import ctranslate2
+
+        gpus = ctranslate2.get_cuda_device_count()
+    except Exception:  # a broken CUDA install must not break the doctor
+        gpus = 0
+    line(True, "GPU", f"{gpus} CUDA device(s)" if gpus else "none: speech runs on the CPU")
+    free = shutil.disk_usage(settings.data_dir if settings.data_dir.exists() else "/").free
+    line(free > 2e9, "disk", f"{free / 1e9:.1f} GB free for models and jobs")
+    line(True, "mode", settings.mode if settings.mode == "local" else "remote broker")
+    return 0 if ok else 1
