@@ -219,7 +219,7 @@ async def _run_jobs(rt: AppRuntime, ids: list[str]) -> int:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGINT, task.cancel)
         try:
-            outputs = await task
+            outcome = await task
         except asyncio.CancelledError:
             progress.end()
             print(f"job {job_id} cancelled; partial outputs removed", file=sys.stderr)
@@ -233,11 +233,15 @@ async def _run_jobs(rt: AppRuntime, ids: list[str]) -> int:
         finally:
             loop.remove_signal_handler(signal.SIGINT)
         progress.end()
-        for path in outputs:
+        for path in outcome.outputs:
             print(path)
-        record = rt.store.get(job_id)
-        for warning in record.warnings:
+        for warning in outcome.warnings:
             print(f"warning: {warning}", file=sys.stderr)
+        print(
+            f"job {job_id} done: {outcome.calls_sent} call(s) sent, "
+            f"{outcome.results_reused} result(s) reused",
+            file=sys.stderr,
+        )
     return code
 
 

@@ -106,3 +106,60 @@ def make_video(
             for packet in as_.encode(None):
                 out.mux(packet)
     return path
+
+
+SENTENCES = (
+    "The weather report says it will rain all afternoon in the valley.",
+    "Please remember to lock the back door before you leave the house.",
+    "Our train was delayed by twenty minutes because of a signal failure.",
+    "She planted tomatoes, beans and sunflowers along the garden fence.",
+    "The museum opens at nine and closes at five on weekdays.",
+    "Every student must hand in the essay by Friday at noon.",
+    "A cup of strong coffee helps me think in the early morning.",
+    "The old bridge was repaired last summer after the flood.",
+)
+PAUSES_S = (0.6, 1.1, 0.8, 1.4, 0.7, 1.0, 0.5, 1.2, 0.9)
+LONG_SILENCE_S = 6.0
+
+
+def speech_clips(folder: Path, rate: int = 16000) -> list[np.ndarray]:
+    """jfk.flac and eight espeak-ng sentences, as mono float32 at ``rate``."""
+    clips = [decode_mono(JFK, rate)]
+    for number, sentence in enumerate(SENTENCES):
+        clips.append(decode_mono(espeak(folder / f"s{number}.wav", sentence), rate))
+    return clips
+
+
+def join_talk(
+    clips: list[np.ndarray], seconds: float = 190.0, rate: int = 16000
+) -> tuple[np.ndarray, list[tuple[float, float]], tuple[float, float]]:
+    """Real and synthetic speech joined with pauses of 0.5-1.4 s and one 6 s silence.
+
+    Returns the samples, where each clip lies (s), and where the long silence lies (s).
+    """
+    parts: list[np.ndarray] = [np.zeros(rate // 2, dtype=np.float32)]
+    where: list[tuple[float, float]] = []
+    at = rate // 2
+    long_silence = (0.0, 0.0)
+    turn = 0
+    while at < seconds * rate:
+        clip = clips[turn % len(clips)]
+        where.append((at / rate, (at + clip.size) / rate))
+        parts.append(clip)
+        at += clip.size
+        pause = LONG_SILENCE_S if turn == 12 else PAUSES_S[turn % len(PAUSES_S)]
+        if turn == 12:
+            long_silence = (at / rate, at / rate + pause)
+        parts.append(np.zeros(round(pause * rate), dtype=np.float32))
+        at += round(pause * rate)
+        turn += 1
+    return np.concatenate(parts), where, long_silence
+
+
+def make_talk_video(path: Path, seconds: float = 190.0) -> Path:
+    """A small video carrying over three minutes of real and synthetic English speech."""
+    folder = path.parent / f".{path.stem}-parts"
+    folder.mkdir(parents=True, exist_ok=True)
+    samples, _, _ = join_talk(speech_clips(folder), seconds)
+    wav = write_wav(folder / "talk.wav", samples)
+    return make_video(path, wav, size=(96, 64), fps=5)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from vt_desktop.core.jobs.model import JobState
@@ -39,6 +40,16 @@ class JobFailed(RuntimeError):
     """Raised when a job cannot finish; the message says why in plain words."""
 
 
+@dataclass(frozen=True)
+class JobOutcome:
+    """What one run of a job produced and what it cost on the wire."""
+
+    outputs: list[Path]
+    calls_sent: int
+    results_reused: int
+    warnings: list[str]
+
+
 class PipelineRunner:
     """Runs jobs from the store against the workers behind ``rpc``."""
 
@@ -58,8 +69,8 @@ class PipelineRunner:
         self.sink = sink
         self.contexts: dict[str, JobContext] = {}
 
-    async def run(self, job_id: str) -> list[Path]:
-        """Run (or resume) one job to its end; returns the outputs written.
+    async def run(self, job_id: str) -> JobOutcome:
+        """Run (or resume) one job to its end, sending only calls whose results are missing.
 
         Raises:
             JobFailed: the job failed (its state in the store says so too).
@@ -68,6 +79,7 @@ class PipelineRunner:
         record = self.store.get(job_id)
         ctx = JobContext(job_id, record.spec, self.rpc, self.events, self.store, self.sink)
         ctx.warnings = list(record.warnings)
+        reused = self.store.result_count(job_id)
         self.contexts[job_id] = ctx
         self.store.update(job_id, state=JobState.RUNNING, error=None)
         try:
@@ -87,7 +99,10 @@ class PipelineRunner:
         )
         note = f"; {len(ctx.warnings)} warning(s)" if ctx.warnings else ""
         ctx.report("write", 1.0, f"done: {len(outputs)} file(s) written{note}")
-        return outputs
+        log.info(
+            "job %s done: %d call(s) sent, %d result(s) reused", job_id, ctx.calls_sent, reused
+        )
+        return JobOutcome(outputs, ctx.calls_sent, reused, list(ctx.warnings))
 
     async def _stages(self, ctx: JobContext) -> list[Path]:
         ctx.clock_stage = "intake"

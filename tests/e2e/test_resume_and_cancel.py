@@ -1,0 +1,157 @@
+"""Resume after a killed CLI without redoing finished work; cancel frees workers at once."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_cli_translate import ROOT, vt, vt_env
+from tests.support.media import make_talk_video
+from vt_desktop.core.config import AppSettings
+from vt_desktop.core.jobs.model import JobSpec, JobState
+from vt_desktop.core.runtime import AppRuntime
+from vt_desktop.core.supervisor.broker import free_port
+from worker.protocol.system import PING, PingParams
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def talk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_talk_video(tmp_path_factory.mktemp("talk") / "talk.mp4")
+
+
+def asr_results(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        try:
+            return int(
+                conn.execute(
+                    "SELECT COUNT(*) FROM results WHERE call_id LIKE '%.asr.%'"
+                ).fetchone()[0]
+            )
+        except sqlite3.OperationalError:
+            return 0
+
+
+def test_cli_killed_mid_recognition_resumes_sending_only_missing_calls(
+    talk: Path, tmp_path: Path
+) -> None:
+    env = vt_env(tmp_path)
+    db = tmp_path / "data" / "jobs.sqlite3"
+    out = tmp_path / "out"
+    args = [
+        "translate",
+        str(talk),
+        "--to",
+        "pt",
+        "--model",
+        "tiny.en",
+        "--engine",
+        "bergamot",
+        "--formats",
+        "srt",
+        "--out",
+        str(out),
+    ]
+    first = subprocess.Popen(
+        [sys.executable, "-m", "vt_desktop.cli", *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while asr_results(db) < 1 and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.05)
+    done_at_kill = asr_results(db)
+    first.send_signal(signal.SIGKILL)
+    _, err = first.communicate(timeout=30)
+    assert done_at_kill >= 1, err[-2000:]
+    with sqlite3.connect(db) as conn:
+        segments = len(
+            __import__("json").loads(
+                conn.execute("SELECT value FROM artifacts WHERE key = 'plan'").fetchone()[0]
+            )["segments"]
+        )
+        job_id = conn.execute("SELECT id FROM jobs").fetchone()[0]
+    assert done_at_kill < segments, "the first run finished before it could be killed"
+    time.sleep(2)  # the killed app's broker and workers go away by themselves
+
+    second = vt("jobs", "resume", job_id, env=env, timeout=500)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert (out / "talk.pt.srt").exists()
+    sent, reused = map(
+        int,
+        re.search(r"done: (\d+) call\(s\) sent, (\d+) result\(s\) reused", second.stderr).groups(),
+    )
+    with sqlite3.connect(db) as conn:
+        total = conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    assert reused >= done_at_kill
+    assert sent == total - reused, (sent, total, reused)
+    assert sent < total
+
+
+async def test_cancel_frees_the_worker_within_2s_and_removes_partial_outputs(
+    talk: Path, tmp_path: Path
+) -> None:
+    settings = AppSettings(
+        data_dir=tmp_path / "data",
+        cache_dir=tmp_path / "cache",
+        log_dir=tmp_path / "logs",
+        config_dir=tmp_path / "config",
+        workers=1,
+        rabbitmq_port=free_port(),
+    )
+    rt = AppRuntime(settings)
+    await rt.start()
+    try:
+        assert rt.runner is not None and rt.rpc is not None and rt.events is not None
+        await rt.events.wait_for_workers(1, "asr", timeout=120)
+        out = tmp_path / "out"
+        spec = JobSpec(
+            input=talk,
+            targets=["pt"],
+            out_dir=out,
+            model="tiny.en",
+            engine="bergamot",
+            formats=["srt"],
+        )
+        job = rt.store.create_job(spec)
+        task = asyncio.create_task(rt.runner.run(job))
+        while rt.store.result_count(job) < 2:
+            await asyncio.sleep(0.05)
+        task.cancel()
+        cancelled_at = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await rt.rpc.call(PING, PingParams(), timeout=2.0)
+        freed_in = time.monotonic() - cancelled_at
+        print(f"worker free {freed_in:.2f} s after cancel")
+        assert freed_in < 2.0
+        assert rt.store.get(job).state is JobState.CANCELLED
+
+        # cancel while writing: the subtitle file already written is removed again
+        spec2 = spec.model_copy(update={"formats": ["srt", "mkv"], "burn_in": True})
+        job2 = rt.store.create_job(spec2)
+        task2 = asyncio.create_task(rt.runner.run(job2))
+        srt = out / "talk.pt.srt"
+        while not srt.exists() and not task2.done():
+            await asyncio.sleep(0.02)
+        task2.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task2
+        assert not srt.exists()
+        assert list(out.glob("talk*")) == []
+    finally:
+        await rt.stop()
