@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +68,9 @@ class SegmentPlan:
         duration_s: Length of the decoded audio in seconds.
         speech_s: Total length of the speech the VAD found (with its padding).
         segments: The segments, in time order; empty when nobody speaks.
+        speech: The runs of speech the VAD found (padded), in time order: where words can
+            start. Recognisers place a word after a pause too early; the pipeline moves
+            such a word to where the speech resumes.
     """
 
     path: Path
@@ -75,6 +78,7 @@ class SegmentPlan:
     duration_s: float
     speech_s: float
     segments: tuple[Segment, ...]
+    speech: tuple[tuple[float, float], ...] = ()
 
 
 def plan_segments(
@@ -130,7 +134,9 @@ def plan_segments(
         "planned %s: %d segments, %.1fs of speech in %.1fs",
         path, len(segments), speech.total_s, decoded.seconds,
     )  # fmt: skip
-    return SegmentPlan(path, stream_index, decoded.seconds, speech.total_s, segments)
+    return SegmentPlan(
+        path, stream_index, decoded.seconds, speech.total_s, segments, tuple(speech.seen)
+    )
 
 
 def quietest_point(path: Path, stream_index: int, lo_s: float, hi_s: float) -> float:
@@ -289,8 +295,10 @@ class _Summed:
 
     runs: Iterator[SpeechRun]
     total_s: float = 0.0
+    seen: list[tuple[float, float]] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[SpeechRun]:
         for run in self.runs:
             self.total_s += run.end_s - run.start_s
+            self.seen.append((run.start_s, run.end_s))
             yield run

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import logging
+from collections.abc import Sequence
+from pathlib import Path
 
-from vt_desktop.core.media import Segment, SegmentPlan, encode_segment
+from vt_desktop.core.jobs.model import JobSpec
+from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.media import (
+    Segment,
+    SegmentPlan,
+    encode_segment,
+    pick_audio_stream,
+    plan_segments,
+    probe,
+)
 from vt_desktop.core.pipeline.context import JobContext, bounded_gather
 from vt_desktop.core.subtitles import TimedWord
 from worker.protocol.asr import (
@@ -17,9 +29,13 @@ from worker.protocol.asr import (
     TranscribeResult,
 )
 from worker.protocol.errors import RpcError
+from worker.transport.client import RpcClient
+from worker.transport.events import EventStream
 
 log = logging.getLogger(__name__)
 STAGE = "recognise"
+#: Past this, a segment is sent as Opus so one call stays under MAX_AUDIO_BYTES (1 MiB).
+FLAC_LIMIT = 900_000
 
 
 class SegmentFailed(RuntimeError):
@@ -35,6 +51,13 @@ async def _audio_of(ctx: JobContext, plan: SegmentPlan, seg: Segment) -> str:
     data = await asyncio.to_thread(
         encode_segment, plan.path, plan.stream_index, seg, codec=ctx.spec.segment_codec
     )
+    if len(data) > FLAC_LIMIT:
+        log.info(
+            "job %s: segment %d is %d bytes as FLAC; sending Opus", ctx.job_id, seg.index, len(data)
+        )
+        data = await asyncio.to_thread(
+            encode_segment, plan.path, plan.stream_index, seg, codec="opus"
+        )
     return base64.b64encode(data).decode("ascii")
 
 
@@ -95,15 +118,70 @@ async def recognise(ctx: JobContext, plan: SegmentPlan, language: str) -> list[T
     return [results[s.index] for s in plan.segments]
 
 
-def words_of(results: list[TranscribeResult]) -> list[TimedWord]:
+def snap_to_speech(
+    start: float, end: float, speech: Sequence[tuple[float, float]]
+) -> tuple[float, float]:
+    """A word placed in a pause moves to where the speech resumes.
+
+    Recognisers put the first word after a pause too early, often wholly inside the silence;
+    the VAD knows where speech really resumes. Words inside a run of speech are left alone,
+    and so is a word in a pause that no speech follows closely (within 2 s).
+    """
+    if not speech:
+        return start, end
+    k = bisect.bisect_right([a for a, _ in speech], start)
+    if k > 0 and start < speech[k - 1][1]:
+        return start, end
+    if k < len(speech) and speech[k][0] - start <= 2.0:
+        resume = speech[k][0]
+        return resume, max(end, resume + min(end - start, 0.3))
+    return start, end
+
+
+def words_of(
+    results: list[TranscribeResult], speech: Sequence[tuple[float, float]] = ()
+) -> list[TimedWord]:
     """All recognised words in time order, as the subtitle layout takes them."""
     words: list[TimedWord] = []
-    last_end = 0.0
+    last_start = 0.0
     for res in results:
         for seg in res.segments:
             for w in seg.words:
-                start = max(w.start, last_end)
-                end = max(w.end, start)
+                snapped, end = snap_to_speech(w.start, w.end, speech)
+                start = max(snapped, last_start)
+                end = max(end, start)
                 words.append(TimedWord(w.word, start, end, w.probability))
-                last_end = start
+                last_start = start
     return words
+
+
+async def transcribe_file(
+    rpc: RpcClient,
+    events: EventStream,
+    store: JobStore,
+    path: Path,
+    *,
+    model: str | None = None,
+    language: str | None = None,
+    max_file_size: int = 1 << 40,
+) -> tuple[SegmentPlan, list[TranscribeResult]]:
+    """The fan-out step on its own: plan a file and recognise all of it over every worker.
+
+    Results are stored under a fresh job in ``store`` as they arrive.
+
+    Raises:
+        IntakeError: the file cannot be used.
+        SegmentFailed: a segment failed on every try.
+    """
+    info = await asyncio.to_thread(probe, path, max_size=max_file_size)
+    stream = pick_audio_stream(info).index
+    plan = await asyncio.to_thread(plan_segments, path, stream)
+    spec = JobSpec(
+        input=path, targets=["en"], out_dir=path.parent, model=model, source_language=language
+    )
+    job_id = store.create_job(spec)
+    ctx = JobContext(job_id, spec, rpc, events, store)
+    if not plan.segments:
+        return plan, []
+    lang = await detect_language(ctx, plan)
+    return plan, await recognise(ctx, plan, lang)

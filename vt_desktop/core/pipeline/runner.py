@@ -116,7 +116,7 @@ class PipelineRunner:
         ctx.clock_stage = "recognise"
         language = await detect_language(ctx, plan)
         results = await recognise(ctx, plan, language)
-        sentences = build_sentences(words_of(results), language)
+        sentences = build_sentences(words_of(results, plan.speech), language)
         ctx.clock_stage = "translate"
         per_lang = await translate(ctx, sentences, language)
         ctx.clock_stage = "write"
@@ -149,6 +149,7 @@ class PipelineRunner:
                     "duration_s": plan.duration_s,
                     "speech_s": plan.speech_s,
                     "segments": [[s.start_s, s.end_s] for s in plan.segments],
+                    "speech": [list(run) for run in plan.speech],
                 },
             )
         ctx.report("plan", 1.0, f"{len(plan.segments)} segment(s), {plan.speech_s:.0f} s of speech")
