@@ -69,7 +69,7 @@ def test_fanout_transcript_matches_direct_faster_whisper(
     texts = [JFK_TEXT, *SENTENCES]
     reference = [w for i in range(len(where)) for w in norm_words(texts[i % len(texts)])]
 
-    model_dir = ModelManager.for_worker_cache(tmp_path / "cache").resolve("tiny.en").path
+    model_dir = ModelManager.for_worker_cache(str(tmp_path / "cache")).resolve("tiny.en").path
     direct_model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=2)
     segs, _ = direct_model.transcribe(str(audio), language="en", word_timestamps=True)
     direct: Words = [(w.word, w.start) for s in segs for w in (s.words or [])]
