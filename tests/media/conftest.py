@@ -13,6 +13,7 @@ from tests.support.media import speech_clips as build_clips
 
 RATE = 16000
 
+
 @dataclass(frozen=True)
 class Recording:
     """A recording with known layout: where each spoken clip and the long silence are."""

@@ -1,0 +1,79 @@
+"""The window on a real private broker with one real worker: online, ping, live log."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.gui.conftest import pump_until
+from vt_desktop.ui.main_window import MainWindow
+from vt_desktop.ui.view_model import RuntimeViewModel
+
+pytestmark = pytest.mark.slow
+Window = tuple[MainWindow, RuntimeViewModel]
+
+
+def test_window_shows_the_private_broker_and_its_worker_online(running_window: Window) -> None:
+    window, view_model = running_window
+    port = view_model.settings.rabbitmq_port
+    view = window.workers_view
+    pump_until(
+        lambda: view.table_model.rowCount() == 1 and view.table_model.row(0).state == "ready",
+        30,
+        "local-1 to show as ready",
+    )
+    row = view.table_model.row(0)
+    assert row.worker_id == "local-1"
+    assert "system" in row.services.split(", ")
+    assert row.restarts == "0"
+    assert view.broker_label.text() == f"Private broker on port {port}"
+    assert view.broker_dot.state == "ok"
+    assert "***" in view.broker_url.text()
+    assert window.broker_status.text() == f"Private broker on port {port}"
+    assert window.worker_count.text() == "1 worker online"
+    assert view.banner.isHidden()
+
+
+def test_ping_workers_shows_each_reply_with_its_round_trip_time(
+    running_window: Window, qtbot
+) -> None:
+    window, view_model = running_window
+    view = window.workers_view
+    pump_until(view.ping_button.isEnabled, 30, "the ping button to be enabled")
+    with qtbot.waitSignal(view_model.ping_started, timeout=5000):
+        qtbot.mouseClick(view.ping_button, Qt.MouseButton.LeftButton)
+    assert not view.ping_button.isEnabled(), "the button is disabled while the ping runs"
+    with qtbot.waitSignal(view_model.ping_finished, timeout=15000) as finished:
+        pass
+    replies = finished.args[0]
+    assert [r.worker_id for r in replies] == ["local-1"]
+    assert replies[0].rtt_ms > 0
+    assert re.fullmatch(r"✓ local-1 answered in \d+\.\d ms", view.ping_result.text())
+    assert view.ping_result.objectName() == "PingResult"
+    assert view.ping_button.isEnabled()
+
+
+def test_app_and_worker_log_lines_appear_live_in_the_log_view(running_window: Window) -> None:
+    window, _ = running_window
+    log_view = window.log_view
+
+    def seen(source: str, text: str) -> bool:
+        return any(ln.source == source and text in ln.message for ln in log_view.visible_lines())
+
+    pump_until(lambda: seen("local-1", "serving"), 30, "the worker's 'serving' line")
+    assert seen("app", "broker ready on 127.0.0.1")
+    worker_row = next(
+        r
+        for r in range(log_view.model.rowCount())
+        if log_view.model.line(r).source == "local-1"
+        and "serving" in log_view.model.line(r).message
+    )
+    shown = log_view.model.index(worker_row, 3).data()
+    assert shown.startswith("worker local-1 serving"), "the worker's own prefix is not repeated"
+
+    log_view.search_box.setText("SERVING")
+    assert log_view.visible_lines()
+    assert all("serving" in ln.message.lower() for ln in log_view.visible_lines())
+    log_view.search_box.clear()

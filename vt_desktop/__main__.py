@@ -1,0 +1,95 @@
+"""``python -m vt_desktop`` (and the frozen ``VideoTranslator`` binary): the desktop window.
+
+``--worker …`` runs a worker process instead (the frozen app starts its workers as
+``VideoTranslator --worker --worker-id local-1 …``); Qt is not even imported then.
+``--smoke`` checks an install end to end in a throwaway folder and exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from vt_desktop.core.config import AppSettings
+from worker.logs import setup_logging
+
+NO_DISPLAY_MESSAGE = (
+    "no display found: run the window under a desktop session, or use the headless CLI: "
+    "vt translate VIDEO --to de"
+)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The window's command-line options."""
+    ap = argparse.ArgumentParser(
+        prog="videotranslator",
+        description="VideoTranslator Desktop: translate the speech in videos into subtitles.",
+        epilog="'videotranslator --worker --help' lists a worker process's options.",
+    )
+    ap.add_argument(
+        "--smoke",
+        action="store_true",
+        help="start a private broker and one worker in a temporary folder, ping it, and exit "
+        "(0 when the worker answered); works without a display",
+    )
+    ap.add_argument(
+        "--screenshot", type=Path, metavar="PATH", help="with --smoke: save the window as PNG"
+    )
+    ap.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR (default: from settings)")
+    return ap.parse_args(list(argv))
+
+
+def has_display() -> bool:
+    """False on a Linux box with no X/Wayland session and no explicit Qt platform."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def build_settings(args: argparse.Namespace) -> AppSettings:
+    """The process's one settings object (config file, ``.env``, environment, options).
+
+    Raises:
+        pydantic.ValidationError: a setting has a bad value (the message names it).
+    """
+    overrides = {"log_level": args.log_level} if args.log_level else {}
+    return AppSettings(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in[:1] == ["--worker"]:
+        from worker.__main__ import main as worker_main
+
+        return worker_main(args_in[1:])
+    args = parse_args(args_in)
+    if args.screenshot is not None and not args.smoke:
+        print("videotranslator: --screenshot only works with --smoke", file=sys.stderr)
+        return 2
+    if not has_display():
+        if not args.smoke:
+            print(NO_DISPLAY_MESSAGE, file=sys.stderr)
+            return 2
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    try:
+        settings = build_settings(args)
+    except Exception as exc:
+        print(f"videotranslator: bad settings: {exc}", file=sys.stderr)
+        return 2
+    # The smoke check keeps to its temporary folder: console logging only.
+    setup_logging(None if args.smoke else settings.log_dir, settings.log_level)
+    if args.smoke:
+        from vt_desktop.ui.smoke import run_smoke
+
+        return run_smoke(settings, args.screenshot)
+    from vt_desktop.ui.app import run_app
+
+    return run_app(settings, sys.argv[:1])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

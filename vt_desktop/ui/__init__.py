@@ -1,0 +1,1 @@
+"""The Qt layer: the window, its views and view models. Nothing below this package imports Qt."""

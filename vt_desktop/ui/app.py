@@ -1,0 +1,106 @@
+"""The Qt application and its asyncio loop (qasync), and the window's whole life.
+
+``run_app`` shows the window, starts the runtime in the background, and returns once the
+window has closed, which happens only after the runtime stopped its workers and broker.
+SIGINT/SIGTERM close the window the same way, so a terminal Ctrl-C also leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
+
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from vt_desktop.core.config import AppSettings
+from vt_desktop.ui import resources
+from vt_desktop.ui.main_window import MainWindow
+from vt_desktop.ui.view_model import RuntimeViewModel
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+ORGANISATION = "VideoTranslator"
+APPLICATION = "VideoTranslator Desktop"
+# Python runs signal handlers only between bytecodes; this timer gives it a chance.
+SIGNAL_POLL_MS = 250
+
+
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    """The process's QApplication (created once), with the app's name, icon, font and style."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QGuiApplication.setApplicationName(APPLICATION)
+    QGuiApplication.setOrganizationName(ORGANISATION)
+    QGuiApplication.setDesktopFileName("videotranslator")
+    app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    apply_look(app)
+    return app
+
+
+def apply_look(app: QApplication) -> None:
+    """The window icon, a readable default font size and the app's style sheet."""
+    app.setWindowIcon(resources.app_icon())
+    app.setStyle("Fusion")
+    font = QFont(app.font())
+    font.setPointSizeF(max(font.pointSizeF(), 10.0))
+    app.setFont(font)
+    app.setStyleSheet(resources.stylesheet())
+
+
+def run_on_qt_loop(app: QApplication, main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` to completion on a qasync loop driving ``app``'s Qt event loop.
+
+    This is the one place the app creates its asyncio loop (the guard test runs its
+    callbacks here too).
+    """
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        return runner.run(main)
+
+
+async def run_window(window: MainWindow, view_model: RuntimeViewModel) -> None:
+    """Show ``window``, start the runtime, and return once the window has closed."""
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    window.show()
+    starting = asyncio.ensure_future(view_model.start())
+    await closed.wait()
+    starting.cancel()
+    await view_model.stop()  # nothing left to do after a normal close; covers a racing start
+
+
+def _close_on_signals(window: MainWindow) -> QTimer:
+    def request_close(signum: int, _frame: object) -> None:
+        log.info("signal %s received: closing the window", signum)
+        QTimer.singleShot(0, window.close)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, request_close)
+    poll = QTimer(window)
+    poll.timeout.connect(lambda: None)
+    poll.start(SIGNAL_POLL_MS)
+    return poll
+
+
+def run_app(settings: AppSettings, argv: Sequence[str] | None = None) -> int:
+    """Open the window and run until it is closed; the process's exit code.
+
+    Args:
+        settings: the process's one settings object.
+        argv: Qt's command line (program name first); ``sys.argv[:1]`` when omitted.
+    """
+    app = create_application(argv)
+    app.setQuitOnLastWindowClosed(False)  # we quit once the runtime has stopped
+    view_model = RuntimeViewModel(settings)
+    window = MainWindow(view_model)
+    _close_on_signals(window)
+    run_on_qt_loop(app, run_window(window, view_model))
+    log.info("window closed; bye")
+    return 0

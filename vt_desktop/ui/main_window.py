@@ -1,0 +1,210 @@
+"""The main window: a left navigation, one page per view, and a status bar.
+
+Pages are registered by name (``add_page``) so later views (Jobs, Review, Models, Settings)
+slot in without touching the rest. Closing the window first stops the runtime (workers,
+then the private broker) and only then lets the window go, so nothing is left running.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vt_desktop.core.runtime import RuntimeStatus
+from vt_desktop.ui import resources
+from vt_desktop.ui.log_view import LogView
+from vt_desktop.ui.slots import asyncSlot
+from vt_desktop.ui.view_model import RuntimeViewModel
+from vt_desktop.ui.widgets import StatusDot
+from vt_desktop.ui.workers_view import (
+    WorkersView,
+    broker_dot_state,
+    broker_sentence,
+    online_count,
+)
+
+log = logging.getLogger(__name__)
+WINDOW_TITLE = "VideoTranslator Desktop"
+DEFAULT_SIZE = QSize(1100, 720)
+MINIMUM_SIZE = QSize(940, 560)
+SIDEBAR_WIDTH = 210
+
+
+def ui_state_file(config_dir: Path) -> QSettings:
+    """The QSettings (INI) that remembers geometry and the open page, beside the config."""
+    return QSettings(str(config_dir / "window-state.ini"), QSettings.Format.IniFormat)
+
+
+class MainWindow(QMainWindow):
+    """The app's one window."""
+
+    closed = Signal()  # emitted once the runtime has stopped and the window is gone
+
+    def __init__(self, view_model: RuntimeViewModel, ui_state: QSettings | None = None) -> None:
+        super().__init__()
+        self._vm = view_model
+        self._ui_state = ui_state or ui_state_file(view_model.settings.config_dir)
+        self._closing = False
+        self.nav = QListWidget()
+        self.stack = QStackedWidget()
+        self.pages: dict[str, QWidget] = {}
+        self.broker_dot = StatusDot(9)
+        self.broker_status = QLabel("Broker stopped")
+        self.worker_count = QLabel("No workers online")
+        self.workers_view = WorkersView(view_model)
+        self.log_view = LogView(view_model)
+        self._build()
+        self.add_page("Workers", self.workers_view, resources.icon("workers"))
+        self.add_page("Log", self.log_view, resources.icon("log"))
+        self._connect_signals()
+        self._restore_state()
+
+    def _build(self) -> None:
+        self.setWindowTitle(WINDOW_TITLE)
+        self.setWindowIcon(resources.app_icon())
+        self.setMinimumSize(MINIMUM_SIZE)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self._sidebar())
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        bar = self.statusBar()
+        bar.setSizeGripEnabled(False)
+        self.broker_status.setAccessibleName("Broker status")
+        self.worker_count.setAccessibleName("Workers online")
+        broker = QWidget()
+        row = QHBoxLayout(broker)
+        row.setContentsMargins(8, 2, 0, 2)
+        row.setSpacing(2)
+        row.addWidget(self.broker_dot)
+        row.addWidget(self.broker_status)
+        bar.addWidget(broker)
+        self.worker_count.setContentsMargins(0, 0, 8, 0)
+        bar.addPermanentWidget(self.worker_count)
+
+    def _sidebar(self) -> QFrame:
+        sidebar = QFrame()
+        sidebar.setObjectName("Sidebar")
+        sidebar.setFixedWidth(SIDEBAR_WIDTH)
+        layout = QVBoxLayout(sidebar)
+        layout.setContentsMargins(12, 18, 12, 12)
+        layout.setSpacing(4)
+        brand = QHBoxLayout()
+        brand.setSpacing(10)
+        logo = QLabel()
+        logo.setPixmap(resources.app_icon().pixmap(QSize(28, 28)))
+        title = QLabel("VideoTranslator")
+        title.setObjectName("AppTitle")
+        brand.addWidget(logo)
+        brand.addWidget(title, 1)
+        layout.addLayout(brand)
+        version = QLabel(f"version {self._vm.settings.version}")
+        version.setObjectName("AppVersion")
+        version.setContentsMargins(38, 0, 0, 0)
+        layout.addWidget(version)
+        layout.addSpacing(18)
+        self.nav.setObjectName("NavList")
+        self.nav.setAccessibleName("Navigation")
+        self.nav.setIconSize(QSize(18, 18))
+        self.nav.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        layout.addWidget(self.nav, 1)
+        return sidebar
+
+    def add_page(self, name: str, page: QWidget, icon: QIcon | None = None) -> None:
+        """Add a view under ``name`` to the navigation (in call order)."""
+        item = QListWidgetItem(icon or QIcon(), name)
+        item.setSizeHint(QSize(0, 38))
+        self.nav.addItem(item)
+        self.stack.addWidget(page)
+        self.pages[name] = page
+        if self.nav.currentRow() < 0:
+            self.nav.setCurrentRow(0)
+
+    def show_page(self, name: str) -> None:
+        """Switch to the page registered as ``name``.
+
+        Raises:
+            KeyError: no page has that name.
+        """
+        if name not in self.pages:
+            raise KeyError(f"no page named {name!r}; pages: {', '.join(self.pages)}")
+        self.nav.setCurrentRow(list(self.pages).index(name))
+
+    def current_page(self) -> str:
+        """The name of the page shown now."""
+        return list(self.pages)[self.stack.currentIndex()]
+
+    def _connect_signals(self) -> None:
+        self.nav.currentRowChanged.connect(self._on_nav_current_row_changed)
+        self._vm.status_changed.connect(self._on_view_model_status_changed)
+        self._vm.runtime_failed.connect(self._on_view_model_runtime_failed)
+        self._vm.runtime_stopped.connect(self._on_view_model_runtime_stopped)
+
+    def _on_nav_current_row_changed(self, row: int) -> None:
+        if 0 <= row < self.stack.count():
+            self.stack.setCurrentIndex(row)
+
+    def _on_view_model_status_changed(self, status: RuntimeStatus) -> None:
+        self.broker_dot.set_state(broker_dot_state(status))
+        self.broker_status.setText(broker_sentence(status))
+        online = online_count(status)
+        self.worker_count.setText(
+            {0: "No workers online", 1: "1 worker online"}.get(online, f"{online} workers online")
+        )
+
+    def _on_view_model_runtime_failed(self, message: str) -> None:
+        self.broker_dot.set_state("error")
+        self.broker_status.setText("Not connected: see the Workers page")
+        self.show_page("Workers")
+
+    def _on_view_model_runtime_stopped(self) -> None:
+        if self._closing:
+            self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        """Stop the runtime first; the window closes once workers and broker are gone."""
+        self._save_state()
+        if self._vm.is_active:
+            event.ignore()
+            if not self._closing:
+                self._closing = True
+                if (central := self.centralWidget()) is not None:
+                    central.setEnabled(False)
+                self.broker_status.setText("Stopping workers and broker…")
+                self._stop_runtime()
+            return
+        event.accept()
+        self.closed.emit()
+
+    @asyncSlot()
+    async def _stop_runtime(self) -> None:
+        await self._vm.stop()
+
+    def _save_state(self) -> None:
+        self._ui_state.setValue("window/geometry", self.saveGeometry())
+        self._ui_state.setValue("window/page", self.current_page())
+        self._ui_state.sync()
+
+    def _restore_state(self) -> None:
+        geometry = self._ui_state.value("window/geometry")
+        if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
+            self.resize(DEFAULT_SIZE)
+        page = self._ui_state.value("window/page")
+        if isinstance(page, str) and page in self.pages:
+            self.show_page(page)

@@ -1,0 +1,146 @@
+"""Screenshots of every view with a live runtime, for reviews and the docs.
+
+    python -m vt_desktop.ui.screenshots OUTDIR [--root-shot]
+
+Starts a private broker and one worker in a temporary folder, pings, then saves
+``OUTDIR/<view>.png`` for each page (``widget.grab()``, works offscreen) and
+``OUTDIR/workers-error.png`` (the banner shown when the broker cannot be reached). With
+``--root-shot`` (under Xvfb with ``QT_QPA_PLATFORM=xcb``) it also saves what the X screen
+shows, ``OUTDIR/<view>-screen.png``, with ImageMagick's ``import -window root``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import SecretStr
+from PySide6.QtGui import QGuiApplication
+
+from vt_desktop.core.config import AppSettings
+from vt_desktop.core.supervisor.broker import free_port
+from vt_desktop.ui.app import create_application, run_on_qt_loop
+from vt_desktop.ui.main_window import MainWindow
+from vt_desktop.ui.smoke import BringUp, bring_up, isolated_settings, settle
+from vt_desktop.ui.view_model import RuntimeViewModel
+from worker.logs import setup_logging
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The script's options."""
+    ap = argparse.ArgumentParser(prog="python -m vt_desktop.ui.screenshots")
+    ap.add_argument("outdir", type=Path, help="folder for the PNG files (created)")
+    ap.add_argument(
+        "--root-shot",
+        action="store_true",
+        help="also capture the whole X screen with ImageMagick 'import' (run under xvfb-run)",
+    )
+    return ap.parse_args(argv)
+
+
+def centre_on_screen(window: MainWindow) -> None:
+    """Place the window in the middle of the primary screen (no window manager does it)."""
+    screen = QGuiApplication.primaryScreen()
+    if screen is None:
+        return
+    frame = window.frameGeometry()
+    frame.moveCenter(screen.availableGeometry().center())
+    window.move(frame.topLeft())
+
+
+async def capture(window: MainWindow, path: Path, root_shot: bool) -> list[Path]:
+    """Save the window (and with ``root_shot`` the X screen) as PNG; the files written."""
+    await settle(0.4)
+    written = [path] if window.grab().save(str(path)) else []
+    if root_shot:
+        screen_path = path.with_name(f"{path.stem}-screen.png")
+        proc = await asyncio.create_subprocess_exec("import", "-window", "root", str(screen_path))
+        if await proc.wait() == 0:
+            written.append(screen_path)
+    return written
+
+
+async def shoot_running(settings: AppSettings, outdir: Path, root_shot: bool) -> list[Path]:
+    """Screenshots of each page with a live broker, one worker and a ping answered."""
+    view_model = RuntimeViewModel(settings)
+    window = MainWindow(view_model)
+    centre_on_screen(window)
+    window.show()
+    written: list[Path] = []
+    try:
+        result: BringUp = await bring_up(view_model)
+        if not result.ok:
+            raise RuntimeError("; ".join(result.errors) or "no worker answered the ping")
+        print(
+            f"broker ready after {result.started_s:.1f} s, worker online after "
+            f"{result.online_s:.1f} s, first ping answered after {result.first_ping_s:.1f} s"
+        )
+        for name in window.pages:
+            window.show_page(name)
+            written += await capture(window, outdir / f"{name.lower()}.png", root_shot)
+        window.show_page("Log")
+        window.log_view.search_box.setText("ping")
+        written += await capture(window, outdir / "log-search.png", root_shot)
+    finally:
+        await view_model.stop()
+        window.close()
+    return written
+
+
+async def shoot_error(settings: AppSettings, outdir: Path, root_shot: bool) -> list[Path]:
+    """The Workers page when the configured broker does not answer."""
+    unreachable = settings.model_copy(
+        update={
+            "mode": "remote",
+            "config_dir": settings.config_dir.with_name("config-error"),
+            "rabbitmq_url": SecretStr(f"amqp://vt:secret@127.0.0.1:{free_port()}/"),
+        }
+    )
+    view_model = RuntimeViewModel(unreachable)
+    window = MainWindow(view_model)
+    centre_on_screen(window)
+    window.show()
+    try:
+        await view_model.start()
+        window.show_page("Workers")
+        return await capture(window, outdir / "workers-error.png", root_shot)
+    finally:
+        await view_model.stop()
+        window.close()
+
+
+async def shoot_all(settings: AppSettings, outdir: Path, root_shot: bool) -> list[Path]:
+    """Every screenshot, in order."""
+    written = await shoot_running(settings, outdir, root_shot)
+    written += await shoot_error(settings, outdir, root_shot)
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; 0 when every screenshot was written."""
+    args = parse_args(argv)
+    if args.root_shot and shutil.which("import") is None:
+        print("--root-shot needs ImageMagick's 'import' (apt-get install imagemagick)")
+        return 2
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    setup_logging(None, "INFO", console=False)
+    app = create_application()
+    with tempfile.TemporaryDirectory(prefix="vt-shots-") as folder:
+        settings = isolated_settings(AppSettings(), Path(folder))
+        try:
+            written = run_on_qt_loop(app, shoot_all(settings, args.outdir, args.root_shot))
+        except RuntimeError as exc:
+            print(f"screenshots failed: {exc}")
+            return 1
+    for path in written:
+        print(f"saved {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Small building blocks shared by the views: a status dot, a page header, an error banner."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+DOT_COLOURS = {
+    "ok": "#16a34a",
+    "busy": "#f59e0b",
+    "error": "#dc2626",
+    "off": "#9ca3af",
+}
+
+
+class StatusDot(QWidget):
+    """A small filled circle whose colour says ok / busy / error / off."""
+
+    def __init__(self, diameter: int = 10, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._diameter = diameter
+        self._state = "off"
+        self.setFixedSize(QSize(diameter + 4, diameter + 4))
+
+    @property
+    def state(self) -> str:
+        """One of ``DOT_COLOURS``' keys."""
+        return self._state
+
+    def set_state(self, state: str) -> None:
+        """Recolour the dot; an unknown state shows as ``off``."""
+        self._state = state if state in DOT_COLOURS else "off"
+        self.setToolTip(self._state)
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        """Draw the dot, centred."""
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(DOT_COLOURS[self._state]))
+        offset = (self.width() - self._diameter) / 2
+        painter.drawEllipse(int(offset), int(offset), self._diameter, self._diameter)
+        painter.end()
+
+
+class PageHeader(QWidget):
+    """A page's title and a one-line explanation below it."""
+
+    def __init__(self, title: str, subtitle: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.title = QLabel(title)
+        self.title.setObjectName("PageTitle")
+        self.subtitle = QLabel(subtitle)
+        self.subtitle.setObjectName("PageSubtitle")
+        self.subtitle.setWordWrap(True)
+        layout.addWidget(self.title)
+        layout.addWidget(self.subtitle)
+
+
+class Banner(QFrame):
+    """An error message across the top of a view, with an optional action button."""
+
+    action_clicked = Signal()
+
+    def __init__(self, action_text: str = "Retry", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Banner")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(14, 10, 10, 10)
+        layout.setSpacing(12)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action = QPushButton(action_text)
+        self.action.setAccessibleName(action_text)
+        self.action.clicked.connect(self.action_clicked)
+        layout.addWidget(self.message, 1)
+        layout.addWidget(self.action, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        """Show the banner with ``text``."""
+        self.message.setText(text)
+        self.setAccessibleDescription(text)
+        self.show()
+
+    def clear(self) -> None:
+        """Hide the banner."""
+        self.message.clear()
+        self.hide()

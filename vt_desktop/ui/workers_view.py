@@ -1,0 +1,335 @@
+"""The Workers view: broker state, a table of workers, and a ping button.
+
+Local workers (started by this app) and remote ones (seen through their presence heartbeats)
+share one table; local ones also show how often the supervisor restarted them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vt_desktop.core.runtime import PingReply, RuntimeStatus
+from vt_desktop.ui.slots import asyncSlot
+from vt_desktop.ui.view_model import RuntimeViewModel
+from vt_desktop.ui.widgets import Banner, PageHeader, StatusDot
+
+COLUMNS = ("Worker", "Host", "Device", "Services", "Load", "State", "Restarts")
+COLUMN_WIDTHS = (120, 150, 80, 0, 64, 96, 84)  # Services takes the rest
+STATE_COLOURS = {
+    "ready": "#15803d",
+    "busy": "#15803d",
+    "starting": "#b45309",
+    "stopping": "#b45309",
+    "crashed": "#b91c1c",
+    "offline": "#6b7280",
+    "stopped": "#6b7280",
+}
+_Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class WorkerRow:
+    """One row of the workers table, as text."""
+
+    worker_id: str
+    host: str
+    device: str
+    services: str
+    load: str
+    state: str
+    restarts: str
+    notice: str = ""
+
+    def cells(self) -> tuple[str, ...]:
+        """The row's cells in ``COLUMNS`` order."""
+        return (
+            self.worker_id,
+            self.host,
+            self.device,
+            self.services,
+            self.load,
+            self.state,
+            self.restarts,
+        )
+
+
+def worker_rows(status: RuntimeStatus) -> list[WorkerRow]:
+    """Merge the workers seen on the broker with this app's local pool, sorted by id."""
+    local = {wid: (state, restarts) for wid, _pid, state, restarts in status.local}
+    rows: dict[str, WorkerRow] = {}
+    for seen in status.workers:
+        caps = seen.caps
+        state = caps.state if seen.online else "offline"
+        restarts = "—"
+        if caps.worker_id in local:
+            pool_state, count = local[caps.worker_id]
+            restarts = str(count)
+            if pool_state in {"crashed", "stopping", "stopped"}:
+                state = pool_state
+        rows[caps.worker_id] = WorkerRow(
+            caps.worker_id,
+            caps.host,
+            caps.device,
+            ", ".join(caps.services),
+            str(caps.load),
+            state,
+            restarts,
+            caps.device_notice or "",
+        )
+    for wid, (pool_state, count) in local.items():
+        if wid not in rows:
+            state = "starting" if pool_state == "running" else pool_state
+            rows[wid] = WorkerRow(wid, "this computer", "—", "—", "—", state, str(count))
+    return [rows[wid] for wid in sorted(rows)]
+
+
+def online_count(status: RuntimeStatus) -> int:
+    """How many workers are sending heartbeats now."""
+    return sum(1 for seen in status.workers if seen.online)
+
+
+class WorkersTableModel(QAbstractTableModel):
+    """The workers table; updates rows in place so selection and scroll survive each tick."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[WorkerRow] = []
+
+    def set_rows(self, rows: list[WorkerRow]) -> None:
+        """Show ``rows``: a reset only when the set of workers changed."""
+        if [r.worker_id for r in rows] != [r.worker_id for r in self._rows]:
+            self.beginResetModel()
+            self._rows = rows
+            self.endResetModel()
+        elif rows != self._rows:
+            self._rows = rows
+            last = self.index(len(rows) - 1, len(COLUMNS) - 1)
+            self.dataChanged.emit(self.index(0, 0), last)
+
+    def row(self, number: int) -> WorkerRow:
+        """The row shown at ``number``."""
+        return self._rows[number]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        """Qt override: one row per worker."""
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+        """Qt override: the ``COLUMNS``."""
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        """Qt override: column titles."""
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Qt override: text, state colour and the device notice as a tooltip."""
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.cells()[index.column()]
+        if role == Qt.ItemDataRole.ForegroundRole and column == "State":
+            return QColor(STATE_COLOURS.get(row.state, "#1f2937"))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == "Device" and row.notice:
+                return row.notice
+            return row.cells()[index.column()]
+        return None
+
+
+def broker_dot_state(status: RuntimeStatus) -> str:
+    """The colour of the broker dot for ``status``."""
+    if status.broker_ok:
+        return "ok"
+    if status.broker.startswith("error"):
+        return "error"
+    if status.broker.startswith("starting"):
+        return "busy"
+    return "off"
+
+
+def broker_sentence(status: RuntimeStatus) -> str:
+    """``status.broker`` as a short sentence for the broker card."""
+    text = status.broker or "stopped"
+    if text == "stopped":
+        return "Broker stopped"
+    if text.startswith("error"):
+        return "Broker did not start"
+    if text.startswith("remote"):
+        return "Remote broker" if status.broker_ok else "Remote broker, not connected"
+    return text[:1].upper() + text[1:]
+
+
+class WorkersView(QWidget):
+    """Broker state, workers table and the "Ping workers" action."""
+
+    def __init__(self, view_model: RuntimeViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Page")
+        self._vm = view_model
+        self.banner = Banner("Retry")
+        self.broker_dot = StatusDot(12)
+        self.broker_label = QLabel("Broker stopped")
+        self.broker_url = QLabel()
+        self.broker_url.setObjectName("Muted")
+        self.table_model = WorkersTableModel(self)
+        self.table = QTableView()
+        self.ping_button = QPushButton("Ping workers")
+        self.ping_result = QLabel()
+        self._build()
+        self._connect_signals()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 20)
+        layout.setSpacing(16)
+        layout.addWidget(
+            PageHeader(
+                "Workers",
+                "The processes that recognise and translate speech, on this computer "
+                "and on any other machine connected to the same broker.",
+            )
+        )
+        layout.addWidget(self.banner)
+        layout.addWidget(self._broker_card())
+        layout.addLayout(self._ping_row())
+        self._build_table()
+        layout.addWidget(self.table, 1)
+
+    def _broker_card(self) -> QFrame:
+        card = QFrame()
+        card.setObjectName("Card")
+        row = QHBoxLayout(card)
+        row.setContentsMargins(14, 12, 14, 12)
+        row.setSpacing(10)
+        self.broker_label.setAccessibleName("Broker state")
+        row.addWidget(self.broker_dot)
+        row.addWidget(self.broker_label)
+        row.addStretch(1)
+        row.addWidget(self.broker_url)
+        return card
+
+    def _build_table(self) -> None:
+        table = self.table
+        table.setModel(self.table_model)
+        table.setAccessibleName("Workers table")
+        table.setAlternatingRowColors(True)
+        table.setShowGrid(False)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.verticalHeader().hide()
+        table.verticalHeader().setDefaultSectionSize(32)
+        header = table.horizontalHeader()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setHighlightSections(False)
+        header.setMinimumSectionSize(56)
+        table.setWordWrap(False)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(COLUMNS.index("Services"), QHeaderView.ResizeMode.Stretch)
+
+    def _ping_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(14)
+        self.ping_button.setObjectName("PrimaryButton")
+        self.ping_button.setAccessibleName("Ping workers")
+        self.ping_button.setToolTip("Send a ping to every online worker and time the reply")
+        self.ping_button.setEnabled(False)
+        self.ping_result.setAccessibleName("Ping result")
+        self.ping_result.setWordWrap(True)
+        self.ping_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row.addWidget(self.ping_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        row.addWidget(self.ping_result, 1, Qt.AlignmentFlag.AlignVCenter)
+        return row
+
+    def _connect_signals(self) -> None:
+        vm = self._vm
+        vm.status_changed.connect(self._on_view_model_status_changed)
+        vm.runtime_started.connect(self._on_view_model_runtime_started)
+        vm.runtime_failed.connect(self._on_view_model_runtime_failed)
+        vm.runtime_stopping.connect(self._on_view_model_runtime_stopping)
+        vm.ping_started.connect(self._on_view_model_ping_started)
+        vm.ping_finished.connect(self._on_view_model_ping_finished)
+        vm.ping_failed.connect(self._on_view_model_ping_failed)
+        self.ping_button.clicked.connect(self._on_ping_button_clicked)
+        self.banner.action_clicked.connect(self._on_banner_action_clicked)
+
+    def _on_view_model_status_changed(self, status: RuntimeStatus) -> None:
+        self.broker_dot.set_state(broker_dot_state(status))
+        self.broker_label.setText(broker_sentence(status))
+        self.broker_url.setText(status.broker_url)
+        self.table_model.set_rows(worker_rows(status))
+
+    def _on_view_model_runtime_started(self) -> None:
+        self.banner.clear()
+        self.ping_button.setEnabled(True)
+
+    def _on_view_model_runtime_failed(self, message: str) -> None:
+        self.broker_dot.set_state("error")
+        self.broker_label.setText("Not connected")
+        self.banner.show_message(message)
+        self.banner.action.setEnabled(True)
+        self.ping_button.setEnabled(False)
+
+    def _on_view_model_runtime_stopping(self) -> None:
+        self.ping_button.setEnabled(False)
+        self.banner.action.setEnabled(False)
+
+    def _on_view_model_ping_started(self) -> None:
+        self.ping_button.setEnabled(False)
+        self.ping_result.setObjectName("Muted")
+        self._restyle(self.ping_result, "Waiting for replies…")
+
+    def _on_view_model_ping_finished(self, replies: list[PingReply]) -> None:
+        self.ping_button.setEnabled(self._vm.is_active)
+        parts = [f"✓ {r.worker_id} answered in {r.rtt_ms:.1f} ms" for r in replies]
+        self.ping_result.setObjectName("PingResult")
+        self._restyle(self.ping_result, "    ".join(parts))
+
+    def _on_view_model_ping_failed(self, message: str) -> None:
+        self.ping_button.setEnabled(self._vm.is_active)
+        self.ping_result.setObjectName("PingError")
+        self._restyle(self.ping_result, message)
+
+    @staticmethod
+    def _restyle(label: QLabel, text: str) -> None:
+        label.setText(text)
+        label.style().unpolish(label)
+        label.style().polish(label)
+
+    @asyncSlot()
+    async def _on_ping_button_clicked(self) -> None:
+        await self._vm.ping()
+
+    @asyncSlot()
+    async def _on_banner_action_clicked(self) -> None:
+        self.banner.action.setEnabled(False)
+        self.banner.message.setText("Trying again…")
+        await self._vm.start()
