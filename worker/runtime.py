@@ -27,6 +27,7 @@ from worker.transport.events import EventPublisher
 from worker.transport.topology import Names, declare_exchanges
 
 log = logging.getLogger(__name__)
+BROKER_STEP_TIMEOUT = 5.0
 
 
 class EventLogHandler(logging.Handler):
@@ -168,7 +169,8 @@ class Worker:
         finally:
             logging.getLogger().removeHandler(self._log_handler)
             await self._shutdown()
-            await connection.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.close(), BROKER_STEP_TIMEOUT)
 
     async def _serve_until_stopped(self) -> None:
         while not self._stop.is_set():
@@ -185,9 +187,12 @@ class Worker:
         return parent is not None and os.getppid() != parent
 
     async def _shutdown(self) -> None:
+        """Stop taking calls, let running ones finish, close. Every broker step is bounded:
+        with the broker gone for good, the worker still exits."""
         self.state = "stopping"
         if self.consumer is not None:
-            await self.consumer.stop_consuming()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.consumer.stop_consuming(), BROKER_STEP_TIMEOUT)
             if not await self.consumer.drain(self.settings.stop_grace):
                 log.warning(
                     "calls still running after %.0f s; returning them to the queue",
@@ -197,7 +202,8 @@ class Worker:
         if self.events is not None:
             await self.events.presence(self.capabilities())
         if self.consumer is not None:
-            await self.consumer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.consumer.close(), BROKER_STEP_TIMEOUT)
         for svc in self.services:
             with contextlib.suppress(Exception):
                 await svc.stop()

@@ -73,3 +73,19 @@ async def test_a_call_longer_than_the_stop_grace_is_requeued_to_another_worker(
     second = workers.start("second")
     result = await call
     assert result.worker_id == second
+
+
+async def test_worker_whose_broker_is_gone_still_stops_on_sigterm(
+    own_broker: TestBroker, tmp_path: Path
+) -> None:
+    with worker_procs(own_broker.url, tmp_path / "w") as workers:
+        wid = workers.start()
+        caller = await open_caller(own_broker.url, workers.prefix)
+        await caller.events.wait_for_workers(1)
+        await caller.rpc.close()
+        await caller.rpc.connection.close()
+        await asyncio.to_thread(own_broker.stop)
+        await asyncio.sleep(1.0)
+        workers.procs[wid].send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(workers.procs[wid].wait, 30)
+        assert code == 0

@@ -22,6 +22,7 @@ from worker.transport.topology import Names
 
 log = logging.getLogger(__name__)
 PRESENCE_TIMEOUT = 10.0
+PUBLISH_TIMEOUT = 2.0
 
 
 def _safe_key(part: str) -> str:
@@ -36,19 +37,25 @@ class EventPublisher:
         self.worker_id = _safe_key(worker_id)
 
     async def publish(self, routing_key: str, body: dict[str, Any]) -> None:
-        """Publish one event; failures are logged at debug level and swallowed."""
+        """Publish one event; failures are logged at debug level and swallowed.
+
+        Bounded in time: with the broker gone, a robust channel would wait for it forever.
+        """
         try:
-            await self.exchange.publish(
-                aio_pika.Message(
-                    body=json.dumps(body, ensure_ascii=False, default=str).encode(),
-                    content_type="application/json",
-                    type="notification",
-                    delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
-                ),
-                routing_key=routing_key,
-            )
+            await asyncio.wait_for(self._publish(routing_key, body), PUBLISH_TIMEOUT)
         except Exception as exc:
             log.debug("event %s not published: %s", routing_key, exc)
+
+    async def _publish(self, routing_key: str, body: dict[str, Any]) -> None:
+        await self.exchange.publish(
+            aio_pika.Message(
+                body=json.dumps(body, ensure_ascii=False, default=str).encode(),
+                content_type="application/json",
+                type="notification",
+                delivery_mode=aio_pika.DeliveryMode.NOT_PERSISTENT,
+            ),
+            routing_key=routing_key,
+        )
 
     async def presence(self, caps: Capabilities) -> None:
         """Publish one presence heartbeat."""

@@ -184,6 +184,7 @@ class BrokerNode:
             RABBITMQ_ENABLED_PLUGINS_FILE=str(lay.base / "enabled_plugins"),
             RABBITMQ_FEATURE_FLAGS_FILE=str(lay.base / "feature_flags"),
             RABBITMQ_PID_FILE=str(lay.base / "node.pid"),
+            ERL_CRASH_DUMP=str(lay.logs / "erl_crash.dump"),
         )
         return env
 
