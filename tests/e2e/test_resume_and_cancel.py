@@ -91,10 +91,9 @@ def test_cli_killed_mid_recognition_resumes_sending_only_missing_calls(
     second = vt("jobs", "resume", job_id, env=env, timeout=500)
     assert second.returncode == 0, second.stderr[-3000:]
     assert (out / "talk.pt.srt").exists()
-    sent, reused = map(
-        int,
-        re.search(r"done: (\d+) call\(s\) sent, (\d+) result\(s\) reused", second.stderr).groups(),
-    )
+    summary = re.search(r"done: (\d+) call\(s\) sent, (\d+) result\(s\) reused", second.stderr)
+    assert summary is not None, second.stderr[-2000:]
+    sent, reused = int(summary.group(1)), int(summary.group(2))
     with sqlite3.connect(db) as conn:
         total = conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
     assert reused >= done_at_kill
