@@ -91,3 +91,55 @@ def test_bad_input_is_refused_with_its_reason_and_exit_code_2(tmp_path: Path) ->
     assert done.returncode == 2
     assert "notes.mp4" in done.stderr
     assert "not a video or audio file" in done.stderr
+
+
+def test_german_speech_to_english_subtitles_through_whisper_translate(tmp_path: Path) -> None:
+    from tests.support.media import espeak
+
+    german = espeak(
+        tmp_path / "de.wav",
+        "Guten Morgen. Ich heiße Anna und ich wohne in Berlin. "
+        "Heute ist das Wetter sehr schön, und wir gehen in den Park.",
+        voice="de",
+    )
+    video = make_video(tmp_path / "anna.mkv", german)
+    out = tmp_path / "out"
+    done = vt(
+        "translate",
+        str(video),
+        "--to",
+        "en",
+        "--engine",
+        "whisper",
+        "--model",
+        "base",
+        "--formats",
+        "srt",
+        "--out",
+        str(out),
+        env=vt_env(tmp_path),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = " ".join(e.plaintext for e in pysubs2.load(str(out / "anna.en.srt"))).lower()
+    words = set(text.replace(".", " ").replace(",", " ").split())
+    assert len(words & {"good", "morning", "berlin", "park", "today", "weather", "beautiful"}) >= 2
+    assert not words & {"guten", "morgen", "heute", "wetter"}, text
+
+
+def test_whisper_engine_refuses_targets_other_than_english(tmp_path: Path) -> None:
+    video = make_video(tmp_path / "jfk.mp4", seconds=2)
+    done = vt(
+        "translate",
+        str(video),
+        "--to",
+        "de",
+        "--engine",
+        "whisper",
+        "--formats",
+        "srt",
+        "--out",
+        str(tmp_path / "out"),
+        env=vt_env(tmp_path),
+    )
+    assert done.returncode == 1
+    assert "English only" in done.stderr

@@ -8,9 +8,10 @@ import bisect
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from vt_desktop.core.jobs.model import JobSpec
-from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.jobs.store import JobStore, call_id
 from vt_desktop.core.media import (
     Segment,
     SegmentPlan,
@@ -80,14 +81,24 @@ async def detect_language(ctx: JobContext, plan: SegmentPlan) -> str:
     return result.language
 
 
-async def recognise(ctx: JobContext, plan: SegmentPlan, language: str) -> list[TranscribeResult]:
-    """Transcribe every segment, as many in flight as the workers take; results in order.
+async def recognise(
+    ctx: JobContext,
+    plan: SegmentPlan,
+    language: str,
+    *,
+    task: Literal["transcribe", "translate"] = "transcribe",
+    stage: str = STAGE,
+) -> list[TranscribeResult]:
+    """Transcribe (or translate to English) every segment, as many in flight as the workers
+    take; results in segment order.
 
     Raises:
         SegmentFailed: a segment failed on every try (the message names it and says why).
     """
     results: dict[int, TranscribeResult] = {}
     total = len(plan.segments)
+    kind = "asr" if task == "transcribe" else "asr-en"
+    verb = "recognised" if task == "transcribe" else "translated"
 
     async def one(seg: Segment) -> None:
         params = TranscribeParams(
@@ -96,9 +107,10 @@ async def recognise(ctx: JobContext, plan: SegmentPlan, language: str) -> list[T
             language=language,
             model=ctx.spec.model,
             word_timestamps=True,
+            task=task,
         )
         try:
-            results[seg.index] = await ctx.call(TRANSCRIBE, params, "asr", seg.index)
+            results[seg.index] = await ctx.call(TRANSCRIBE, params, kind, seg.index)
         except RpcError as exc:
             if exc.code == -32800:
                 raise
@@ -106,10 +118,10 @@ async def recognise(ctx: JobContext, plan: SegmentPlan, language: str) -> list[T
                 f"segment {seg.index + 1} of {total} ({_clock(seg.start_s)}–{_clock(seg.end_s)}) "
                 f"could not be recognised: {exc.message}"
             ) from exc
-        ctx.report(STAGE, len(results) / total, f"recognised {len(results)} of {total} segments")
+        ctx.report(stage, len(results) / total, f"{verb} {len(results)} of {total} segments")
 
     done_before = [
-        s for s in plan.segments if ctx.store.result(f"{ctx.job_id}.asr.{s.index}") is not None
+        s for s in plan.segments if ctx.store.result(call_id(ctx.job_id, kind, s.index)) is not None
     ]
     for seg in done_before:
         await one(seg)  # from the store: no call is sent

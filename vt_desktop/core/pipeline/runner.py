@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vt_desktop.core.jobs.model import JobState
@@ -26,9 +26,9 @@ from vt_desktop.core.media import (
 from vt_desktop.core.pipeline.context import JobContext
 from vt_desktop.core.pipeline.events import EventSink
 from vt_desktop.core.pipeline.recognise import SegmentFailed, detect_language, recognise, words_of
-from vt_desktop.core.pipeline.translate import translate
+from vt_desktop.core.pipeline.translate import primary, translate
 from vt_desktop.core.pipeline.write import write_outputs
-from vt_desktop.core.subtitles import build_sentences
+from vt_desktop.core.subtitles import Sentence, build_sentences
 from worker.protocol.errors import RpcError
 from worker.transport.client import RpcClient
 from worker.transport.events import EventStream
@@ -105,6 +105,13 @@ class PipelineRunner:
         return JobOutcome(outputs, ctx.calls_sent, reused, list(ctx.warnings))
 
     async def _stages(self, ctx: JobContext) -> list[Path]:
+        if ctx.spec.engine == "whisper" and (
+            others := [t for t in ctx.spec.targets if primary(t) != "en"]
+        ):
+            raise ValueError(
+                f"the whisper engine translates speech into English only; choose another "
+                f"engine for {', '.join(others)}"
+            )
         ctx.clock_stage = "intake"
         info = await asyncio.to_thread(probe, ctx.spec.input, max_size=self.max_file_size)
         ctx.report("intake", 1.0, f"{info.container}, {info.duration_s:.1f} s")
@@ -118,9 +125,20 @@ class PipelineRunner:
         results = await recognise(ctx, plan, language)
         sentences = build_sentences(words_of(results, plan.speech), language)
         ctx.clock_stage = "translate"
-        per_lang = await translate(ctx, sentences, language)
+        if ctx.spec.engine == "whisper":
+            per_lang = await self._whisper_translate(ctx, plan, language)
+        else:
+            per_lang = await translate(ctx, sentences, language)
         ctx.clock_stage = "write"
         return await write_outputs(ctx, info, per_lang)
+
+    async def _whisper_translate(
+        self, ctx: JobContext, plan: SegmentPlan, language: str
+    ) -> dict[str, list[Sentence]]:
+        """Whisper's own translation into English, done by a second recognition pass."""
+        results = await recognise(ctx, plan, language, task="translate", stage="translate")
+        english = build_sentences(words_of(results, plan.speech), "en")
+        return {t: [replace(s, translation=s.text) for s in english] for t in ctx.spec.targets}
 
     async def _plan(self, ctx: JobContext, info: MediaInfo) -> SegmentPlan:
         stream = (
