@@ -57,7 +57,7 @@ def test_translate_jfk_video_to_portuguese_writes_srt_vtt_and_mkv(tmp_path: Path
         "translate",
         str(video),
         "--to",
-        "pt",
+        "pt,en",
         "--model",
         "tiny.en",
         "--engine",
@@ -77,11 +77,16 @@ def test_translate_jfk_video_to_portuguese_writes_srt_vtt_and_mkv(tmp_path: Path
     text = " ".join(e.plaintext for e in subs).lower()
     assert "país" in text, text
     assert subs[0].start < 2000 and subs[-1].end > 8000
+    assert (out / "jfk talk.en.srt").exists(), done.stdout + done.stderr
+    english = " ".join(e.plaintext for e in pysubs2.load(str(out / "jfk talk.en.srt")))
+    assert "ask not what your country can do for you" in english.lower().replace(",", "")
     with av.open(str(mkv)) as container:
         kinds = sorted(s.type for s in container.streams)
-        sub = next(s for s in container.streams if s.type == "subtitle")
-        assert kinds == ["audio", "subtitle", "video"]
-        assert sub.metadata.get("language") == "por"
+        tags = [s.metadata.get("language") for s in container.streams if s.type == "subtitle"]
+        assert kinds == ["audio", "subtitle", "subtitle", "video"]
+        assert tags == ["por", "eng"]
+    # ASR once for both languages: language detection + 1 segment; MT only for pt: 1 batch
+    assert "done: 3 call(s) sent, 0 result(s) reused" in done.stderr
 
 
 def test_bad_input_is_refused_with_its_reason_and_exit_code_2(tmp_path: Path) -> None:

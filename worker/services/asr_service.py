@@ -20,7 +20,7 @@ from worker.engines.asr import (
     WhisperEngine,
     decode_segment,
 )
-from worker.engines.asr.device import COMPUTE_TYPES, cuda_device_count
+from worker.engines.asr.device import COMPUTE_TYPES
 from worker.engines.models import ModelManager
 from worker.protocol.asr import (
     DETECT_LANGUAGE,
@@ -33,6 +33,7 @@ from worker.protocol.asr import (
     TranscribeResult,
     Word,
 )
+from worker.protocol.errors import ModelUnavailable
 from worker.services.base import BaseService, ServiceSettings, WorkerInfo, current_call, rpc_method
 
 log = logging.getLogger(__name__)
@@ -88,9 +89,12 @@ class AsrService(BaseService):
         )
 
     async def start(self) -> None:
-        """Settle the device when a GPU is visible (a tiny test load); CPU-only is instant."""
-        if self.config.device != "cpu" and cuda_device_count() > 0:
+        """Settle the device now, so presence tells the truth from the first heartbeat (with
+        a GPU visible this is a tiny test load; without one it is instant)."""
+        try:
             await self.run_blocking(self.engine.decide_device)
+        except ModelUnavailable as exc:  # calls will answer with the same reason
+            log.error("asr: %s", exc.message)
 
     async def stop(self) -> None:
         """Fail every call still waiting for a batch."""
