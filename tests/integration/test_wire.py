@@ -218,3 +218,35 @@ async def test_worker_warnings_reach_the_client_as_log_events(
     assert records[0]["worker_id"] == wid
     assert records[0]["level"] == "WARNING"
     assert "control message" in str(records[0]["message"])
+
+
+async def test_handled_replies_are_acknowledged_and_failed_ones_come_back(
+    workers: WorkerProcs, caller: Caller
+) -> None:
+    seen: list[str] = []
+    fail_once = {"r-3"}
+
+    async def on_orphan(resp: object) -> None:
+        rid = str(getattr(resp, "id", ""))
+        if rid in fail_once:
+            fail_once.discard(rid)
+            raise RuntimeError("store busy")
+        seen.append(rid)
+
+    caller.rpc.on_orphan_reply = on_orphan
+    channel = await caller.rpc.connection.channel()
+    for i in range(10):
+        body = json.dumps({"jsonrpc": "2.0", "id": f"r-{i}", "result": {"value": i}}).encode()
+        await channel.default_exchange.publish(
+            aio_pika.Message(body=body, correlation_id=f"r-{i}"),
+            routing_key=caller.rpc.reply_queue_name,
+        )
+    deadline = time.monotonic() + 10
+    while len(seen) < 10 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert sorted(seen) == sorted(f"r-{i}" for i in range(10))  # r-3 came back after failing
+    await caller.rpc.close()
+    # nothing is left in the reply queue: every handled reply was acknowledged before close
+    probe = await caller.rpc.connection.channel()
+    queue = await probe.declare_queue(caller.rpc.reply_queue_name, passive=True)
+    assert queue.declaration_result.message_count == 0

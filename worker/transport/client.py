@@ -37,6 +37,7 @@ from worker.protocol.errors import (
 )
 from worker.protocol.jsonrpc import Response, encode_request, new_call_id, parse_response
 from worker.protocol.methods import Method
+from worker.transport.acks import BatchedAcker
 from worker.transport.topology import (
     Exchanges,
     Names,
@@ -73,6 +74,7 @@ class RpcClient:
         self._probe: AbstractChannel | None = None
         self._exchanges: Exchanges | None = None
         self._reply_queue: AbstractQueue | None = None
+        self._acker = BatchedAcker()
 
     async def start(self) -> None:
         """Declare the topology and start consuming this client's reply queue."""
@@ -84,7 +86,8 @@ class RpcClient:
         await self._reply_queue.consume(self._on_reply)
 
     async def close(self) -> None:
-        """Stop consuming and fail every pending call."""
+        """Stop consuming, acknowledge what was handled, fail every pending call."""
+        await self._acker.drain()
         for fut in self._pending.values():
             if not fut.done():
                 fut.set_exception(BrokerError("client closed before the reply arrived"))
@@ -178,7 +181,8 @@ class RpcClient:
                 require_worker=require_worker,
             )
             try:
-                resp = await asyncio.wait_for(fut, max(0.0, deadline - time.time()))
+                async with asyncio.timeout(max(0.0, deadline - time.time())):
+                    resp = await fut
             except TimeoutError:
                 raise CallTimeout(
                     f"{method} (call {cid}) got no reply within {timeout:.1f} s"
@@ -277,17 +281,29 @@ class RpcClient:
         )
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
+        self._acker.begin(message)
+        try:
+            handled = await self._handle_reply(message)
+        except BaseException:
+            self._acker.forget(message)
+            raise
+        if handled:
+            self._acker.done(message)
+        else:
+            self._acker.forget(message)
+            await message.nack(requeue=True)
+
+    async def _handle_reply(self, message: AbstractIncomingMessage) -> bool:
+        """Match a reply to its call; False when it must go back to the queue."""
         try:
             resp = parse_response(message.body)
         except (ParseError, InvalidRequest):
             log.warning("dropping unreadable reply (correlation id %s)", message.correlation_id)
-            await message.ack()
-            return
+            return True
         cid = str(resp.id if resp.id is not None else message.correlation_id)
         if cid in self._seen:
             log.info("rpc id=%s duplicate reply dropped", cid)
-            await message.ack()
-            return
+            return True
         self._remember(cid)
         fut = self._pending.get(cid)
         if fut is not None and not fut.done():
@@ -298,11 +314,10 @@ class RpcClient:
             except Exception:
                 log.exception("rpc id=%s orphan reply handler failed; reply requeued", cid)
                 self._seen.pop(cid, None)
-                await message.nack(requeue=True)
-                return
+                return False
         else:
             log.info("rpc id=%s reply for no pending call dropped", cid)
-        await message.ack()
+        return True
 
     def _remember(self, cid: str) -> None:
         self._seen[cid] = None

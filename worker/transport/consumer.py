@@ -127,9 +127,15 @@ class CallConsumer:
                     await ch.close()
 
     async def _on_call(self, message: AbstractIncomingMessage) -> None:
-        task = asyncio.create_task(self._serve(message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        # aiormq already runs each delivery in a task of its own: track it, do not add one
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            await self._serve(message)
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
 
     async def _serve(self, message: AbstractIncomingMessage) -> None:
         meta = call_meta_headers(message)
