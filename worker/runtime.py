@@ -60,6 +60,7 @@ class Worker:
             worker_id=settings.worker_id,
             config_dir=str(settings.config_dir),
             cache_dir=str(settings.cache_dir),
+            prefetch=settings.prefetch,
             describe=self.capabilities,
         )
         self.services: list[BaseService] = []

@@ -100,3 +100,23 @@ def test_a_batch_size_below_one_is_refused():
 
     with pytest.raises(ValueError, match="at least 1"):
         MicroBatcher(run, max_batch=0)
+
+
+async def test_the_first_job_after_idle_waits_briefly_for_others_to_join_it() -> None:
+    from worker.engines.asr.batcher import MicroBatcher
+
+    sizes: list[int] = []
+
+    async def run(jobs: list[int]) -> list[int]:
+        sizes.append(len(jobs))
+        await asyncio.sleep(0.05)
+        return jobs
+
+    batcher: MicroBatcher[int, int] = MicroBatcher(run, 8, gather_s=0.5)
+
+    async def late(i: int) -> int:
+        await asyncio.sleep(0.02 * i)  # arrivals a few milliseconds apart, as segments do
+        return await batcher.submit(i)
+
+    assert await asyncio.gather(*(late(i) for i in range(8))) == list(range(8))
+    assert sizes == [8]  # one batch, filled before the window ran out

@@ -47,6 +47,9 @@ class AsrSettings(ServiceSettings):
     compute_type: str = "auto"
     cpu_threads: int = Field(default=0, ge=0, le=256, description="0: CTranslate2's default")
     batch_size: int = Field(default=8, ge=1, le=64)
+    #: How long the first call after an idle spell waits for others to batch with (only
+    #: when the worker takes several calls at once).
+    batch_window_s: float = Field(default=0.1, ge=0.0, le=2.0)
     allow_download: bool = True
 
     @field_validator("compute_type")
@@ -85,7 +88,10 @@ class AsrService(BaseService):
             cpu_threads=config.cpu_threads,
         )
         self.batcher: MicroBatcher[_Job, Transcript] = MicroBatcher(
-            self._run_batch, config.batch_size, key=lambda job: job.model
+            self._run_batch,
+            config.batch_size,
+            key=lambda job: job.model,
+            gather_s=config.batch_window_s if worker.prefetch > 1 else 0.0,
         )
 
     async def start(self) -> None:

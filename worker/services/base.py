@@ -114,6 +114,8 @@ class WorkerInfo:
     worker_id: str
     config_dir: str
     cache_dir: str
+    #: Calls this worker takes at once (its prefetch): services that batch size up to it.
+    prefetch: int = 1
     #: Builds the worker's current capabilities (set by the runtime; None in unit tests).
     describe: Callable[[], Any] | None = field(default=None, compare=False)
 

@@ -1,13 +1,19 @@
-"""Dynamic batching without added latency.
+"""Dynamic batching with a short gathering window.
 
-The first job starts at once. Jobs that arrive while a batch runs wait; when it ends, up to
-``max_batch`` of them (those sharing the oldest waiting job's key, e.g. its model) run
-together as the next batch. A waiter that gives up (its task is cancelled) is skipped.
+The first job after an idle spell waits up to ``gather_s`` (a tenth of a second by default in
+the asr service) for others to join it: segments of one file arrive a few milliseconds apart,
+and a first batch of one would make the rest wait a whole model call (measured: the system
+reached 0.82× of faster-whisper's batched pipeline without the window).
+
+Jobs that arrive while a batch runs wait; when it ends, up to ``max_batch`` of them (those
+sharing the oldest waiting job's key, e.g. its model) run together as the next batch. A
+waiter that gives up (its task is cancelled) is skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
@@ -28,12 +34,15 @@ class MicroBatcher(Generic[J, R]):
         run_batch: RunBatch[J, R],
         max_batch: int,
         key: Callable[[J], Hashable] = lambda job: None,
+        gather_s: float = 0.0,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
         self._run_batch = run_batch
         self._max_batch = max_batch
         self._key = key
+        self._gather_s = gather_s
+        self._full: asyncio.Event | None = None
         self._waiting: list[tuple[J, asyncio.Future[R]]] = []
         self._drainer: asyncio.Task[None] | None = None
 
@@ -55,6 +64,8 @@ class MicroBatcher(Generic[J, R]):
         """
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((job, future))
+        if self._full is not None and len(self._waiting) >= self._max_batch:
+            self._full.set()
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain(), name="asr-batcher")
         return await future
@@ -69,7 +80,16 @@ class MicroBatcher(Generic[J, R]):
         self._waiting = [item for item in self._waiting if id(item[1]) not in taken]
         return batch
 
+    async def _gather(self) -> None:
+        self._full = asyncio.Event()
+        if len(self._waiting) >= self._max_batch:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._full.wait(), self._gather_s)
+
     async def _drain(self) -> None:
+        if self._gather_s > 0:
+            await self._gather()
         while batch := self._take():
             try:
                 outcomes: Sequence[R | Exception] = await self._run_batch([j for j, _ in batch])
