@@ -111,32 +111,69 @@ def plan_segments(
         ValueError: The lengths are inconsistent.
         IntakeError: The audio cannot be opened or decoded.
     """
-    limit = max_s if max_s is not None else target_s * 4 / 3
-    if not 0 < target_s <= limit:
-        raise ValueError(f"need 0 < target_s <= max_s, got {target_s} and {limit}")
-    if drop_silence_s <= 2 * _EDGE_PAD_S:
-        raise ValueError(f"drop_silence_s must exceed {2 * _EDGE_PAD_S}s, got {drop_silence_s}")
-    decoded = _Counted(iter_pcm(path, stream_index, block_s=10.0), on_progress)
-    speech = _Summed(
-        find_speech(decoded, window_s=vad_window_s, overlap_s=min(5.0, vad_window_s / 4))
-    )
-    cuts = cut_at_pauses(
-        speech,
-        target_s=target_s,
-        max_s=limit,
-        drop_silence_s=drop_silence_s,
-        quietest_point=lambda lo, hi: quietest_point(path, stream_index, lo, hi),
-    )
-    segments = tuple(
-        Segment(i, start, min(end, decoded.seconds)) for i, (start, end) in enumerate(cuts)
-    )
-    log.info(
-        "planned %s: %d segments, %.1fs of speech in %.1fs",
-        path, len(segments), speech.total_s, decoded.seconds,
+    stream = SegmentStream(
+        path, stream_index, target_s=target_s, max_s=max_s, drop_silence_s=drop_silence_s,
+        vad_window_s=vad_window_s, on_progress=on_progress,
     )  # fmt: skip
-    return SegmentPlan(
-        path, stream_index, decoded.seconds, speech.total_s, segments, tuple(speech.seen)
-    )
+    segments = tuple(stream)
+    return stream.plan(segments)
+
+
+class SegmentStream:
+    """The segments of a plan as they are found, so recognition can start before the whole
+    file has been analysed; after the last one, ``plan()`` gives the complete plan.
+
+    Raises (while iterating):
+        ValueError: The lengths are inconsistent.
+        IntakeError: The audio cannot be opened or decoded.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        stream_index: int,
+        *,
+        target_s: float = 30.0,
+        max_s: float | None = None,
+        drop_silence_s: float = 2.0,
+        vad_window_s: float = 60.0,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> None:
+        self.limit = max_s if max_s is not None else target_s * 4 / 3
+        if not 0 < target_s <= self.limit:
+            raise ValueError(f"need 0 < target_s <= max_s, got {target_s} and {self.limit}")
+        if drop_silence_s <= 2 * _EDGE_PAD_S:
+            raise ValueError(f"drop_silence_s must exceed {2 * _EDGE_PAD_S}s, got {drop_silence_s}")
+        self.path, self.stream_index = path, stream_index
+        self.target_s, self.drop_silence_s = target_s, drop_silence_s
+        self.decoded = _Counted(iter_pcm(path, stream_index, block_s=10.0), on_progress)
+        self.speech = _Summed(
+            find_speech(self.decoded, window_s=vad_window_s, overlap_s=min(5.0, vad_window_s / 4))
+        )
+
+    def __iter__(self) -> Iterator[Segment]:
+        cuts = cut_at_pauses(
+            self.speech,
+            target_s=self.target_s,
+            max_s=self.limit,
+            drop_silence_s=self.drop_silence_s,
+            quietest_point=lambda lo, hi: quietest_point(self.path, self.stream_index, lo, hi),
+        )
+        for i, (start, end) in enumerate(cuts):
+            yield Segment(i, start, end)
+
+    def plan(self, segments: tuple[Segment, ...]) -> SegmentPlan:
+        """The whole plan, once every segment has been taken from the stream."""
+        total = self.decoded.seconds
+        clipped = tuple(Segment(s.index, s.start_s, min(s.end_s, total)) for s in segments)
+        log.info(
+            "planned %s: %d segments, %.1fs of speech in %.1fs",
+            self.path, len(clipped), self.speech.total_s, total,
+        )  # fmt: skip
+        return SegmentPlan(
+            self.path, self.stream_index, total, self.speech.total_s, clipped,
+            tuple(self.speech.seen),
+        )  # fmt: skip
 
 
 def quietest_point(path: Path, stream_index: int, lo_s: float, hi_s: float) -> float:

@@ -48,37 +48,87 @@ def _clock(seconds: float) -> str:
     return f"{minutes:d}:{sec:02d}"
 
 
-async def _audio_of(ctx: JobContext, plan: SegmentPlan, seg: Segment) -> str:
+async def _audio_of(ctx: JobContext, path: Path, stream_index: int, seg: Segment) -> str:
     data = await asyncio.to_thread(
-        encode_segment, plan.path, plan.stream_index, seg, codec=ctx.spec.segment_codec
+        encode_segment, path, stream_index, seg, codec=ctx.spec.segment_codec
     )
     if len(data) > FLAC_LIMIT:
         log.info(
             "job %s: segment %d is %d bytes as FLAC; sending Opus", ctx.job_id, seg.index, len(data)
         )
-        data = await asyncio.to_thread(
-            encode_segment, plan.path, plan.stream_index, seg, codec="opus"
-        )
+        data = await asyncio.to_thread(encode_segment, path, stream_index, seg, codec="opus")
     return base64.b64encode(data).decode("ascii")
 
 
+class SegmentRecogniser:
+    """Recognises single segments of one job's audio (stored results are reused, unsent)."""
+
+    def __init__(
+        self,
+        ctx: JobContext,
+        path: Path,
+        stream_index: int,
+        *,
+        task: Literal["transcribe", "translate"] = "transcribe",
+        stage: str = STAGE,
+    ) -> None:
+        self.ctx, self.path, self.stream_index = ctx, path, stream_index
+        self.task, self.stage = task, stage
+        self.kind = "asr" if task == "transcribe" else "asr-en"
+        self.verb = "recognised" if task == "transcribe" else "translated"
+        self.done = 0
+
+    async def language(self, first: Segment) -> str:
+        """The spoken language: the user's choice, or detected once on the first segment."""
+        ctx = self.ctx
+        if ctx.spec.source_language:
+            return ctx.spec.source_language
+        stored = ctx.store.artifact(ctx.job_id, "language")
+        if isinstance(stored, str):
+            return stored
+        audio = await _audio_of(ctx, self.path, self.stream_index, first)
+        params = DetectLanguageParams(audio=audio, offset_s=first.start_s, model=ctx.spec.model)
+        result = await ctx.call(DETECT_LANGUAGE, params, "lang", 0)
+        ctx.store.put_artifact(ctx.job_id, "language", result.language)
+        ctx.report(
+            STAGE, 0.0, f"spoken language: {result.language} (p={result.language_probability:.2f})"
+        )
+        return result.language
+
+    async def segment(self, seg: Segment, language: str, total: int) -> TranscribeResult:
+        """One segment's result (from the store when it is there).
+
+        Raises:
+            SegmentFailed: the segment failed on every try.
+        """
+        ctx = self.ctx
+        stored = ctx.store.result(call_id(ctx.job_id, self.kind, seg.index))
+        if stored is not None:
+            result = TranscribeResult.model_validate(stored)
+        else:
+            params = TranscribeParams(
+                audio=await _audio_of(ctx, self.path, self.stream_index, seg),
+                offset_s=seg.start_s, language=language, model=ctx.spec.model,
+                word_timestamps=True, task=self.task,
+            )  # fmt: skip
+            try:
+                result = await ctx.call(TRANSCRIBE, params, self.kind, seg.index)
+            except RpcError as exc:
+                if exc.code == -32800:
+                    raise
+                raise SegmentFailed(
+                    f"segment {seg.index + 1} ({_clock(seg.start_s)}–{_clock(seg.end_s)}) "
+                    f"could not be recognised: {exc.message}"
+                ) from exc
+        self.done += 1
+        ctx.report(self.stage, min(1.0, self.done / max(total, 1)),
+                   f"{self.verb} {self.done} of {total} segments")  # fmt: skip
+        return result
+
+
 async def detect_language(ctx: JobContext, plan: SegmentPlan) -> str:
-    """The spoken language: the user's choice, or detected once on the first segment."""
-    if ctx.spec.source_language:
-        return ctx.spec.source_language
-    stored = ctx.store.artifact(ctx.job_id, "language")
-    if isinstance(stored, str):
-        return stored
-    seg = plan.segments[0]
-    params = DetectLanguageParams(
-        audio=await _audio_of(ctx, plan, seg), offset_s=seg.start_s, model=ctx.spec.model
-    )
-    result = await ctx.call(DETECT_LANGUAGE, params, "lang", 0)
-    ctx.store.put_artifact(ctx.job_id, "language", result.language)
-    ctx.report(
-        STAGE, 0.0, f"spoken language: {result.language} (p={result.language_probability:.2f})"
-    )
-    return result.language
+    """The spoken language of a planned file (see ``SegmentRecogniser.language``)."""
+    return await SegmentRecogniser(ctx, plan.path, plan.stream_index).language(plan.segments[0])
 
 
 async def recognise(
@@ -95,38 +145,14 @@ async def recognise(
     Raises:
         SegmentFailed: a segment failed on every try (the message names it and says why).
     """
+    rec = SegmentRecogniser(ctx, plan.path, plan.stream_index, task=task, stage=stage)
     results: dict[int, TranscribeResult] = {}
     total = len(plan.segments)
-    kind = "asr" if task == "transcribe" else "asr-en"
-    verb = "recognised" if task == "transcribe" else "translated"
 
     async def one(seg: Segment) -> None:
-        params = TranscribeParams(
-            audio=await _audio_of(ctx, plan, seg),
-            offset_s=seg.start_s,
-            language=language,
-            model=ctx.spec.model,
-            word_timestamps=True,
-            task=task,
-        )
-        try:
-            results[seg.index] = await ctx.call(TRANSCRIBE, params, kind, seg.index)
-        except RpcError as exc:
-            if exc.code == -32800:
-                raise
-            raise SegmentFailed(
-                f"segment {seg.index + 1} of {total} ({_clock(seg.start_s)}–{_clock(seg.end_s)}) "
-                f"could not be recognised: {exc.message}"
-            ) from exc
-        ctx.report(stage, len(results) / total, f"{verb} {len(results)} of {total} segments")
+        results[seg.index] = await rec.segment(seg, language, total)
 
-    done_before = [
-        s for s in plan.segments if ctx.store.result(call_id(ctx.job_id, kind, s.index)) is not None
-    ]
-    for seg in done_before:
-        await one(seg)  # from the store: no call is sent
-    missing = [s for s in plan.segments if s.index not in results]
-    await bounded_gather(missing, one, lambda: ctx.capacity("asr"))
+    await bounded_gather(list(plan.segments), one, lambda: ctx.capacity("asr"))
     return [results[s.index] for s in plan.segments]
 
 

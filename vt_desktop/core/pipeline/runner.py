@@ -20,15 +20,16 @@ from vt_desktop.core.media import (
     Segment,
     SegmentPlan,
     pick_audio_stream,
-    plan_segments,
     probe,
 )
 from vt_desktop.core.pipeline.context import JobContext
 from vt_desktop.core.pipeline.events import EventSink
 from vt_desktop.core.pipeline.recognise import SegmentFailed, detect_language, recognise, words_of
+from vt_desktop.core.pipeline.streaming import plan_and_recognise
 from vt_desktop.core.pipeline.translate import primary, translate
 from vt_desktop.core.pipeline.write import write_outputs
 from vt_desktop.core.subtitles import Sentence, build_sentences
+from worker.protocol.asr import TranscribeResult
 from worker.protocol.errors import RpcError
 from worker.transport.client import RpcClient
 from worker.transport.events import EventStream
@@ -116,13 +117,24 @@ class PipelineRunner:
         info = await asyncio.to_thread(probe, ctx.spec.input, max_size=self.max_file_size)
         ctx.report("intake", 1.0, f"{info.container}, {info.duration_s:.1f} s")
         ctx.clock_stage = "plan"
-        plan = await self._plan(ctx, info)
-        if not plan.segments:
+        stream = (
+            ctx.spec.audio_stream
+            if ctx.spec.audio_stream is not None
+            else pick_audio_stream(info, [ctx.spec.source_language or ""]).index
+        )
+        plan = self._stored_plan(ctx, info, stream)
+        language: str | None = None
+        results: list[TranscribeResult] = []
+        if plan is None:  # plan and recognise at once; keep the plan for a resume
+            plan, language, results = await plan_and_recognise(ctx, info, stream)
+            self._store_plan(ctx, plan)
+        elif plan.segments:
+            ctx.clock_stage = "recognise"
+            language = await detect_language(ctx, plan)
+            results = await recognise(ctx, plan, language)
+        if not plan.segments or language is None:
             ctx.warn("recognise", "no speech was found: the subtitles are empty")
             return await write_outputs(ctx, info, {lang: [] for lang in ctx.spec.targets})
-        ctx.clock_stage = "recognise"
-        language = await detect_language(ctx, plan)
-        results = await recognise(ctx, plan, language)
         sentences = build_sentences(words_of(results, plan.speech), language)
         ctx.clock_stage = "translate"
         if ctx.spec.engine == "whisper":
@@ -140,38 +152,24 @@ class PipelineRunner:
         english = build_sentences(words_of(results, plan.speech), "en")
         return {t: [replace(s, translation=s.text) for s in english] for t in ctx.spec.targets}
 
-    async def _plan(self, ctx: JobContext, info: MediaInfo) -> SegmentPlan:
-        stream = (
-            ctx.spec.audio_stream
-            if ctx.spec.audio_stream is not None
-            else pick_audio_stream(info, [ctx.spec.source_language or ""]).index
-        )
+    def _stored_plan(self, ctx: JobContext, info: MediaInfo, stream: int) -> SegmentPlan | None:
         stored = self.store.artifact(ctx.job_id, "plan")
-        if isinstance(stored, dict):
-            segments = tuple(Segment(i, a, b) for i, (a, b) in enumerate(stored["segments"]))
-            plan = SegmentPlan(
-                info.path, stream, stored["duration_s"], stored["speech_s"], segments
-            )
-        else:
-            total = max(info.duration_s, 1e-6)
-            plan = await asyncio.to_thread(
-                plan_segments,
-                info.path,
-                stream,
-                on_progress=lambda s: ctx.report("plan", min(1.0, s / total)),
-            )
-            self.store.put_artifact(
-                ctx.job_id,
-                "plan",
-                {
-                    "duration_s": plan.duration_s,
-                    "speech_s": plan.speech_s,
-                    "segments": [[s.start_s, s.end_s] for s in plan.segments],
-                    "speech": [list(run) for run in plan.speech],
-                },
-            )
-        ctx.report("plan", 1.0, f"{len(plan.segments)} segment(s), {plan.speech_s:.0f} s of speech")
-        return plan
+        if not isinstance(stored, dict):
+            return None
+        segments = tuple(Segment(i, a, b) for i, (a, b) in enumerate(stored["segments"]))
+        speech = tuple((a, b) for a, b in stored.get("speech", []))
+        ctx.report("plan", 1.0, f"{len(segments)} segment(s) (stored plan)")
+        return SegmentPlan(
+            info.path, stream, stored["duration_s"], stored["speech_s"], segments, speech
+        )
+
+    def _store_plan(self, ctx: JobContext, plan: SegmentPlan) -> None:
+        self.store.put_artifact(ctx.job_id, "plan", {
+            "duration_s": plan.duration_s,
+            "speech_s": plan.speech_s,
+            "segments": [[s.start_s, s.end_s] for s in plan.segments],
+            "speech": [list(run) for run in plan.speech],
+        })  # fmt: skip
 
     async def _cancelled(self, ctx: JobContext) -> None:
         with contextlib.suppress(Exception):

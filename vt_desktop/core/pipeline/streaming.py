@@ -1,0 +1,109 @@
+"""Plan and recognise at once: segments go to the workers as the VAD finds them.
+
+The plan of a long file takes a second or more of the client's CPU; recognition need not
+wait for it. The first segment's call leaves after ~30 s of audio has been analysed, and the
+plan, once complete, is stored so a resumed job does not analyse the file again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+
+from vt_desktop.core.media import MediaInfo, Segment, SegmentPlan
+from vt_desktop.core.media.plan import SegmentStream
+from vt_desktop.core.pipeline.context import JobContext
+from vt_desktop.core.pipeline.recognise import SegmentRecogniser
+from worker.protocol.asr import TranscribeResult
+
+Item = Segment | BaseException | None
+
+
+class PlanAbandoned(Exception):
+    """Raised inside the planning thread to stop it when the job is cancelled."""
+
+
+async def plan_and_recognise(
+    ctx: JobContext, info: MediaInfo, stream_index: int
+) -> tuple[SegmentPlan, str | None, list[TranscribeResult]]:
+    """The plan, the spoken language (None when nobody speaks) and every segment's result.
+
+    Raises:
+        SegmentFailed: a segment failed on every try.
+        IntakeError: the audio cannot be decoded.
+    """
+    return await _Streaming(ctx, info, stream_index).run()
+
+
+class _Streaming:
+    def __init__(self, ctx: JobContext, info: MediaInfo, stream_index: int) -> None:
+        self.ctx = ctx
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[Item] = asyncio.Queue()
+        self.stop = threading.Event()
+        self.total_s = max(info.duration_s, 1e-6)
+        self.analysed = 0.0
+        self.stream = SegmentStream(info.path, stream_index, on_progress=self._progress)
+        self.rec = SegmentRecogniser(ctx, info.path, stream_index)
+        self.segments: list[Segment] = []
+        self.results: dict[int, TranscribeResult] = {}
+        self.running: set[asyncio.Task[None]] = set()
+
+    def _progress(self, seconds: float) -> None:  # in the planning thread
+        if self.stop.is_set():
+            raise PlanAbandoned
+        self.analysed = seconds
+        self.loop.call_soon_threadsafe(self.ctx.report, "plan", min(1.0, seconds / self.total_s))
+
+    def _produce(self) -> None:  # in the planning thread
+        put = self.queue.put_nowait
+        try:
+            for seg in self.stream:
+                self.loop.call_soon_threadsafe(put, seg)
+            self.loop.call_soon_threadsafe(put, None)
+        except PlanAbandoned:
+            pass
+        except BaseException as exc:  # handed to the event loop, raised there
+            self.loop.call_soon_threadsafe(put, exc)
+
+    def _expected(self) -> int:
+        """Segments so far, scaled up by how much of the file is still to analyse."""
+        share = self.analysed / self.total_s
+        found = len(self.segments)
+        return max(found, round(found / share) if share > 0.05 else 0)
+
+    async def _one(self, seg: Segment, language: str) -> None:
+        self.results[seg.index] = await self.rec.segment(seg, language, self._expected())
+
+    async def _make_room(self) -> None:
+        while len(self.running) >= self.ctx.capacity("asr"):
+            done, self.running = await asyncio.wait(
+                self.running, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                task.result()
+
+    async def run(self) -> tuple[SegmentPlan, str | None, list[TranscribeResult]]:
+        producer = asyncio.ensure_future(asyncio.to_thread(self._produce))
+        language: str | None = None
+        try:
+            while (item := await self.queue.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                self.segments.append(item)
+                language = language or await self.rec.language(item)
+                await self._make_room()
+                self.running.add(asyncio.create_task(self._one(item, language)))
+            for task in asyncio.as_completed(self.running):
+                await task
+        finally:
+            self.stop.set()
+            for task in self.running:
+                task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.gather(*self.running, producer, return_exceptions=True)
+        plan = self.stream.plan(tuple(self.segments))
+        self.ctx.report("plan", 1.0, f"{len(plan.segments)} segment(s), "
+                                     f"{plan.speech_s:.0f} s of speech")  # fmt: skip
+        return plan, language, [self.results[s.index] for s in plan.segments]
