@@ -155,3 +155,37 @@ async def test_cancel_frees_the_worker_within_2s_and_removes_partial_outputs(
         assert list(out.glob("talk*")) == []
     finally:
         await rt.stop()
+
+
+async def test_pause_stops_new_calls_and_unpause_finishes_the_job(
+    talk: Path, tmp_path: Path
+) -> None:
+    settings = AppSettings(
+        data_dir=tmp_path / "data", cache_dir=tmp_path / "cache", log_dir=tmp_path / "logs",
+        config_dir=tmp_path / "config", workers=1, rabbitmq_port=free_port(),
+    )  # fmt: skip
+    rt = AppRuntime(settings)
+    await rt.start()
+    try:
+        assert rt.runner is not None
+        assert rt.events is not None
+        await rt.events.wait_for_workers(1, "asr", timeout=120)
+        spec = JobSpec(input=talk, targets=["pt"], out_dir=tmp_path / "out", model="tiny.en",
+                       engine="bergamot", formats=["srt"])  # fmt: skip
+        job = rt.store.create_job(spec)
+        task = asyncio.create_task(rt.runner.run(job))
+        while rt.store.result_count(job) < 2:
+            await asyncio.sleep(0.05)
+        rt.runner.pause(job)
+        assert rt.store.get(job).state is JobState.PAUSED
+        await asyncio.sleep(4.0)  # calls already in flight finish and are stored
+        settled = rt.store.result_count(job)
+        await asyncio.sleep(4.0)
+        assert rt.store.result_count(job) == settled  # nothing new was sent while paused
+        assert not task.done()
+        rt.runner.unpause(job)
+        outcome = await task
+        assert rt.store.get(job).state is JobState.DONE
+        assert (tmp_path / "out" / "talk.pt.srt") in outcome.outputs
+    finally:
+        await rt.stop()
