@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 R = TypeVar("R", bound=BaseModel)
 NO_WORKER_WAIT_S = 60.0
 CALL_TIMEOUT_S = 900.0
+CALL_TRIES = 3  # a call that times out this often fails its job (which can be resumed)
 
 
 @dataclass
@@ -83,6 +84,7 @@ class JobContext:
         self, method: Method[Any, R], params: BaseModel, cid: str
     ) -> R:
         waited = 0.0
+        timeouts = 0
         while True:
             try:
                 self.calls_sent += 1
@@ -96,6 +98,9 @@ class JobContext:
                 await asyncio.sleep(1.0)
                 waited += 1.0
             except CallTimeout:
+                timeouts += 1
+                if timeouts >= CALL_TRIES:
+                    raise
                 log.warning("job %s: %s timed out; sending it again", self.job_id, cid)
 
 
