@@ -20,6 +20,7 @@ from aio_pika.abc import AbstractRobustConnection
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.pipeline import PipelineEvent, PipelineRunner
+from vt_desktop.core.pipeline.queue import JobQueue
 from vt_desktop.core.supervisor import BrokerNode, WorkerPool
 from worker.protocol.errors import RpcError
 from worker.protocol.jsonrpc import Response
@@ -90,6 +91,7 @@ class AppRuntime:
         self.on_job_event: list[Callable[[PipelineEvent], None]] = []
         self.store = JobStore(settings.data_dir / "jobs.sqlite3")
         self.runner: PipelineRunner | None = None
+        self.queue: JobQueue | None = None
         self._log_handler = _Forward(self)
         self._ticker: asyncio.Task[None] | None = None
 
@@ -151,6 +153,7 @@ class AppRuntime:
             max_file_size=self.settings.max_file_size,
             sink=self._on_job_event,
         )
+        self.queue = JobQueue(self.runner, self.store)
         self._ticker = asyncio.create_task(self._tick())
         self._set_status()
 
@@ -256,6 +259,8 @@ class AppRuntime:
         """Stop workers, close the client, stop the private broker we started."""
         if self._ticker is not None:
             self._ticker.cancel()
+        if self.queue is not None:
+            await self.queue.stop()
         if self.pool is not None:
             await self.pool.stop()
         if self.rpc is not None:

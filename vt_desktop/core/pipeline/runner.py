@@ -69,6 +69,8 @@ class PipelineRunner:
         self.max_file_size = max_file_size
         self.sink = sink
         self.contexts: dict[str, JobContext] = {}
+        #: Jobs whose cancellation means "the app is closing", not "the user cancelled".
+        self.interrupted: set[str] = set()
 
     async def run(self, job_id: str) -> JobOutcome:
         """Run (or resume) one job to its end, sending only calls whose results are missing.
@@ -86,7 +88,11 @@ class PipelineRunner:
         try:
             outputs = await self._stages(ctx)
         except asyncio.CancelledError:
-            await self._cancelled(ctx)
+            if job_id in self.interrupted:  # the app is closing: keep the job to resume
+                self.interrupted.discard(job_id)
+                self.store.update(job_id, state=JobState.QUEUED)
+            else:
+                await self._cancelled(ctx)
             raise
         except (IntakeError, SegmentFailed, RpcError, OSError, ValueError) as exc:
             message = exc.message if isinstance(exc, RpcError) else str(exc)

@@ -1,0 +1,85 @@
+"""The job queue: jobs run in order; closing the app mid-job resumes it on the next start;
+queued jobs can be cancelled and failed ones retried."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support.media import make_talk_video, make_video
+from vt_desktop.core.config import AppSettings
+from vt_desktop.core.jobs.model import JobSpec, JobState
+from vt_desktop.core.runtime import AppRuntime
+from vt_desktop.core.supervisor.broker import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def settings_for(tmp: Path, port: int) -> AppSettings:
+    return AppSettings(
+        data_dir=tmp / "data", cache_dir=tmp / "cache", log_dir=tmp / "logs",
+        config_dir=tmp / "config", workers=1, rabbitmq_port=port,
+    )  # fmt: skip
+
+
+def spec_for(video: Path, out: Path) -> JobSpec:
+    return JobSpec(input=video, targets=["pt"], out_dir=out, model="tiny.en", engine="bergamot",
+                   formats=["srt"])  # fmt: skip
+
+
+async def settle(rt: AppRuntime, job: str, *states: JobState, timeout: float = 300) -> None:
+    loop = asyncio.get_running_loop()
+    until = loop.time() + timeout
+    while rt.store.get(job).state not in states:
+        assert loop.time() < until, f"job {job} stuck in {rt.store.get(job).state}"
+        await asyncio.sleep(0.1)
+
+
+async def test_queue_runs_in_order_cancels_retries_and_resumes_after_close(tmp_path: Path) -> None:
+    jfk = make_video(tmp_path / "jfk.mp4")
+    talk = make_talk_video(tmp_path / "talk.mp4")
+    out = tmp_path / "out"
+    port = free_port()
+    rt = AppRuntime(settings_for(tmp_path, port))
+    await rt.start()
+    try:
+        assert rt.queue is not None
+        assert rt.events is not None
+        await rt.events.wait_for_workers(1, "asr", timeout=120)
+        missing = tmp_path / "later.mp4"
+        first = rt.queue.submit(spec_for(jfk, out))
+        failing = rt.queue.submit(spec_for(missing, out))
+        skipped = rt.queue.submit(spec_for(jfk, tmp_path / "never"))
+        rt.queue.cancel(skipped)
+        await rt.queue.start()
+        await settle(rt, failing, JobState.FAILED)
+        assert rt.store.get(first).state is JobState.DONE  # ran first, in order
+        assert "later.mp4" in (rt.store.get(failing).error or "")
+        assert rt.store.get(skipped).state is JobState.CANCELLED
+        assert not (tmp_path / "never").exists()
+        shutil.copy(jfk, missing)
+        rt.queue.retry(failing)
+        await settle(rt, failing, JobState.DONE)
+
+        long_job = rt.queue.submit(spec_for(talk, out))
+        while rt.store.result_count(long_job) < 2:
+            await asyncio.sleep(0.05)
+    finally:
+        await rt.stop()  # the app closes mid-job
+
+    again = AppRuntime(settings_for(tmp_path, port))
+    assert again.store.get(long_job).state is JobState.QUEUED  # interrupted, not cancelled
+    kept = again.store.result_count(long_job)
+    assert kept >= 2  # what the first run got back is kept for the resume
+    await again.start()
+    try:
+        assert again.queue is not None
+        await again.queue.start()
+        await settle(again, long_job, JobState.DONE)
+        assert (out / "talk.pt.srt").exists()
+        assert again.store.result_count(long_job) >= kept
+    finally:
+        await again.stop()

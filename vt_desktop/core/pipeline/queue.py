@@ -1,0 +1,122 @@
+"""The job queue: runs stored jobs one after another, and picks up where the app left off.
+
+On start, jobs that were running or paused when the app last closed (or died) go back to the
+queue and resume first, sending only the calls whose results are missing. Stopping the queue
+interrupts the running job without cancelling it, so it resumes on the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from vt_desktop.core.jobs.model import JobSpec, JobState
+from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.pipeline.runner import JobFailed, PipelineRunner
+
+log = logging.getLogger(__name__)
+ChangeCallback = Callable[[str], None]
+
+
+class JobQueue:
+    """Submit, cancel, pause, resume, retry and remove jobs; one runs at a time."""
+
+    def __init__(self, runner: PipelineRunner, store: JobStore) -> None:
+        self.runner = runner
+        self.store = store
+        self.on_change: list[ChangeCallback] = []
+        self.current: str | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._current_task: asyncio.Task[object] | None = None
+        self._wake = asyncio.Event()
+
+    def _changed(self, job_id: str) -> None:
+        for cb in self.on_change:
+            with contextlib.suppress(Exception):
+                cb(job_id)
+
+    async def start(self) -> None:
+        """Requeue jobs an earlier run left unfinished, then start running the queue."""
+        for rec in self.store.jobs(JobState.RUNNING, JobState.PAUSED):
+            self.store.update(rec.id, state=JobState.QUEUED)
+            log.info("job %s left unfinished last time: resuming it", rec.id)
+        self._task = asyncio.create_task(self._loop(), name="job-queue")
+
+    async def stop(self) -> None:
+        """Stop running jobs; the running one is interrupted, not cancelled."""
+        if self.current is not None and self._current_task is not None:
+            self.runner.interrupted.add(self.current)
+            self._current_task.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def submit(self, spec: JobSpec) -> str:
+        """Queue a new job; returns its id."""
+        job_id = self.store.create_job(spec)
+        self._changed(job_id)
+        self._wake.set()
+        return job_id
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel a job: the running one stops (workers told, outputs removed)."""
+        if job_id == self.current and self._current_task is not None:
+            self._current_task.cancel()
+        elif not self.store.get(job_id).state.finished:
+            self.store.update(job_id, state=JobState.CANCELLED)
+            self._changed(job_id)
+
+    def pause(self, job_id: str) -> None:
+        """Pause the running job (calls in flight finish and are kept)."""
+        if job_id == self.current:
+            self.runner.pause(job_id)
+            self._changed(job_id)
+
+    def unpause(self, job_id: str) -> None:
+        """Let a paused job go on."""
+        if job_id == self.current:
+            self.runner.unpause(job_id)
+            self._changed(job_id)
+
+    def retry(self, job_id: str) -> None:
+        """Queue a failed or cancelled job again (stored results are reused)."""
+        if self.store.get(job_id).state in {JobState.FAILED, JobState.CANCELLED}:
+            self.store.update(job_id, state=JobState.QUEUED, error=None)
+            self._changed(job_id)
+            self._wake.set()
+
+    def remove(self, job_id: str) -> None:
+        """Forget a job that is not running (its outputs stay on disk)."""
+        if job_id == self.current:
+            raise ValueError("cancel the running job before removing it")
+        self.store.delete(job_id)
+        self._changed(job_id)
+
+    def _next(self) -> str | None:
+        queued = self.store.jobs(JobState.QUEUED)
+        return queued[0].id if queued else None
+
+    async def _loop(self) -> None:
+        while True:
+            job_id = self._next()
+            if job_id is None:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            self.current = job_id
+            self._current_task = asyncio.ensure_future(self.runner.run(job_id))
+            self._changed(job_id)
+            try:
+                await self._current_task
+            except JobFailed as exc:
+                log.warning("job %s failed: %s", job_id, exc)
+            except asyncio.CancelledError:
+                me = asyncio.current_task()
+                if me is not None and me.cancelling():
+                    raise  # the queue itself is stopping; a cancelled job just ends
+            finally:
+                self.current, self._current_task = None, None
+                self._changed(job_id)
