@@ -9,7 +9,6 @@ MAX_FILE_SIZE`` and a full ``RABBITMQ_URL``. One settings object per process, bu
 from __future__ import annotations
 
 import os
-import tomllib
 import uuid
 from pathlib import Path
 from typing import Any, Literal
@@ -132,11 +131,3 @@ def _toml(value: Any) -> str:
         return repr(value)
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'
-
-
-def read_config_file(path: Path | None = None) -> dict[str, Any]:
-    """The raw TOML config (empty when missing)."""
-    target = path or config_file()
-    if not target.is_file():
-        return {}
-    return tomllib.loads(target.read_text(encoding="utf-8"))

@@ -32,7 +32,6 @@ from worker.protocol.errors import (
     InvalidRequest,
     NoWorker,
     ParseError,
-    RpcError,
     error_from_object,
 )
 from worker.protocol.jsonrpc import Response, encode_request, new_call_id, parse_response
@@ -323,14 +322,3 @@ class RpcClient:
         self._seen[cid] = None
         while len(self._seen) > SEEN_REPLIES_KEPT:
             self._seen.popitem(last=False)
-
-
-def raise_for(resp: Response) -> None:
-    """Raise the typed error a response carries, if any.
-
-    Raises:
-        RpcError: the response is an error response.
-    """
-    if resp.error is not None:
-        err: RpcError = error_from_object(resp.error)
-        raise err
