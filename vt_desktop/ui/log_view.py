@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from vt_desktop.core.runtime import LogLine
+from vt_desktop.ui.table_model import ColumnsTableModel
 from vt_desktop.ui.view_model import RuntimeViewModel
 from vt_desktop.ui.widgets import PageHeader
 
@@ -79,8 +79,10 @@ def level_rank(level: str) -> int:
     return LEVEL_RANKS.get(level.upper(), 20)
 
 
-class LogModel(QAbstractTableModel):
+class LogModel(ColumnsTableModel):
     """The newest ``capacity`` log lines."""
+
+    columns = COLUMNS
 
     def __init__(self, capacity: int = MAX_LOG_LINES, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -108,21 +110,9 @@ class LogModel(QAbstractTableModel):
         """The line at ``row``."""
         return self._lines[row]
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        """Qt override: one row per line."""
-        return 0 if parent.isValid() else len(self._lines)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        """Qt override: the ``COLUMNS``."""
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        """Qt override: column titles."""
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+    def row_count(self) -> int:
+        """One row per line."""
+        return len(self._lines)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Qt override: the cell text, coloured by level; the full line as a tooltip."""

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from vt_desktop.core.runtime import PingReply, RuntimeStatus
 from vt_desktop.ui.slots import asyncSlot
+from vt_desktop.ui.table_model import ColumnsTableModel
 from vt_desktop.ui.view_model import RuntimeViewModel
 from vt_desktop.ui.widgets import Banner, PageHeader, StatusDot
 
@@ -108,8 +108,10 @@ def online_count(status: RuntimeStatus) -> int:
     return sum(1 for seen in status.workers if seen.online)
 
 
-class WorkersTableModel(QAbstractTableModel):
+class WorkersTableModel(ColumnsTableModel):
     """The workers table; updates rows in place so selection and scroll survive each tick."""
+
+    columns = COLUMNS
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -130,21 +132,9 @@ class WorkersTableModel(QAbstractTableModel):
         """The row shown at ``number``."""
         return self._rows[number]
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        """Qt override: one row per worker."""
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        """Qt override: the ``COLUMNS``."""
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        """Qt override: column titles."""
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+    def row_count(self) -> int:
+        """One row per worker."""
+        return len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Qt override: text, state colour and the device notice as a tooltip."""
