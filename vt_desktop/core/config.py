@@ -22,6 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from vt_desktop.core.jobs.model import DEFAULT_FORMATS, OutputFormat
 from worker import __version__
 from worker.transport.settings import BrokerSettings
 
@@ -57,6 +58,24 @@ class AppSettings(BrokerSettings):
     log_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_log_dir(APP_NAME)))
     config_dir: Path = Field(default_factory=config_dir)
     client_id: str = ""
+    # -- what a new job starts with (the window remembers the last choices here) ------------
+    #: Target languages of a new job.
+    targets: list[str] = Field(default_factory=lambda: ["de"])
+    #: Language spoken in the input; None detects it.
+    source_language: str | None = None
+    #: Translation engine (bergamot, ct2, llm, whisper); None lets the worker choose.
+    engine: str | None = None
+    #: Speech model (tiny.en, base, small, large-v3, a folder); None lets the worker choose.
+    asr_model: str | None = None
+    #: Where outputs go; None writes them beside the input file.
+    output_dir: Path | None = None
+    output_formats: list[OutputFormat] = Field(default_factory=lambda: list(DEFAULT_FORMATS))
+    burn_in: bool = False
+    bilingual: bool = False
+    # -- the window ---------------------------------------------------------------------------
+    theme: Literal["system", "light", "dark"] = "system"
+    #: UI language: "system" follows the desktop's locale, else "en" or "ru".
+    ui_language: Literal["system", "en", "ru"] = "system"
 
     @field_validator("log_level")
     @classmethod
@@ -111,6 +130,16 @@ class AppSettings(BrokerSettings):
             "rabbitmq_ca_file",
             "rabbitmq_cert_file",
             "rabbitmq_key_file",
+            "targets",
+            "source_language",
+            "engine",
+            "asr_model",
+            "output_dir",
+            "output_formats",
+            "burn_in",
+            "bilingual",
+            "theme",
+            "ui_language",
         )
         lines = [f"{k} = {_toml(getattr(self, k))}\n" for k in keep if getattr(self, k) is not None]
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +152,8 @@ class AppSettings(BrokerSettings):
 
 
 def _toml(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
     if isinstance(value, bool):
