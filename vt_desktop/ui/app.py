@@ -20,7 +20,7 @@ from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from vt_desktop.core.config import AppSettings
-from vt_desktop.ui import resources
+from vt_desktop.ui import i18n, resources, theme
 from vt_desktop.ui.main_window import MainWindow
 from vt_desktop.ui.view_model import RuntimeViewModel
 
@@ -98,6 +98,8 @@ def run_app(settings: AppSettings, argv: Sequence[str] | None = None) -> int:
     """
     app = create_application(argv)
     app.setQuitOnLastWindowClosed(False)  # we quit once the runtime has stopped
+    theme.apply(app, settings.theme)
+    i18n.install(app, settings.ui_language)
     view_model = RuntimeViewModel(settings)
     window = MainWindow(view_model)
     _close_on_signals(window)

@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from vt_desktop.core.runtime import LogLine
+from vt_desktop.ui import theme
 from vt_desktop.ui.table_model import ColumnsTableModel
 from vt_desktop.ui.view_model import RuntimeViewModel
 from vt_desktop.ui.widgets import PageHeader
@@ -122,7 +123,7 @@ class LogModel(ColumnsTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._cell(line, index.column())
         if role == Qt.ItemDataRole.ForegroundRole:
-            return QColor(LEVEL_COLOURS.get(line.level.upper(), LEVEL_COLOURS["INFO"]))
+            return theme.colour(LEVEL_COLOURS.get(line.level.upper(), LEVEL_COLOURS["INFO"]))
         if role == Qt.ItemDataRole.ToolTipRole and index.column() == COLUMNS.index("Message"):
             return line.message
         return None

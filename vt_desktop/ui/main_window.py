@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from vt_desktop.core.runtime import RuntimeStatus
 from vt_desktop.ui import resources
+from vt_desktop.ui.about import AboutDialog
 from vt_desktop.ui.log_view import LogView
 from vt_desktop.ui.slots import asyncSlot
 from vt_desktop.ui.view_model import RuntimeViewModel
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self.add_page("Workers", self.workers_view, resources.icon("workers"))
         self.add_page("Log", self.log_view, resources.icon("log"))
         self._connect_signals()
+        self._build_menus()
         self._restore_state()
 
     def _build(self) -> None:
@@ -126,6 +128,29 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.nav, 1)
         return sidebar
 
+    def _build_menus(self) -> None:
+        """File, View and Help menus; every action has a shortcut or a mnemonic."""
+        bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        self.quit_action = file_menu.addAction(self.tr("&Quit"))
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.triggered.connect(self.close)
+        self.view_menu = bar.addMenu(self.tr("&View"))
+        for row, name in enumerate(self.pages):
+            self._add_page_action(name, row)
+        help_menu = bar.addMenu(self.tr("&Help"))
+        self.about_action = help_menu.addAction(self.tr("&About VideoTranslator"))
+        self.about_action.triggered.connect(self._on_about_action_triggered)
+
+    def _add_page_action(self, name: str, row: int) -> None:
+        action = self.view_menu.addAction(name)
+        if row < 9:
+            action.setShortcut(QKeySequence(f"Ctrl+{row + 1}"))
+        action.triggered.connect(lambda _checked=False, n=name: self.show_page(n))
+
+    def _on_about_action_triggered(self) -> None:
+        AboutDialog(self._vm.settings.version, self).exec()
+
     def add_page(self, name: str, page: QWidget, icon: QIcon | None = None) -> None:
         """Add a view under ``name`` to the navigation (in call order)."""
         item = QListWidgetItem(icon or QIcon(), name)
@@ -133,6 +158,8 @@ class MainWindow(QMainWindow):
         self.nav.addItem(item)
         self.stack.addWidget(page)
         self.pages[name] = page
+        if hasattr(self, "view_menu"):
+            self._add_page_action(name, len(self.pages) - 1)
         if self.nav.currentRow() < 0:
             self.nav.setCurrentRow(0)
 

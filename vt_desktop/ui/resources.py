@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtSvg import QSvgRenderer
 
 log = logging.getLogger(__name__)
+#: Recolours a monochrome icon's SVG text for the current theme (set by ``theme.apply``).
+icon_tint: Callable[[str], str] | None = None
+ICON_RENDER_PX = 64
 
 
 def resources_dir() -> Path:
@@ -36,7 +41,17 @@ def icon(name: str) -> QIcon:
     if not path.is_file():
         log.warning("icon %s not found at %s", name, path)
         return QIcon()
-    return QIcon(str(path))
+    if icon_tint is None or name == "app":
+        return QIcon(str(path))
+    renderer = QSvgRenderer(QByteArray(icon_tint(path.read_text(encoding="utf-8")).encode()))
+    if not renderer.isValid():
+        return QIcon(str(path))
+    pixmap = QPixmap(ICON_RENDER_PX, ICON_RENDER_PX)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    renderer.render(painter)
+    painter.end()
+    return QIcon(pixmap)
 
 
 def app_icon() -> QIcon:

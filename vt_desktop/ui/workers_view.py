@@ -14,7 +14,6 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from vt_desktop.core.runtime import PingReply, RuntimeStatus
+from vt_desktop.ui import theme
 from vt_desktop.ui.slots import asyncSlot
 from vt_desktop.ui.table_model import ColumnsTableModel
 from vt_desktop.ui.view_model import RuntimeViewModel
@@ -145,7 +145,7 @@ class WorkersTableModel(ColumnsTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return row.cells()[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and column == "State":
-            return QColor(STATE_COLOURS.get(row.state, "#1f2937"))
+            return theme.colour(STATE_COLOURS.get(row.state, "#1f2937"))
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == "Device" and row.notice:
                 return row.notice
