@@ -63,14 +63,15 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget()
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
+        self.titles: dict[str, str] = {}
         self.broker_dot = StatusDot(9)
         self.broker_status = QLabel("Broker stopped")
         self.worker_count = QLabel("No workers online")
         self.workers_view = WorkersView(view_model)
         self.log_view = LogView(view_model)
         self._build()
-        self.add_page("Workers", self.workers_view, resources.icon("workers"))
-        self.add_page("Log", self.log_view, resources.icon("log"))
+        self.add_page("Workers", self.workers_view, resources.icon("workers"), self.tr("Workers"))
+        self.add_page("Log", self.log_view, resources.icon("log"), self.tr("Log"))
         self._connect_signals()
         self._build_menus()
         self._restore_state()
@@ -137,13 +138,13 @@ class MainWindow(QMainWindow):
         self.quit_action.triggered.connect(self.close)
         self.view_menu = bar.addMenu(self.tr("&View"))
         for row, name in enumerate(self.pages):
-            self._add_page_action(name, row)
+            self._add_page_action(name, self.titles[name], row)
         help_menu = bar.addMenu(self.tr("&Help"))
         self.about_action = help_menu.addAction(self.tr("&About VideoTranslator"))
         self.about_action.triggered.connect(self._on_about_action_triggered)
 
-    def _add_page_action(self, name: str, row: int) -> None:
-        action = self.view_menu.addAction(name)
+    def _add_page_action(self, name: str, title: str, row: int) -> None:
+        action = self.view_menu.addAction(title)
         if row < 9:
             action.setShortcut(QKeySequence(f"Ctrl+{row + 1}"))
         action.triggered.connect(lambda _checked=False, n=name: self.show_page(n))
@@ -151,15 +152,18 @@ class MainWindow(QMainWindow):
     def _on_about_action_triggered(self) -> None:
         AboutDialog(self._vm.settings.version, self).exec()
 
-    def add_page(self, name: str, page: QWidget, icon: QIcon | None = None) -> None:
-        """Add a view under ``name`` to the navigation (in call order)."""
-        item = QListWidgetItem(icon or QIcon(), name)
+    def add_page(
+        self, name: str, page: QWidget, icon: QIcon | None = None, title: str | None = None
+    ) -> None:
+        """Add a view under ``name`` (its key) to the navigation, shown as ``title``."""
+        self.titles[name] = title or name
+        item = QListWidgetItem(icon or QIcon(), self.titles[name])
         item.setSizeHint(QSize(0, 38))
         self.nav.addItem(item)
         self.stack.addWidget(page)
         self.pages[name] = page
         if hasattr(self, "view_menu"):
-            self._add_page_action(name, len(self.pages) - 1)
+            self._add_page_action(name, self.titles[name], len(self.pages) - 1)
         if self.nav.currentRow() < 0:
             self.nav.setCurrentRow(0)
 
