@@ -15,6 +15,16 @@ STAGE_WEIGHTS: dict[str, float] = {
     "write": 0.08,
 }
 STAGES = tuple(STAGE_WEIGHTS)
+#: The dub stage's share when a job dubs (speaking every line is about as slow as translating).
+DUB_WEIGHT = 0.15
+
+
+def stage_weights(dub: bool = False) -> dict[str, float]:
+    """The stage weights of a job: the ``dub`` stage counts only when the job dubs."""
+    weights = dict(STAGE_WEIGHTS)
+    if dub:
+        weights["dub"] = DUB_WEIGHT
+    return weights
 
 
 @dataclass(frozen=True)

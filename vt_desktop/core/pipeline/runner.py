@@ -23,7 +23,8 @@ from vt_desktop.core.media import (
     probe,
 )
 from vt_desktop.core.pipeline.context import JobContext
-from vt_desktop.core.pipeline.events import EventSink
+from vt_desktop.core.pipeline.dub import dub_outputs
+from vt_desktop.core.pipeline.events import EtaClock, EventSink, stage_weights
 from vt_desktop.core.pipeline.recognise import SegmentFailed, detect_language, recognise, words_of
 from vt_desktop.core.pipeline.streaming import plan_and_recognise
 from vt_desktop.core.pipeline.translate import primary, translate
@@ -81,6 +82,7 @@ class PipelineRunner:
         """
         record = self.store.get(job_id)
         ctx = JobContext(job_id, record.spec, self.rpc, self.events, self.store, self.sink)
+        ctx.clock = EtaClock(stage_weights(dub=record.spec.dub))
         ctx.warnings = list(record.warnings)
         reused = self.store.result_count(job_id)
         self.contexts[job_id] = ctx
@@ -148,7 +150,13 @@ class PipelineRunner:
         else:
             per_lang = await translate(ctx, sentences, language)
         ctx.clock_stage = "write"
-        return await write_outputs(ctx, info, per_lang)
+        outputs = await write_outputs(ctx, info, per_lang)
+        if ctx.spec.dub:
+            ctx.clock_stage = "dub"
+            outputs = list(
+                dict.fromkeys([*outputs, *await dub_outputs(ctx, info, stream, per_lang)])
+            )
+        return outputs
 
     async def _whisper_translate(
         self, ctx: JobContext, plan: SegmentPlan, language: str
