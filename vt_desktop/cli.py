@@ -34,6 +34,21 @@ def _csv(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def _voices(values: list[str]) -> dict[str, str]:
+    """``--voice pt=espeak-ng:pt-br`` options as the job's ``dub_voices``.
+
+    Raises:
+        ValueError: an option is not LANG=ENGINE[:VOICE].
+    """
+    voices: dict[str, str] = {}
+    for value in values:
+        key, sep, voice = value.partition("=")
+        if not sep or not key.strip() or not voice.strip():
+            raise ValueError(f"--voice {value!r} must be LANG=ENGINE[:VOICE], e.g. pt=espeak-ng")
+        voices[key.strip()] = voice.strip()
+    return voices
+
+
 def parser() -> argparse.ArgumentParser:
     """The ``vt`` command line."""
     ap = argparse.ArgumentParser(prog="vt", description="Translate the speech in videos.")
@@ -55,6 +70,20 @@ def parser() -> argparse.ArgumentParser:
     )
     tr.add_argument("--burn-in", action="store_true", help="also burn the first language in")
     tr.add_argument("--bilingual", action="store_true", help="source line above translation")
+    tr.add_argument("--dub", action="store_true", help="also a translated voice track per language")
+    tr.add_argument(
+        "--dub-mode",
+        choices=["duck", "replace"],
+        default="duck",
+        help="duck: original 12 dB lower under the voice (default); replace: voice only",
+    )
+    tr.add_argument(
+        "--voice",
+        action="append",
+        default=[],
+        metavar="LANG[:SPEAKER]=ENGINE[:VOICE]",
+        help="dub voice, e.g. pt=espeak-ng:pt-br or en=hibari:heart (repeatable)",
+    )
     tr.add_argument("--out", type=Path, help="output folder (default: beside each input)")
     jobs = sub.add_parser("jobs", help="list, resume or cancel stored jobs")
     jobs.add_argument("action", nargs="?", default="list", choices=["list", "resume", "cancel"])
@@ -171,6 +200,10 @@ def _specs(args: argparse.Namespace, settings: AppSettings) -> list[JobSpec] | i
                     formats=args.formats,
                     burn_in=args.burn_in,
                     bilingual=args.bilingual,
+                    dub=args.dub,
+                    dub_mode=args.dub_mode,
+                    dub_voices=_voices(args.voice),
+                    **settings.subtitle_rules(),
                 )
             )
         except IntakeError as exc:

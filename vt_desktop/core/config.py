@@ -72,6 +72,13 @@ class AppSettings(BrokerSettings):
     output_formats: list[OutputFormat] = Field(default_factory=lambda: list(DEFAULT_FORMATS))
     burn_in: bool = False
     bilingual: bool = False
+    # -- subtitle rules (None keeps the language's own default: 42/16 chars, 2 lines, 17/20 cps)
+    #: Longest subtitle line, in characters.
+    subtitle_max_chars_per_line: int | None = Field(default=None, ge=4, le=200)
+    #: Most lines in one subtitle.
+    subtitle_max_lines: int | None = Field(default=None, ge=1, le=6)
+    #: Fastest reading speed allowed, in characters per second.
+    subtitle_max_chars_per_second: float | None = Field(default=None, gt=0, le=100)
     # -- the window ---------------------------------------------------------------------------
     theme: Literal["system", "light", "dark"] = "system"
     #: UI language: "system" follows the desktop's locale, else "en" or "ru".
@@ -111,6 +118,14 @@ class AppSettings(BrokerSettings):
         path.write_text(self.client_id)
         return self.client_id
 
+    def subtitle_rules(self) -> dict[str, Any]:
+        """The subtitle-rule fields of a new ``JobSpec`` (``None``: the language's default)."""
+        return {
+            "max_chars_per_line": self.subtitle_max_chars_per_line,
+            "max_lines": self.subtitle_max_lines,
+            "max_chars_per_second": self.subtitle_max_chars_per_second,
+        }
+
     def save(self, path: Path | None = None) -> Path:
         """Write the user-editable fields to the TOML config file (atomically)."""
         target = path or config_file()
@@ -138,6 +153,9 @@ class AppSettings(BrokerSettings):
             "output_formats",
             "burn_in",
             "bilingual",
+            "subtitle_max_chars_per_line",
+            "subtitle_max_lines",
+            "subtitle_max_chars_per_second",
             "theme",
             "ui_language",
         )

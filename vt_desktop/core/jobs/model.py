@@ -48,6 +48,17 @@ class JobSpec(BaseModel):
     #: FLAC by default: lossless, and Opus at 24-48 kbit/s cost tiny.en 3 WER points on the
     #: 190 s test talk (0.112 vs 0.078); a FLAC segment too big for one call falls back to Opus.
     segment_codec: Literal["opus", "flac"] = "flac"
+    #: Subtitle rules chosen in the settings; ``None`` keeps the target language's default
+    #: (jobs stored before these fields existed load with ``None``).
+    max_chars_per_line: int | None = Field(default=None, ge=4, le=200)
+    max_lines: int | None = Field(default=None, ge=1, le=6)
+    max_chars_per_second: float | None = Field(default=None, gt=0, le=100)
+    #: Dubbing: a translated voice track per target language (``duck`` keeps the original
+    #: 12 dB lower under the voice, ``replace`` drops it). ``dub_voices`` maps ``"pt"`` or
+    #: ``"pt:SPEAKER"`` to ``"engine"`` or ``"engine:voice"`` (vt_desktop.core.dubbing.voices).
+    dub: bool = False
+    dub_mode: Literal["duck", "replace"] = "duck"
+    dub_voices: dict[str, str] = Field(default_factory=dict, max_length=100)
 
     @field_validator("targets")
     @classmethod
@@ -60,6 +71,15 @@ class JobSpec(BaseModel):
             if code not in out:
                 out.append(code)
         return out
+
+    def rule_overrides(self) -> dict[str, int | float]:
+        """The subtitle rules this job overrides, as ``rules_for`` keyword arguments."""
+        values = {
+            "max_chars_per_line": self.max_chars_per_line,
+            "max_lines": self.max_lines,
+            "max_chars_per_second": self.max_chars_per_second,
+        }
+        return {name: value for name, value in values.items() if value is not None}
 
 
 class JobRecord(BaseModel):

