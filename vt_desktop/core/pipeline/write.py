@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from vt_desktop.core.media import MediaInfo
 from vt_desktop.core.pipeline.context import JobContext
@@ -61,8 +65,21 @@ def iso639_2(lang: str) -> str:
 
 
 def cues_for(ctx: JobContext, sentences: list[Sentence], lang: str) -> list[Cue]:
-    """Lay out one language's cues by its rules."""
-    return layout_cues(sentences, rules_for(lang), bilingual=ctx.spec.bilingual)
+    """Lay out one language's cues by its rules (and the job's overrides from the settings)."""
+    rules = rules_for(lang, **ctx.spec.rule_overrides())
+    return layout_cues(sentences, rules, bilingual=ctx.spec.bilingual)
+
+
+def cue_records(cues: list[Cue], bilingual: bool) -> dict[str, Any]:
+    """One language's cues as the JSON artifact ``cues-<lang>`` the Review page loads."""
+    return {
+        "bilingual": bilingual,
+        "cues": [
+            {"start": c.start, "end": c.end, "lines": list(c.lines), "source": c.source_text,
+             "flags": sorted(c.flags)}
+            for c in cues
+        ],
+    }  # fmt: skip
 
 
 async def write_outputs(
@@ -78,6 +95,7 @@ async def write_outputs(
     steps = len(per_lang) + 2
     for i, (lang, sentences) in enumerate(per_lang.items()):
         cues = cue_sets[lang] = cues_for(ctx, sentences, lang)
+        ctx.store.put_artifact(ctx.job_id, f"cues-{lang}", cue_records(cues, spec.bilingual))
         flagged = sum(1 for c in cues if c.flags - {"untranslated"})
         if flagged:
             ctx.warn(
@@ -86,7 +104,8 @@ async def write_outputs(
             )
         for fmt in ("srt", "vtt", "ass"):
             if fmt in spec.formats:
-                written.append(write_subtitles(cues, spec.out_dir / f"{stem}.{lang}.{fmt}"))
+                path = spec.out_dir / f"{stem}.{lang}.{fmt}"
+                await _off_loop(ctx, path, partial(write_subtitles, cues, path))
         ctx.report(STAGE, (i + 1) / steps)
     if info.video is None:
         if {"mkv", "mp4"} & set(spec.formats) or spec.burn_in:
@@ -96,12 +115,26 @@ async def write_outputs(
     for fmt in ("mkv", "mp4"):
         if fmt in spec.formats:
             out = spec.out_dir / f"{stem}.subtitled.{fmt}"
-            written.append(mux_soft_subtitles(spec.input, tracks, out))
+            await _off_loop(ctx, out, partial(mux_soft_subtitles, spec.input, tracks, out))
     ctx.report(STAGE, (len(per_lang) + 1) / steps)
     if spec.burn_in:
         written.append(await _burn(ctx, cue_sets))
     ctx.report(STAGE, 1.0)
     return written
+
+
+async def _off_loop(ctx: JobContext, path: Path, write: Callable[[], Path]) -> Path:
+    """Run one blocking write (a remux takes 100 ms and more) in a thread, so the window's
+    event loop never waits on it. The path is listed in ``ctx.written`` first, and a cancel
+    lets the write finish before it goes on, so the cancel removes the finished file."""
+    ctx.written.append(path)
+    work = asyncio.ensure_future(asyncio.to_thread(write))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await work
+        raise
 
 
 async def _burn(ctx: JobContext, cue_sets: dict[str, list[Cue]]) -> Path:

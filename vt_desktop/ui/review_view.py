@@ -1,0 +1,413 @@
+"""The Review page: a finished job's subtitles in an editable table beside a video preview.
+
+Pick a done job and one of its languages; flagged cues are tinted, with the broken rules in
+their tooltip. Translation, start and end are edited in place (a refused edit says why above
+the table and changes nothing). The preview plays the source video with the current cue drawn
+over the picture (a ``QGraphicsVideoItem``, which, unlike ``QVideoWidget``, also renders in
+offscreen grabs); clicking a row seeks to its cue. Export writes the job's subtitle files and
+soft-subtitle video from the edits. Switching job or language with unsaved edits asks first.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vt_desktop.core.jobs.model import JobRecord
+from vt_desktop.core.review import ExportResult, RetranslateResult, ReviewSession
+from vt_desktop.ui.review_preview import VideoPreview
+from vt_desktop.ui.review_vm import COLUMNS, CuesTableModel, ReviewViewModel
+from vt_desktop.ui.slots import asyncSlot
+from vt_desktop.ui.view_model import RuntimeViewModel
+from vt_desktop.ui.widgets import PageHeader
+
+log = logging.getLogger(__name__)
+COLUMN_WIDTHS = {"#": 50, "Start": 96, "End": 96}
+CELL_PADDING = (12, 10)  # the style sheet's item padding (across, down) plus a margin
+TABLE_SHARE = 0.58  # of the splitter, at first
+
+
+class ReviewView(QWidget):
+    """The Review page. ``view_model`` is the window's ``RuntimeViewModel``."""
+
+    def __init__(self, view_model: RuntimeViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Page")
+        self.review = ReviewViewModel(view_model, self)
+        self.table_model = CuesTableModel(self.review, self)
+        self.job_combo = QComboBox()
+        self.lang_combo = QComboBox()
+        self.refresh_button = QPushButton("Refresh")
+        self.message = QLabel()
+        self.table = QTableView()
+        self.preview = VideoPreview()
+        self.retranslate_button = QPushButton("Re-translate selected")
+        self.export_button = QPushButton("Export")
+        self.summary = QLabel()
+        self.confirm_box: QMessageBox | None = None
+        self._jobs: list[JobRecord] = []
+        self._build()
+        self._connect_signals()
+        self.refresh()
+
+    # -- building ----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 20)
+        layout.setSpacing(12)
+        layout.addWidget(
+            PageHeader(
+                "Review",
+                "Check a finished job's subtitles beside its video: edit a translation or a "
+                "time in place, re-translate lines, then export.",
+            )
+        )
+        layout.addLayout(self._picker_row())
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName("Review message")
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
+        layout.addWidget(self.message)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        self._build_table()
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.preview)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([round(1000 * TABLE_SHARE), round(1000 * (1 - TABLE_SHARE))])
+        self.splitter = splitter
+        layout.addWidget(splitter, 1)
+        layout.addLayout(self._action_row())
+
+    def _picker_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(10)
+        self.job_combo.setAccessibleName("Job")
+        self.job_combo.setMinimumWidth(260)
+        self.lang_combo.setAccessibleName("Language")
+        self.lang_combo.setMinimumWidth(90)
+        row.addWidget(QLabel("Job"))
+        row.addWidget(self.job_combo, 1)
+        row.addSpacing(6)
+        row.addWidget(QLabel("Language"))
+        row.addWidget(self.lang_combo)
+        row.addWidget(self.refresh_button)
+        return row
+
+    def _action_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(10)
+        self.retranslate_button.setToolTip("Translate the selected lines' source text again")
+        self.export_button.setObjectName("PrimaryButton")
+        self.export_button.setToolTip("Rewrite the job's subtitle files and video from the edits")
+        for button in (self.retranslate_button, self.export_button):
+            button.setAccessibleName(button.text())
+        self.summary.setObjectName("ReviewSummary")
+        row.addWidget(self.retranslate_button)
+        row.addWidget(self.summary, 1)
+        row.addWidget(self.export_button)
+        return row
+
+    def _build_table(self) -> None:
+        table = self.table
+        table.setModel(self.table_model)
+        table.setObjectName("ReviewTable")
+        table.setAccessibleName("Subtitle cues")
+        table.setAlternatingRowColors(True)
+        table.setShowGrid(False)
+        table.setWordWrap(True)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.SelectedClicked
+        )
+        table.verticalHeader().hide()
+        table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        table.setMinimumWidth(420)
+        header = table.horizontalHeader()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setHighlightSections(False)
+        for column, name in enumerate(COLUMNS):
+            if name in COLUMN_WIDTHS:
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+                header.resizeSection(column, COLUMN_WIDTHS[name])
+            else:
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+
+    def _connect_signals(self) -> None:
+        r = self.review
+        r.jobs_listed.connect(self._on_review_jobs_listed)
+        r.session_opened.connect(self._on_review_session_opened)
+        r.open_failed.connect(self._on_review_open_failed)
+        r.cue_edited.connect(self._on_review_cue_edited)
+        r.edit_refused.connect(self._on_review_edit_refused)
+        r.retranslate_finished.connect(self._on_review_retranslate_finished)
+        r.export_finished.connect(self._on_review_export_finished)
+        r.export_failed.connect(self._on_review_export_failed)
+        self.job_combo.currentIndexChanged.connect(self._on_job_combo_current_index_changed)
+        self.lang_combo.currentIndexChanged.connect(self._on_lang_combo_current_index_changed)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.retranslate_button.clicked.connect(self._on_retranslate_button_clicked)
+        self.export_button.clicked.connect(self._on_export_button_clicked)
+        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
+        self.preview.player.positionChanged.connect(self._on_player_position_changed)
+        self.table.horizontalHeader().sectionResized.connect(self._fit_rows)
+        self.table.installEventFilter(self)
+        self.table_model.modelReset.connect(self._fit_rows)
+
+    # -- the lead's entry points ---------------------------------------------------------------
+
+    def open_job(self, job_id: str, lang: str | None = None) -> None:
+        """Show ``job_id`` (in ``lang``, or its first language), asking first about unsaved
+        edits of the job open now."""
+        if not any(r.id == job_id for r in self._jobs):
+            self.review.list_jobs()
+        record = next((r for r in self._jobs if r.id == job_id), None)
+        if record is None:
+            self._show_message(
+                f"Job {job_id} is not a finished job, so it cannot be reviewed.", "ReviewError"
+            )
+            return
+        self._request_open(job_id, lang or record.spec.targets[0])
+
+    def has_unsaved_changes(self) -> bool:
+        """True while edits have not been exported (for the window's close guard)."""
+        return self.review.dirty
+
+    def refresh(self) -> None:
+        """List the finished jobs again (keeping the open one selected)."""
+        self.review.list_jobs()
+
+    # -- picking ---------------------------------------------------------------------------------
+
+    def _on_review_jobs_listed(self, jobs: list[JobRecord]) -> None:
+        self._jobs = jobs
+        current = self.review.session.record.id if self.review.session else None
+        self.job_combo.blockSignals(True)
+        self.job_combo.clear()
+        for record in jobs:
+            when = datetime.fromtimestamp(record.updated).strftime("%d %b %H:%M")
+            label = f"{record.spec.input.name}  ·  {', '.join(record.spec.targets)}  ·  {when}"
+            self.job_combo.addItem(label, record.id)
+        self.job_combo.blockSignals(False)
+        if not jobs:
+            self._show_message(
+                "No finished job yet: translate a video on the Jobs page, then review it here.",
+                "ReviewHint",
+            )
+            self._update_buttons()
+            return
+        if current is not None and self.job_combo.findData(current) >= 0:
+            self._select(current, self.review.session.lang if self.review.session else None)
+        elif self.review.session is None:
+            self._request_open(jobs[0].id, jobs[0].spec.targets[0])
+
+    def _select(self, job_id: str, lang: str | None) -> None:
+        """Show ``job_id``/``lang`` in the pickers without reacting to the change."""
+        record = next((r for r in self._jobs if r.id == job_id), None)
+        for combo in (self.job_combo, self.lang_combo):
+            combo.blockSignals(True)
+        self.job_combo.setCurrentIndex(self.job_combo.findData(job_id))
+        self.lang_combo.clear()
+        for target in record.spec.targets if record else []:
+            self.lang_combo.addItem(target, target)
+        self.lang_combo.setCurrentIndex(max(0, self.lang_combo.findData(lang)))
+        for combo in (self.job_combo, self.lang_combo):
+            combo.blockSignals(False)
+
+    def _on_job_combo_current_index_changed(self, index: int) -> None:
+        job_id = self.job_combo.itemData(index)
+        record = next((r for r in self._jobs if r.id == job_id), None)
+        if record is not None:
+            self._request_open(record.id, record.spec.targets[0])
+
+    def _on_lang_combo_current_index_changed(self, index: int) -> None:
+        lang = self.lang_combo.itemData(index)
+        if self.review.session is not None and lang:
+            self._request_open(self.review.session.record.id, str(lang))
+
+    def _request_open(self, job_id: str, lang: str) -> None:
+        session = self.review.session
+        if session is not None and (session.record.id, session.lang) == (job_id, lang):
+            self._select(job_id, lang)
+            return
+        if not self.review.dirty or session is None:
+            self._open(job_id, lang)
+            return
+        self._select(session.record.id, session.lang)  # stay put until answered
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Unsaved edits",
+            f"The edits to {session.record.spec.input.name} ({session.lang}) are not exported. "
+            "Discard them?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(lambda _r, j=job_id, g=lang: self._on_confirm_box_finished(j, g))
+        self.confirm_box = box
+        box.open()
+
+    def _on_confirm_box_finished(self, job_id: str, lang: str) -> None:
+        box, self.confirm_box = self.confirm_box, None
+        if box is None:
+            return
+        box.deleteLater()
+        if box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Discard:
+            self._open(job_id, lang)
+
+    def _open(self, job_id: str, lang: str) -> None:
+        if self.review.open(job_id, lang):
+            self._select(job_id, lang)
+
+    def _on_review_session_opened(self, session: ReviewSession) -> None:
+        self._show_message(
+            "These cues were read back from the subtitle file: their source text is unknown."
+            if session.from_file
+            else "",
+            "ReviewHint",
+        )
+        first = int(session.cues[0].start * 1000) + 1 if session.cues else 0
+        self.preview.load(session.record.spec.input, first)
+        self._show_details(None)
+        self._on_player_position_changed(first)
+        self._update_buttons()
+
+    def _on_review_open_failed(self, message: str) -> None:
+        self._show_message(message, "ReviewError")
+
+    # -- editing and the preview -----------------------------------------------------------------
+
+    def _on_review_cue_edited(self, row: int) -> None:
+        self._show_message("", "ReviewHint")
+        if row == self.table.currentIndex().row():
+            self._show_details(row)
+        self._fit_rows()
+        self._on_player_position_changed(self.preview.player.position())
+        self._update_buttons()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        """Fit the rows again once a resized table has laid out its stretched columns."""
+        if watched is self.table and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self._fit_rows)
+        return super().eventFilter(watched, event)
+
+    def _fit_rows(self, *_args: object) -> None:
+        """Make each row tall enough for its wrapped text (the style sheet's item padding
+        is not in Qt's own size hint, so it would cut the last line off)."""
+        metrics = self.table.fontMetrics()
+        header = self.table.horizontalHeader()
+        across, down = CELL_PADDING
+        flags = int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap)
+        for row in range(self.table_model.row_count()):
+            tallest = metrics.height()
+            for column in range(len(COLUMNS)):
+                bounds = QRect(0, 0, max(1, header.sectionSize(column) - across), 10_000)
+                text = self.table_model.cell(row, column)
+                tallest = max(tallest, metrics.boundingRect(bounds, flags, text).height())
+            self.table.setRowHeight(row, tallest + down)
+
+    def _on_review_edit_refused(self, _row: int, message: str) -> None:
+        self._show_message(message, "ReviewError")
+
+    def _on_table_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        session = self.review.session
+        if session is None or not current.isValid():
+            return
+        position = int(session.cues[current.row()].start * 1000) + 1
+        self.preview.seek(position)
+        self._on_player_position_changed(position)
+        self._show_details(current.row())
+
+    def _show_details(self, row: int | None) -> None:
+        """The current cue's source and the rules it breaks, under the preview."""
+        session = self.review.session
+        if session is None or row is None or not 0 <= row < len(session.cues):
+            self.preview.details.setText("")
+            return
+        cue = session.cues[row]
+        lines = [f"Cue {row + 1}, heard: {cue.source or 'unknown'}"]
+        if tooltip := self.table_model.flag_tooltip(row):
+            lines.append(tooltip.split(": ", 1)[1].capitalize())
+        self.preview.details.setText("\n".join(lines))
+
+    def _on_player_position_changed(self, position_ms: int) -> None:
+        session = self.review.session
+        row = session.row_at(position_ms / 1000) if session else None
+        self.preview.set_caption(session.cues[row].text if session and row is not None else "")
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def selected_rows(self) -> list[int]:
+        """The rows selected in the table, in order."""
+        return sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+
+    @asyncSlot()
+    async def _on_retranslate_button_clicked(self) -> None:
+        rows = self.selected_rows()
+        self._update_buttons(busy=True)
+        self._show_message(f"Re-translating {len(rows)} line(s)…", "ReviewHint")
+        await self.review.retranslate(rows)
+
+    def _on_review_retranslate_finished(self, result: RetranslateResult) -> None:
+        self._show_message(result.message, "ReviewResult" if result.ok else "ReviewError")
+        self._update_buttons()
+
+    @asyncSlot()
+    async def _on_export_button_clicked(self) -> None:
+        self._update_buttons(busy=True)
+        self._show_message("Exporting…", "ReviewHint")
+        await self.review.export()
+
+    def _on_review_export_finished(self, result: ExportResult) -> None:
+        names = ", ".join(p.name for p in result.written)
+        text = f"Exported {len(result.written)} file(s): {names}."
+        self._show_message(" ".join([text, *result.notes]), "ReviewResult")
+        self._update_buttons()
+
+    def _on_review_export_failed(self, message: str) -> None:
+        self._show_message(message, "ReviewError")
+        self._update_buttons()
+
+    def _show_message(self, text: str, kind: str) -> None:
+        self.message.setObjectName(kind)
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+
+    def _update_buttons(self, *_args: object, busy: bool | None = None) -> None:
+        session = self.review.session
+        busy = self.review.busy if busy is None else busy
+        self.export_button.setEnabled(session is not None and not busy)
+        self.retranslate_button.setEnabled(
+            session is not None and not busy and bool(self.selected_rows())
+        )
+        if session is None:
+            self.summary.setText("")
+            return
+        flagged = sum(1 for c in session.cues if c.flags)
+        parts = [f"{len(session.cues)} cues", f"{flagged} flagged"]
+        if session.dirty:
+            parts.append("unsaved edits")
+        self.summary.setText("  ·  ".join(parts))
