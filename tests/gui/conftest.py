@@ -91,6 +91,21 @@ def qt_loop(qapp: QApplication) -> qasync.QEventLoop:
     return loop
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _executor_threads_joined(qt_loop: qasync.QEventLoop) -> Iterator[None]:
+    """Give the loop a thread pool of this module's own and join its threads at the end.
+
+    ``asyncio.to_thread`` (the intake probe, the job's planning) runs on the loop's default
+    executor, which qasync makes of QThreads; the session's loop is never closed, so without
+    this the threads outlive the test run and Qt aborts the process at exit.
+    """
+    executor = qasync.QThreadExecutor()
+    qt_loop.set_default_executor(executor)
+    yield
+    executor.shutdown(wait=True)
+    qt_loop.set_default_executor(None)
+
+
 def cancel_leftover_tasks(loop: asyncio.AbstractEventLoop) -> None:
     """Cancel every task still pending on ``loop`` and let the cancellations land."""
     leftovers = [t for t in asyncio.all_tasks(loop) if not t.done()]

@@ -1,0 +1,555 @@
+"""The Jobs page: drop or pick files, choose a new job's options, watch and steer the queue.
+
+A drop (or "Add files…") checks every file off the event loop; a refused one is named with
+its reason in a banner on the page and queues nothing. The options row is remembered in the
+settings file the moment it changes. Each job is a row with its stage, a progress bar, an
+ETA and buttons for what can be done to it now; a finished job says so in the page and, where
+the desktop has a tray, in a desktop notification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from pydantic import ValidationError
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import (
+    QDesktopServices,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDropEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSystemTrayIcon,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vt_desktop.core.jobs.model import JobSpec, JobState, OutputFormat
+from vt_desktop.core.pipeline import PipelineEvent
+from vt_desktop.ui import resources
+from vt_desktop.ui.jobs_table import (
+    COLUMN_WIDTHS,
+    COLUMNS,
+    JobRow,
+    JobsTableModel,
+    ProgressDelegate,
+)
+from vt_desktop.ui.jobs_vm import JobsViewModel, QueueState, validation_message
+from vt_desktop.ui.slots import asyncSlot
+from vt_desktop.ui.widgets import Banner, PageHeader
+
+ACTIONS: dict[JobState, tuple[str, ...]] = {
+    JobState.QUEUED: ("Cancel",),
+    JobState.RUNNING: ("Pause", "Cancel"),
+    JobState.PAUSED: ("Resume", "Cancel"),
+    JobState.DONE: ("Open folder", "Remove"),
+    JobState.FAILED: ("Retry", "Remove"),
+    JobState.CANCELLED: ("Retry", "Remove"),
+}
+ENGINES = (
+    ("Automatic", None),
+    ("Bergamot (en↔pt)", "bergamot"),
+    ("CTranslate2", "ct2"),
+    ("LLM endpoint", "llm"),
+    ("Whisper (to English)", "whisper"),
+)
+MODELS = ("tiny.en", "base", "small", "medium", "large-v3", "large-v3-turbo")
+SOURCES = ("en", "de", "es", "fr", "it", "pt", "ru", "uk", "pl", "nl", "ja", "zh", "ko", "ar")
+FORMATS: tuple[OutputFormat, ...] = ("srt", "vtt", "ass", "mkv", "mp4")
+
+
+def parse_targets(text: str) -> list[str]:
+    """Language codes from ``"pt, de"`` (commas or spaces), checked by the job's own rules.
+
+    Raises:
+        ValueError: empty, or a code that is not a language code (the message says which).
+    """
+    codes = [c for c in text.replace(",", " ").split() if c]
+    try:
+        return JobSpec(input=Path("x"), targets=codes, out_dir=Path(".")).targets
+    except ValidationError as exc:
+        if not codes:
+            raise ValueError("Give at least one target language, e.g. pt or de.") from exc
+        raise ValueError(validation_message(exc)) from exc
+
+
+class DropZone(QFrame):
+    """The dashed box that invites a drop, with the "Add files…" button."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("DropZone")
+        self.setProperty("hovered", False)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(18, 12, 14, 12)
+        row.setSpacing(12)
+        icon = QLabel()
+        icon.setPixmap(resources.icon("jobs").pixmap(26, 26))
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        self.title = QLabel("Drop videos or audio files here")
+        self.title.setObjectName("DropTitle")
+        self.hint = QLabel("MP4, MKV, MOV, WebM, MP3, WAV, FLAC… Each file becomes one job.")
+        self.hint.setObjectName("Muted")
+        text.addWidget(self.title)
+        text.addWidget(self.hint)
+        self.add_button = QPushButton("Add files…")
+        self.add_button.setObjectName("PrimaryButton")
+        self.add_button.setAccessibleName("Add files")
+        row.addWidget(icon)
+        row.addLayout(text, 1)
+        row.addWidget(self.add_button)
+
+    def set_hovered(self, hovered: bool) -> None:
+        """Highlight while files are dragged over the page."""
+        self.setProperty("hovered", hovered)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+
+class JobsView(QWidget):
+    """The Jobs page."""
+
+    def __init__(self, view_model: JobsViewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Page")
+        self.setAcceptDrops(True)
+        self._vm = view_model
+        self.banner = Banner("Dismiss")
+        self.notice = Banner("Dismiss")
+        self.notice.setObjectName("Notice")
+        self.drop_zone = DropZone()
+        self.queue_label = QLabel()
+        self.queue_label.setObjectName("Muted")
+        self.targets = QLineEdit()
+        self.targets_error = QLabel()
+        self.targets_error.setObjectName("FieldError")
+        self.source = QComboBox()
+        self.engine = QComboBox()
+        self.model = QComboBox()
+        self.output = QLineEdit()
+        self.output_button = QPushButton("Choose…")
+        self.output_reset = QPushButton("✕")
+        self.formats = {fmt: QCheckBox(fmt.upper()) for fmt in FORMATS}
+        self.burn_in = QCheckBox("Burn into a video copy")
+        self.bilingual = QCheckBox("Bilingual lines")
+        self.table_model = JobsTableModel(self)
+        self.table = QTableView()
+        self.tray: QSystemTrayIcon | None = None
+        self._row_states: dict[str, JobState] = {}
+        self._build()
+        self._load_options()
+        self._connect_signals()
+        for record in view_model.jobs():
+            self._show_job(record.id)
+        self._on_view_model_queue_state_changed(view_model.queue_state)
+
+    # -- building -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 20)
+        layout.setSpacing(12)
+        layout.addWidget(
+            PageHeader(
+                "Jobs",
+                "Drop videos to get translated subtitles. Jobs run in order and resume "
+                "where they stopped after a restart.",
+            )
+        )
+        layout.addWidget(self.banner)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.drop_zone)
+        layout.addWidget(self._options_card())
+        queue_row = QHBoxLayout()
+        title = QLabel("Queue")
+        title.setObjectName("SectionTitle")
+        queue_row.addWidget(title, 0, Qt.AlignmentFlag.AlignBottom)
+        queue_row.addStretch(1)
+        queue_row.addWidget(self.queue_label, 0, Qt.AlignmentFlag.AlignBottom)
+        layout.addLayout(queue_row)
+        self._build_table()
+        layout.addWidget(self.table, 1)
+
+    def _options_card(self) -> QFrame:
+        card = QFrame()
+        card.setObjectName("Card")
+        grid = QGridLayout(card)
+        grid.setContentsMargins(14, 10, 14, 12)
+        grid.setHorizontalSpacing(14)
+        grid.setVerticalSpacing(4)
+        self.targets.setPlaceholderText("e.g. pt, de")
+        self.targets.setAccessibleName("Target languages")
+        self.targets.setToolTip("Language codes separated by commas: de, pt, pt-BR, ja…")
+        self.source.addItem("Auto-detect", None)
+        for code in SOURCES:
+            self.source.addItem(code, code)
+        for text, engine in ENGINES:
+            self.engine.addItem(text, engine)
+        self.model.addItem("Automatic", None)
+        for name in MODELS:
+            self.model.addItem(name, name)
+        self.output.setReadOnly(True)
+        self.output.setPlaceholderText("Beside each input file")
+        fields = (
+            ("Translate into", self.targets, "Target languages"),
+            ("Spoken language", self.source, "Spoken language"),
+            ("Engine", self.engine, "Translation engine"),
+            ("Speech model", self.model, "Speech model"),
+        )
+        for column, (label, widget, name) in enumerate(fields):
+            grid.addWidget(self._field_label(label), 0, column)
+            grid.addWidget(widget, 1, column)
+            widget.setAccessibleName(name)
+            widget.setMinimumWidth(110)
+            widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            grid.setColumnStretch(column, 1)
+        self.targets_error.setWordWrap(True)
+        self.targets_error.hide()
+        grid.addWidget(self.targets_error, 2, 0, 1, 4)
+        grid.setRowMinimumHeight(2, 8)
+        grid.addWidget(self._field_label("Save to"), 3, 0, 1, 2)
+        grid.addWidget(self._field_label("Write"), 3, 2, 1, 2)
+        grid.addLayout(self._output_row(), 4, 0, 1, 2)
+        grid.addLayout(self._formats_row(), 4, 2, 1, 2)
+        extras = QHBoxLayout()
+        extras.setSpacing(14)
+        extras.addWidget(self.burn_in)
+        extras.addWidget(self.bilingual)
+        extras.addStretch(1)
+        grid.addLayout(extras, 5, 2, 1, 2)
+        for column in range(4):
+            grid.setColumnMinimumWidth(column, 150)
+        return card
+
+    @staticmethod
+    def _field_label(text: str) -> QLabel:
+        label = QLabel(text)
+        label.setObjectName("FieldLabel")
+        return label
+
+    def _output_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        self.output.setAccessibleName("Output folder")
+        self.output.setMinimumWidth(120)
+        self.output_button.setAccessibleName("Choose output folder")
+        self.output_reset.setAccessibleName("Write beside the input")
+        self.output_reset.setToolTip("Write each job's outputs beside its input file again")
+        self.output_reset.setObjectName("RowButton")
+        row.addWidget(self.output, 1)
+        row.addWidget(self.output_button)
+        row.addWidget(self.output_reset)
+        return row
+
+    def _formats_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(10)
+        for fmt, box in self.formats.items():
+            box.setAccessibleName(f"Write {fmt}")
+            row.addWidget(box)
+        self.burn_in.setToolTip("Also write a copy of the video with the first language burned in")
+        self.bilingual.setToolTip("Show the original line above each translated one")
+        row.addStretch(1)
+        return row
+
+    def _build_table(self) -> None:
+        table = self.table
+        table.setModel(self.table_model)
+        table.setAccessibleName("Jobs table")
+        table.setAlternatingRowColors(True)
+        table.setShowGrid(False)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setItemDelegateForColumn(COLUMNS.index("Progress"), ProgressDelegate(table))
+        table.verticalHeader().hide()
+        table.verticalHeader().setDefaultSectionSize(40)
+        table.setWordWrap(False)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = table.horizontalHeader()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setHighlightSections(False)
+        header.setMinimumSectionSize(56)
+        for column, width in enumerate(COLUMN_WIDTHS):
+            header.resizeSection(column, width)
+        header.setSectionResizeMode(COLUMNS.index("File"), QHeaderView.ResizeMode.Stretch)
+
+    # -- options ------------------------------------------------------------------------------
+
+    def _load_options(self) -> None:
+        s = self._vm.settings
+        self.targets.setText(", ".join(s.targets))
+        _select(self.source, s.source_language)
+        _select(self.engine, s.engine)
+        _select(self.model, s.asr_model)
+        self.output.setText(str(s.output_dir) if s.output_dir else "")
+        self.output_reset.setVisible(s.output_dir is not None)
+        for fmt, box in self.formats.items():
+            box.setChecked(fmt in s.output_formats)
+        self.burn_in.setChecked(s.burn_in)
+        self.bilingual.setChecked(s.bilingual)
+
+    def _save_options(self) -> bool:
+        """Check the options and remember them; False (and the reason shown) when invalid."""
+        try:
+            targets = parse_targets(self.targets.text())
+        except ValueError as exc:
+            self.targets_error.setText(str(exc))
+            self.targets_error.show()
+            return False
+        self.targets_error.hide()
+        formats = [fmt for fmt, box in self.formats.items() if box.isChecked()]
+        output = self.output.text().strip()
+        self.output_reset.setVisible(bool(output))
+        return self._vm.save_options(
+            targets=targets,
+            source_language=self.source.currentData(),
+            engine=self.engine.currentData(),
+            asr_model=self.model.currentData(),
+            output_dir=Path(output) if output else None,
+            output_formats=formats,
+            burn_in=self.burn_in.isChecked(),
+            bilingual=self.bilingual.isChecked(),
+        )
+
+    def _on_option_changed(self, *_args: object) -> None:
+        self._save_options()
+
+    def _on_output_button_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Save outputs to", self.output.text())
+        if folder:
+            self.output.setText(folder)
+            self._save_options()
+
+    def _on_output_reset_clicked(self) -> None:
+        self.output.clear()
+        self._save_options()
+
+    # -- intake -------------------------------------------------------------------------------
+
+    def _on_add_button_clicked(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self,
+            "Add files to translate",
+            "",
+            "Video and audio (*.mp4 *.mkv *.mov *.webm *.avi *.m4v *.mp3 *.wav *.flac *.m4a "
+            "*.ogg *.opus *.aac);;All files (*)",
+        )
+        if files:
+            self.add_paths([Path(f) for f in files])
+
+    @asyncSlot()
+    async def add_paths(self, paths: list[Path]) -> None:
+        """Queue ``paths`` with the options shown (refused ones are named in the banner)."""
+        self.banner.clear()
+        if not self._save_options():
+            self.banner.show_message(
+                f"Nothing was queued: {self.targets_error.text()} Fix the target languages "
+                "and drop the files again."
+            )
+            return
+        await self._vm.add_files(paths)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        """Accept local files being dragged in, and highlight the drop zone."""
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+            self.drop_zone.set_hovered(True)
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:  # noqa: N802 (Qt override)
+        """The drag went elsewhere."""
+        self.drop_zone.set_hovered(False)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        """Queue the dropped files (each is checked; folders and other types are refused)."""
+        self.drop_zone.set_hovered(False)
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+
+    # -- the queue ----------------------------------------------------------------------------
+
+    def _connect_signals(self) -> None:
+        vm = self._vm
+        vm.job_added.connect(self._on_view_model_job_added)
+        vm.job_changed.connect(self._on_view_model_job_changed)
+        vm.job_progressed.connect(self._on_view_model_job_progressed)
+        vm.job_finished.connect(self._on_view_model_job_finished)
+        vm.job_removed.connect(self._on_view_model_job_removed)
+        vm.drop_refused.connect(self._on_view_model_drop_refused)
+        vm.action_failed.connect(self._on_view_model_action_failed)
+        vm.queue_state_changed.connect(self._on_view_model_queue_state_changed)
+        self.drop_zone.add_button.clicked.connect(self._on_add_button_clicked)
+        self.banner.action_clicked.connect(self.banner.clear)
+        self.notice.action_clicked.connect(self.notice.clear)
+        self.targets.editingFinished.connect(self._on_option_changed)
+        for combo in (self.source, self.engine, self.model):
+            combo.currentIndexChanged.connect(self._on_option_changed)
+        for box in (*self.formats.values(), self.burn_in, self.bilingual):
+            box.toggled.connect(self._on_option_changed)
+        self.output_button.clicked.connect(self._on_output_button_clicked)
+        self.output_reset.clicked.connect(self._on_output_reset_clicked)
+
+    def _show_job(self, job_id: str) -> None:
+        record = self._vm.record(job_id)
+        if record is None:
+            return
+        old = self.table_model.row(job_id)
+        row = JobRow.of(record)
+        if old is not None and not record.state.finished:
+            row = replace(row, eta_s=old.eta_s, message=old.message)
+        self.table_model.put(row)
+        if self._row_states.get(job_id) is not record.state:
+            self._row_states[job_id] = record.state
+            self._set_row_actions(job_id, record.state)
+
+    def _set_row_actions(self, job_id: str, state: JobState) -> None:
+        number = self.table_model.number(job_id)
+        if number is None:
+            return
+        box = QWidget()
+        box.setObjectName("RowActions")
+        row = QHBoxLayout(box)
+        row.setContentsMargins(4, 4, 4, 4)
+        row.setSpacing(6)
+        for label in ACTIONS[state]:
+            button = QPushButton(label)
+            button.setObjectName("RowButton")
+            button.setAccessibleName(f"{label} job")
+            button.clicked.connect(lambda _c=False, a=label, j=job_id: self._on_row_action(a, j))
+            row.addWidget(button)
+        row.addStretch(1)
+        self.table.setIndexWidget(self.table_model.index(number, COLUMNS.index("Actions")), box)
+
+    def row_buttons(self, job_id: str) -> dict[str, QPushButton]:
+        """The buttons now in a job's row, by label."""
+        number = self.table_model.number(job_id)
+        if number is None:
+            return {}
+        box = self.table.indexWidget(self.table_model.index(number, COLUMNS.index("Actions")))
+        if box is None:
+            return {}
+        return {b.text(): b for b in box.findChildren(QPushButton)}
+
+    def _on_row_action(self, action: str, job_id: str) -> None:
+        if action == "Open folder":
+            self.open_output_folder(job_id)
+            return
+        method = {
+            "Cancel": self._vm.cancel,
+            "Pause": self._vm.pause,
+            "Resume": self._vm.unpause,
+            "Retry": self._vm.retry,
+            "Remove": self._vm.remove,
+        }[action]
+        method(job_id)
+
+    def open_output_folder(self, job_id: str) -> bool:
+        """Show a job's output folder in the file manager; False (and why) when it cannot."""
+        row = self.table_model.row(job_id)
+        if row is None:
+            return False
+        if not row.out_dir.is_dir():
+            self.banner.show_message(f"The output folder {row.out_dir} does not exist any more.")
+            return False
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(row.out_dir)))
+
+    def _on_view_model_job_added(self, job_id: str) -> None:
+        self._show_job(job_id)
+        if (number := self.table_model.number(job_id)) is not None:
+            self.table.scrollTo(self.table_model.index(number, 0))
+
+    def _on_view_model_job_changed(self, job_id: str) -> None:
+        self._show_job(job_id)
+
+    def _on_view_model_job_progressed(
+        self, job_id: str, progress: float, event: PipelineEvent
+    ) -> None:
+        row = self.table_model.row(job_id)
+        if row is None or row.state.finished:
+            return
+        message = event.message or row.message
+        self.table_model.put(
+            replace(row, stage=event.stage, progress=progress, eta_s=event.eta_s, message=message)
+        )
+
+    def _on_view_model_job_finished(self, job_id: str, state: str) -> None:
+        row = self.table_model.row(job_id)
+        if row is None:
+            return
+        if state == JobState.FAILED.value:
+            text = f"{row.file} failed: {row.error or 'no reason was given'}"
+            self.banner.show_message(text)
+        elif state == JobState.DONE.value:
+            record = self._vm.record(job_id)
+            files = len(record.outputs) if record is not None else 0
+            text = f"{row.file} is translated ({row.languages}): {files} file(s) in {row.out_dir}"
+            self.notice.show_message(text)
+        else:
+            text = f"{row.file} was cancelled; its partial outputs were removed."
+            self.notice.show_message(text)
+        self._notify(state, text)
+
+    def _notify(self, state: str, text: str) -> None:
+        """A desktop notification where the desktop has a tray (the page shows it anyway)."""
+        if state == JobState.CANCELLED.value or not QSystemTrayIcon.isSystemTrayAvailable():
+            return
+        if self.tray is None:
+            self.tray = QSystemTrayIcon(resources.app_icon(), self)
+            self.tray.show()
+        icon = (
+            QSystemTrayIcon.MessageIcon.Critical
+            if state == JobState.FAILED.value
+            else QSystemTrayIcon.MessageIcon.Information
+        )
+        title = "Job failed" if state == JobState.FAILED.value else "Job done"
+        self.tray.showMessage(title, text, icon, 8000)
+
+    def _on_view_model_job_removed(self, job_id: str) -> None:
+        self._row_states.pop(job_id, None)
+        self.table_model.drop(job_id)
+
+    def _on_view_model_drop_refused(self, path: str, reason: str) -> None:
+        shown = self.banner.message.text() if self.banner.isVisible() else ""
+        lines = [line for line in shown.split("\n") if line]
+        self.banner.show_message("\n".join([*lines, reason]))
+
+    def _on_view_model_action_failed(self, message: str) -> None:
+        self.banner.show_message(message)
+
+    def _on_view_model_queue_state_changed(self, state: str) -> None:
+        self.table_model.set_queue_running(state == QueueState.RUNNING)
+        self.queue_label.setText(
+            {
+                QueueState.OFFLINE: "Workers are not running: new jobs wait here.",
+                QueueState.STARTING: "Starting workers… queued jobs start when they are ready.",
+                QueueState.RUNNING: "Running: one job at a time, in order.",
+                QueueState.FAILED: "Workers did not start (see Workers): jobs wait here.",
+            }.get(state, state)
+        )
+
+
+def _select(combo: QComboBox, value: str | None) -> None:
+    """Show ``value`` in ``combo``, adding it when it is not one of the choices."""
+    index = combo.findData(value)
+    if index < 0:
+        combo.addItem(str(value), value)
+        index = combo.count() - 1
+    combo.setCurrentIndex(index)

@@ -1,0 +1,349 @@
+"""The window's view of the job queue: intake, queue actions and job events as Qt signals.
+
+Jobs can be added before the runtime is up: they go straight into the job store as queued
+and start once the workers are ready (the view says so). When the runtime has started, this
+model starts its queue, but only after a speech worker announced itself (a job started
+earlier would wait out the "no worker" deadline) and replies left from an earlier run were
+taken. Every method catches its own failures and reports them as signals; none raises into Qt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from PySide6.QtCore import QObject, Signal
+
+from vt_desktop.core.config import AppSettings
+from vt_desktop.core.jobs.model import JobRecord, JobSpec, JobState
+from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.media import IntakeError, probe
+from vt_desktop.core.pipeline import PipelineEvent
+from vt_desktop.core.pipeline.queue import JobQueue
+from vt_desktop.core.runtime import AppRuntime
+from vt_desktop.ui.view_model import RuntimeViewModel
+
+log = logging.getLogger(__name__)
+#: How long the queue waits for a speech worker before it starts anyway (jobs then explain).
+WORKER_WAIT_S = 120.0
+#: The settings fields a new job takes its options from (the window remembers them there).
+OPTION_FIELDS = (
+    "targets",
+    "source_language",
+    "engine",
+    "asr_model",
+    "output_dir",
+    "output_formats",
+    "burn_in",
+    "bilingual",
+)
+
+
+class QueueState:
+    """What the queue is doing, as the words the ``queue_state_changed`` signal carries."""
+
+    OFFLINE = "offline"  # no runtime: jobs wait in the store
+    STARTING = "starting"  # the runtime is starting or waiting for a speech worker
+    RUNNING = "running"
+    FAILED = "failed"  # the runtime did not start
+
+
+def load_speech_finder() -> None:
+    """Load the voice-activity model every job's plan uses, once per process.
+
+    Its first use imports onnxruntime, which holds the GIL for ~40 ms: done while the workers
+    start, that pause does not land in the middle of a job the user is watching.
+    """
+    from faster_whisper.vad import get_vad_model
+
+    get_vad_model()
+
+
+def validation_message(exc: ValidationError) -> str:
+    """The first error of a pydantic validation as one plain sentence."""
+    first = exc.errors()[0]
+    return str(first.get("msg", exc)).removeprefix("Value error, ")
+
+
+class JobsViewModel(QObject):
+    """Adds files as jobs, acts on queued and running jobs, and reports what happens."""
+
+    job_added = Signal(str)  # job id
+    job_changed = Signal(str)  # job id: state, stage or error changed in the store
+    job_progressed = Signal(str, float, object)  # job id, overall progress, PipelineEvent
+    job_finished = Signal(str, str)  # job id, final state ("done", "failed", "cancelled")
+    job_removed = Signal(str)  # job id
+    drop_refused = Signal(str, str)  # path, plain reason
+    action_failed = Signal(str)  # plain message
+    queue_state_changed = Signal(str)  # a QueueState word
+    options_saved = Signal()
+
+    def __init__(self, runtime_vm: RuntimeViewModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runtime_vm = runtime_vm
+        self.settings: AppSettings = runtime_vm.settings
+        self.queue_state = QueueState.OFFLINE
+        self._store: JobStore | None = None
+        self._states: dict[str, JobState] = {}
+        self._queue_task: asyncio.Task[None] | None = None
+        self._attached: AppRuntime | None = None
+        runtime_vm.runtime_started.connect(self._on_runtime_vm_runtime_started)
+        runtime_vm.runtime_failed.connect(self._on_runtime_vm_runtime_failed)
+        runtime_vm.runtime_stopping.connect(self._on_runtime_vm_runtime_stopping)
+        runtime_vm.status_changed.connect(self._on_runtime_vm_status_changed)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def store(self) -> JobStore:
+        """The job store (the same file the runtime's queue runs from), opened once.
+
+        Raises:
+            OSError: the data dir cannot be created or the file opened.
+        """
+        if self._store is None:
+            self._store = JobStore(self.settings.data_dir / "jobs.sqlite3")
+        return self._store
+
+    def jobs(self) -> list[JobRecord]:
+        """Every stored job in the order it was added (an empty list if the store fails)."""
+        try:
+            records = self.store.jobs()
+        except Exception as exc:
+            self.action_failed.emit(f"The job list cannot be read: {exc}")
+            return []
+        self._states = {r.id: r.state for r in records}
+        return records
+
+    def record(self, job_id: str) -> JobRecord | None:
+        """One job as stored now, or None when it is gone."""
+        try:
+            return self.store.get(job_id)
+        except Exception:
+            return None
+
+    @property
+    def queue_running(self) -> bool:
+        """True while the runtime's queue takes jobs."""
+        return self.queue_state == QueueState.RUNNING
+
+    # -- options ------------------------------------------------------------------------------
+
+    def spec_for(self, path: Path) -> JobSpec:
+        """A new job for ``path`` with the options now in the settings.
+
+        Raises:
+            ValidationError: the options do not make a valid job (e.g. no target language).
+        """
+        s = self.settings
+        return JobSpec(
+            input=path.resolve(),
+            targets=list(s.targets),
+            out_dir=(s.output_dir or path.resolve().parent),
+            source_language=s.source_language,
+            model=s.asr_model,
+            engine=s.engine,
+            formats=list(s.output_formats),
+            burn_in=s.burn_in,
+            bilingual=s.bilingual,
+            **s.subtitle_rules(),
+        )
+
+    def save_options(self, **options: Any) -> bool:
+        """Remember a new job's options in the settings file; False (and a signal) on failure."""
+        unknown = set(options) - set(OPTION_FIELDS)
+        if unknown:
+            self.action_failed.emit(f"Unknown job option(s): {', '.join(sorted(unknown))}")
+            return False
+        for name, value in options.items():
+            setattr(self.settings, name, value)
+        try:
+            self.settings.save(self.settings.config_dir / "settings.toml")
+        except OSError as exc:
+            self.action_failed.emit(f"The options could not be saved: {exc}")
+            return False
+        self.options_saved.emit()
+        return True
+
+    # -- intake -------------------------------------------------------------------------------
+
+    async def add_files(self, paths: list[Path]) -> list[str]:
+        """Check each file off the event loop and queue the good ones; never raises.
+
+        A refused file is reported by ``drop_refused(path, reason)`` and queues nothing.
+
+        Returns:
+            The ids of the jobs queued, in the order of ``paths``.
+        """
+        added: list[str] = []
+        for path in paths:
+            try:
+                await asyncio.to_thread(probe, path, max_size=self.settings.max_file_size)
+                spec = self.spec_for(path)
+            except IntakeError as exc:
+                self.drop_refused.emit(str(path), str(exc))
+                continue
+            except ValidationError as exc:
+                self.drop_refused.emit(str(path), validation_message(exc))
+                continue
+            except Exception as exc:  # a probe that breaks must not break the window
+                log.exception("intake of %s failed", path)
+                self.drop_refused.emit(str(path), f"Cannot use “{path}”: {exc}")
+                continue
+            if (job_id := self._submit(spec)) is not None:
+                added.append(job_id)
+        return added
+
+    def _submit(self, spec: JobSpec) -> str | None:
+        queue = self._live_queue()
+        try:
+            if queue is not None:
+                return queue.submit(spec)  # tells _on_queue_changed, which adds the row
+            job_id = self.store.create_job(spec)
+        except Exception as exc:
+            self.action_failed.emit(f"{spec.input.name} could not be queued: {exc}")
+            return None
+        log.info("job %s queued for %s (it starts once the workers are up)", job_id, spec.input)
+        self._refresh(job_id)
+        return job_id
+
+    # -- queue actions ------------------------------------------------------------------------
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel a queued, running or paused job (a running one removes its outputs)."""
+        self._act("cancel", job_id)
+
+    def pause(self, job_id: str) -> None:
+        """Pause the running job."""
+        self._act("pause", job_id)
+
+    def unpause(self, job_id: str) -> None:
+        """Let a paused job go on."""
+        self._act("unpause", job_id)
+
+    def retry(self, job_id: str) -> None:
+        """Queue a failed or cancelled job again (results already stored are reused)."""
+        self._act("retry", job_id)
+
+    def remove(self, job_id: str) -> None:
+        """Forget a finished or queued job (its outputs stay on disk)."""
+        self._act("remove", job_id)
+
+    def _act(self, action: str, job_id: str) -> None:
+        queue = self._live_queue()
+        try:
+            if queue is not None:
+                getattr(queue, action)(job_id)
+            else:
+                self._act_offline(action, job_id)
+        except Exception as exc:
+            log.warning("%s of job %s failed: %s", action, job_id, exc)
+            self.action_failed.emit(f"Could not {action} the job: {exc}")
+        self._refresh(job_id)
+
+    def _act_offline(self, action: str, job_id: str) -> None:
+        """The queue actions that make sense while no queue runs, done on the store."""
+        state = self.store.get(job_id).state
+        if action == "cancel" and not state.finished:
+            self.store.update(job_id, state=JobState.CANCELLED)
+        elif action == "retry" and state in {JobState.FAILED, JobState.CANCELLED}:
+            self.store.update(job_id, state=JobState.QUEUED, error=None)
+        elif action == "remove":
+            self.store.delete(job_id)
+        elif action in {"pause", "unpause"}:
+            raise ValueError("the job is not running")
+
+    def _live_queue(self) -> JobQueue | None:
+        runtime = self._attached
+        if runtime is None or runtime.queue is None or not self.queue_running:
+            return None
+        return runtime.queue
+
+    # -- the runtime's queue ------------------------------------------------------------------
+
+    def _set_queue_state(self, state: str) -> None:
+        if state != self.queue_state:
+            self.queue_state = state
+            self.queue_state_changed.emit(state)
+
+    def _on_runtime_vm_status_changed(self, _status: object) -> None:
+        if self.queue_state == QueueState.OFFLINE and self.runtime_vm.is_active:
+            self._set_queue_state(QueueState.STARTING)
+
+    def _on_runtime_vm_runtime_started(self) -> None:
+        runtime = self.runtime_vm.runtime
+        if runtime is None or runtime.queue is None:
+            return
+        self._attached = runtime
+        runtime.queue.on_change.append(self._on_queue_changed)
+        runtime.on_job_event.append(self._on_runtime_job_event)
+        self._set_queue_state(QueueState.STARTING)
+        self._queue_task = asyncio.ensure_future(self._start_queue(runtime))
+
+    def _on_runtime_vm_runtime_failed(self, _message: str) -> None:
+        self._set_queue_state(QueueState.FAILED)
+
+    def _on_runtime_vm_runtime_stopping(self) -> None:
+        if self._queue_task is not None and not self._queue_task.done():
+            self._queue_task.cancel()
+        self._queue_task = None
+        self._attached = None
+        self._set_queue_state(QueueState.OFFLINE)
+
+    async def _start_queue(self, runtime: AppRuntime) -> None:
+        """Wait for a speech worker and old replies, then let the queue run; never raises."""
+        try:
+            with contextlib.suppress(Exception):  # the plan loads it itself if this fails
+                await asyncio.to_thread(load_speech_finder)
+            if runtime.events is not None:
+                try:
+                    await runtime.events.wait_for_workers(1, "asr", timeout=WORKER_WAIT_S)
+                except TimeoutError:
+                    log.warning("no speech worker after %.0f s: starting the queue", WORKER_WAIT_S)
+            if runtime.rpc is not None:
+                with contextlib.suppress(Exception):
+                    await runtime.rpc.drain_backlog()
+            if runtime.queue is not None and self._attached is runtime:
+                await runtime.queue.start()
+                self._set_queue_state(QueueState.RUNNING)
+                log.info("job queue running")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("the job queue did not start")
+            self.action_failed.emit(f"The job queue did not start: {exc}")
+
+    def _on_queue_changed(self, job_id: str) -> None:
+        self._refresh(job_id)
+
+    def _on_runtime_job_event(self, event: PipelineEvent) -> None:
+        if self._states.get(event.job_id) not in {JobState.RUNNING, JobState.PAUSED}:
+            self._refresh(event.job_id)  # the queue announces a job before it is running
+        self.job_progressed.emit(event.job_id, event.progress, event)
+
+    def _refresh(self, job_id: str) -> None:
+        """Compare a job with what was last seen and emit added/changed/finished/removed."""
+        record = self.record(job_id)
+        old = self._states.get(job_id)
+        if record is None:
+            if self._states.pop(job_id, None) is not None:
+                self.job_removed.emit(job_id)
+            return
+        self._states[job_id] = record.state
+        if old is None:
+            self.job_added.emit(job_id)
+            return
+        self.job_changed.emit(job_id)
+        if record.state.finished and not old.finished:
+            self.job_finished.emit(job_id, record.state.value)
+
+    def close(self) -> None:
+        """Close this model's handle on the store (the window is going away)."""
+        if self._store is not None:
+            with contextlib.suppress(Exception):
+                self._store.close()
+            self._store = None
