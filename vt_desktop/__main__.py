@@ -2,7 +2,8 @@
 
 ``--worker …`` runs a worker process instead (the frozen app starts its workers as
 ``VideoTranslator --worker --worker-id local-1 …``); Qt is not even imported then.
-``--smoke`` checks an install end to end in a throwaway folder and exits.
+``--smoke`` checks an install end to end (broker, worker, a real translation job) in a
+throwaway folder and exits.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     ap.add_argument(
         "--smoke",
         action="store_true",
-        help="start a private broker and one worker in a temporary folder, ping it, and exit "
-        "(0 when the worker answered); works without a display",
+        help="check this install in a temporary folder: start a private broker and one worker, "
+        "ping it, translate a 5-second sample clip, and exit (0 when every step passed); "
+        "works without a display",
     )
     ap.add_argument(
         "--screenshot", type=Path, metavar="PATH", help="with --smoke: save the window as PNG"

@@ -1,4 +1,4 @@
-"""The one helper that finds icons and styles, from source and from a frozen build.
+"""The one helper that finds resources (icons, styles, samples), from source or a frozen build.
 
 From source the files live in ``resources/`` at the repository root; in a PyInstaller build
 they are unpacked under ``sys._MEIPASS/resources``. A missing file never stops the window:
@@ -23,7 +23,11 @@ ICON_RENDER_PX = 64
 
 
 def resources_dir() -> Path:
-    """The folder holding ``icons/`` and ``styles/`` for this run (source or frozen)."""
+    """The folder holding ``icons/``, ``styles/`` and ``samples/`` for this run.
+
+    PyInstaller sets ``sys._MEIPASS`` to the bundle's data folder (``_internal/`` of a
+    one-folder build, the unpacked temporary folder of a one-file build).
+    """
     frozen_base = getattr(sys, "_MEIPASS", None)
     if frozen_base:
         return Path(frozen_base) / "resources"
