@@ -8,6 +8,18 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QComboBox,
+    QHeaderView,
+    QLineEdit,
+    QScrollBar,
+    QSpinBox,
+    QWidget,
+)
 
 from tests.gui.conftest import close_and_wait, pid_alive, pump_until, settings_in, start_window
 from vt_desktop.core.supervisor.broker import free_port
@@ -78,7 +90,7 @@ def test_the_window_has_its_title_icon_default_size_and_accessible_controls(
     assert window.windowTitle() == "VideoTranslator Desktop"
     assert not window.windowIcon().isNull()
     assert (window.width(), window.height()) == (1100, 720)
-    assert list(window.pages) == ["Workers", "Log"]
+    assert list(window.pages) == ["Jobs", "Review", "Models", "Workers", "Log"]
     named = {
         w.accessibleName()
         for w in (
@@ -98,8 +110,8 @@ def test_the_window_has_its_title_icon_default_size_and_accessible_controls(
         "Search the log",
         "Log lines",
     }
-    with pytest.raises(KeyError, match="no page named 'Jobs'"):
-        window.show_page("Jobs")
+    with pytest.raises(KeyError, match="no page named 'Settings'"):
+        window.show_page("Settings")
     window.close()
 
 
@@ -126,3 +138,27 @@ def test_ping_without_a_running_broker_says_so_in_place(qt_loop, tmp_path: Path,
     assert window.workers_view.ping_result.text() == failed.args[0]
     assert window.workers_view.ping_result.objectName() == "PingError"
     window.close()
+
+
+def test_every_control_of_every_page_can_be_named_by_a_screen_reader(
+    qt_loop, tmp_path: Path
+) -> None:
+    window = MainWindow(RuntimeViewModel(settings_in(tmp_path)))
+    kinds = (QAbstractButton, QLineEdit, QComboBox, QAbstractItemView, QAbstractSlider, QSpinBox)
+    unnamed = []
+    for widget in window.findChildren(QWidget):
+        parent = widget.parent()
+        if not isinstance(widget, kinds) or isinstance(widget, QScrollBar | QHeaderView):
+            continue
+        if widget.objectName().startswith("qt_") or isinstance(
+            parent, QComboBox | QAbstractSpinBox | QLineEdit
+        ):
+            continue  # Qt's own parts: corner buttons, a line edit's clear button, popups
+        if parent is not None and parent.inherits("QComboBoxPrivateContainer"):
+            continue
+        text = widget.text() if isinstance(widget, QAbstractButton) else ""
+        if not (widget.accessibleName().strip() or text.strip()):
+            unnamed.append(f"{type(widget).__name__} {widget.objectName()!r} in {widget.parent()}")
+    window.close()
+
+    assert unnamed == [], "\n".join(unnamed)

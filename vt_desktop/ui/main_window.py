@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
+    QPushButton,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -27,7 +29,12 @@ from PySide6.QtWidgets import (
 from vt_desktop.core.runtime import RuntimeStatus
 from vt_desktop.ui import resources
 from vt_desktop.ui.about import AboutDialog
+from vt_desktop.ui.jobs_view import JobsView
+from vt_desktop.ui.jobs_vm import JobsViewModel
 from vt_desktop.ui.log_view import LogView
+from vt_desktop.ui.models_view import ModelsView
+from vt_desktop.ui.review_view import ReviewView
+from vt_desktop.ui.settings_dialog import SettingsDialog
 from vt_desktop.ui.slots import asyncSlot
 from vt_desktop.ui.view_model import RuntimeViewModel
 from vt_desktop.ui.widgets import StatusDot
@@ -60,6 +67,8 @@ class MainWindow(QMainWindow):
         self._vm = view_model
         self._ui_state = ui_state or ui_state_file(view_model.settings.config_dir)
         self._closing = False
+        self._discard_edits = False
+        self.discard_box: QMessageBox | None = None
         self.nav = QListWidget()
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
@@ -67,9 +76,17 @@ class MainWindow(QMainWindow):
         self.broker_dot = StatusDot(9)
         self.broker_status = QLabel("Broker stopped")
         self.worker_count = QLabel("No workers online")
+        self.jobs_view = JobsView(JobsViewModel(view_model, self))
+        self.review_view = ReviewView(view_model)
+        self.models_view = ModelsView(view_model)
         self.workers_view = WorkersView(view_model)
         self.log_view = LogView(view_model)
+        self.settings_dialog: SettingsDialog | None = None
+        self.restart_box: QMessageBox | None = None
         self._build()
+        self.add_page("Jobs", self.jobs_view, resources.icon("jobs"), self.tr("Jobs"))
+        self.add_page("Review", self.review_view, resources.icon("review"), self.tr("Review"))
+        self.add_page("Models", self.models_view, resources.icon("models"), self.tr("Models"))
         self.add_page("Workers", self.workers_view, resources.icon("workers"), self.tr("Workers"))
         self.add_page("Log", self.log_view, resources.icon("log"), self.tr("Log"))
         self._connect_signals()
@@ -127,12 +144,27 @@ class MainWindow(QMainWindow):
         self.nav.setIconSize(QSize(18, 18))
         self.nav.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(self.nav, 1)
+        self.settings_button = QPushButton(resources.icon("settings"), self.tr("Settings"))
+        self.settings_button.setObjectName("SidebarButton")
+        self.settings_button.setAccessibleName(self.tr("Open the settings"))
+        self.settings_button.setToolTip(self.tr("Settings (Ctrl+,)"))
+        self.settings_button.clicked.connect(self.open_settings)
+        layout.addWidget(self.settings_button)
         return sidebar
 
     def _build_menus(self) -> None:
         """File, View and Help menus; every action has a shortcut or a mnemonic."""
         bar = self.menuBar()
         file_menu = bar.addMenu(self.tr("&File"))
+        self.add_files_action = file_menu.addAction(self.tr("&Add files…"))
+        self.add_files_action.setShortcut(QKeySequence("Ctrl+O"))
+        self.add_files_action.triggered.connect(self._on_add_files_action_triggered)
+        self.settings_action = file_menu.addAction(
+            resources.icon("settings"), self.tr("&Settings…")
+        )
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action.triggered.connect(self.open_settings)
+        file_menu.addSeparator()
         self.quit_action = file_menu.addAction(self.tr("&Quit"))
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.close)
@@ -148,6 +180,53 @@ class MainWindow(QMainWindow):
         if row < 9:
             action.setShortcut(QKeySequence(f"Ctrl+{row + 1}"))
         action.triggered.connect(lambda _checked=False, n=name: self.show_page(n))
+
+    def _on_add_files_action_triggered(self) -> None:
+        self.show_page("Jobs")
+        self.jobs_view.drop_zone.add_button.click()
+
+    def open_settings(self) -> SettingsDialog:
+        """Show the settings dialog (one at a time); returns it (tests drive it)."""
+        if self.settings_dialog is None:
+            self.settings_dialog = SettingsDialog(self._vm.settings, self)
+            self.settings_dialog.settings_saved.connect(self._on_settings_dialog_settings_saved)
+            self.settings_dialog.finished.connect(self._on_settings_dialog_finished)
+        self.settings_dialog.open()
+        return self.settings_dialog
+
+    def _on_settings_dialog_finished(self, _result: int) -> None:
+        if self.settings_dialog is not None:
+            self.settings_dialog.deleteLater()
+            self.settings_dialog = None
+
+    def _on_settings_dialog_settings_saved(self, changed: list[str], restart: bool) -> None:
+        log.info("settings saved: %s", ", ".join(changed) or "nothing changed")
+        if not (restart and self._vm.is_active):
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            self.tr("Restart the workers?"),
+            self.tr(
+                "The new connection, worker and engine settings apply once the broker and "
+                "the workers restart. A running job pauses and resumes after the restart."
+            ),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        restart_now = box.button(QMessageBox.StandardButton.Yes)
+        restart_now.setText(self.tr("Restart now"))
+        box.button(QMessageBox.StandardButton.No).setText(self.tr("Later"))
+        box.buttonClicked.connect(
+            lambda button: self._restart_runtime() if button is restart_now else None
+        )
+        self.restart_box = box
+        box.open()
+
+    @asyncSlot()
+    async def _restart_runtime(self) -> None:
+        self.broker_status.setText(self.tr("Restarting workers and broker…"))
+        await self._vm.stop()
+        await self._vm.start()
 
     def _on_about_action_triggered(self) -> None:
         AboutDialog(self._vm.settings.version, self).exec()
@@ -209,7 +288,14 @@ class MainWindow(QMainWindow):
             self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        """Stop the runtime first; the window closes once workers and broker are gone."""
+        """Stop the runtime first; the window closes once workers and broker are gone.
+
+        Unexported review edits are never lost silently: the window asks first.
+        """
+        if not self._closing and not self._discard_edits and self.review_view.has_unsaved_changes():
+            event.ignore()
+            self._ask_discard_edits()
+            return
         self._save_state()
         if self._vm.is_active:
             event.ignore()
@@ -222,6 +308,26 @@ class MainWindow(QMainWindow):
             return
         event.accept()
         self.closed.emit()
+
+    def _ask_discard_edits(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.tr("Unexported subtitle edits"),
+            self.tr("The Review page has edits that are not exported yet. Quit and discard them?"),
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        discard = box.button(QMessageBox.StandardButton.Discard)
+        discard.setText(self.tr("Discard and quit"))
+        box.buttonClicked.connect(
+            lambda button: self._on_discard_confirmed() if button is discard else None
+        )
+        self.discard_box = box
+        box.open()
+
+    def _on_discard_confirmed(self) -> None:
+        self._discard_edits = True
+        self.close()
 
     @asyncSlot()
     async def _stop_runtime(self) -> None:
