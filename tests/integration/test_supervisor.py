@@ -77,18 +77,26 @@ async def test_app_runtime_starts_broker_and_workers_pings_and_leaves_nothing_be
     assert beams.stdout.strip() == ""
 
 
-async def test_supervisor_restarts_a_killed_worker(broker: TestBroker, tmp_path: Path) -> None:
+async def test_supervisor_restarts_a_killed_worker_at_its_lower_priority(
+    broker: TestBroker, tmp_path: Path
+) -> None:
+    own = os.getpriority(os.PRIO_PROCESS, 0)
     pool = WorkerPool(
-        broker.url, count=1, env={"VT_CONFIG_DIR": str(tmp_path), "RABBITMQ_RPC_QUEUE": "sup1"}
+        broker.url,
+        count=1,
+        env={"VT_CONFIG_DIR": str(tmp_path), "RABBITMQ_RPC_QUEUE": "sup1"},
+        nice=7,
     )
     await pool.start()
     try:
         w = pool.workers["local-1"]
         first = w.pid
         assert first is not None
+        assert os.getpriority(os.PRIO_PROCESS, first) == min(19, own + 7)
         os.kill(first, signal.SIGKILL)
         await wait_until(lambda: w.restarts == 1 and w.pid not in (None, first))
         assert alive(w.pid)  # type: ignore[arg-type]
+        assert os.getpriority(os.PRIO_PROCESS, w.pid) == min(19, own + 7)  # type: ignore[arg-type]
     finally:
         await pool.stop()
     assert pool.pids() == []

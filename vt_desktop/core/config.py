@@ -53,6 +53,8 @@ class AppSettings(BrokerSettings):
     mode: Literal["local", "remote"] = "local"
     workers: int = Field(default=1, ge=0, le=64)
     worker_prefetch: int = Field(default=1, ge=1, le=64)
+    #: Scheduling niceness of local workers (0 = same as the app; 19 = lowest priority).
+    worker_nice: int = Field(default=5, ge=0, le=19)
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)))
     cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME)))
     log_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_log_dir(APP_NAME)))

@@ -144,6 +144,7 @@ class AppRuntime:
                 count=self.settings.workers,
                 env=self._worker_env(),
                 on_output=self._on_worker_output,
+                nice=self.settings.worker_nice,
             )
             await self.pool.start()
         self.runner = PipelineRunner(

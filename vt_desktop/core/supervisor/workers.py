@@ -62,6 +62,7 @@ class WorkerPool:
         id_prefix: str = "local",
         on_output: OutputCallback | None = None,
         stop_grace: float = 10.0,
+        nice: int = 0,
     ) -> None:
         self.broker_url = broker_url
         self.count = count
@@ -69,6 +70,9 @@ class WorkerPool:
         self.id_prefix = id_prefix
         self.on_output = on_output
         self.stop_grace = stop_grace
+        #: Added to each worker's scheduling niceness, so the window stays responsive while
+        #: local workers use every core (an idle machine still gives them all of it).
+        self.nice = nice
         self.workers: dict[str, ManagedWorker] = {}
         self._stopping = False
 
@@ -105,12 +109,19 @@ class WorkerPool:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
-            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=self._in_child if sys.platform.startswith("linux") else None,
         )
         w.started_at = time.monotonic()
         w.state = "running"
         log.info("worker %s started (pid %s)", w.worker_id, w.proc.pid)
         w.watcher = asyncio.create_task(self._watch(w, w.proc))
+
+    def _in_child(self) -> None:
+        """Runs in the forked child before exec: die with us, run at the pool's niceness."""
+        die_with_parent()
+        if self.nice:
+            with contextlib.suppress(OSError):
+                os.nice(self.nice)
 
     async def _watch(self, w: ManagedWorker, proc: asyncio.subprocess.Process) -> None:
         if proc.stdout is not None:
