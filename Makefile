@@ -14,7 +14,7 @@ SYS_PKGS := rabbitmq-server espeak-ng xvfb xauth imagemagick \
 	libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
 PYTEST_ARGS ?=
 
-.PHONY: run test sysdeps venv lint typecheck contracts unit gui screenshots bench clean dist dist-smoke
+.PHONY: run test sysdeps venv lint typecheck contracts unit gui screenshots bench clean dist dist-smoke translations
 
 sysdeps:
 	@missing=""; for p in $(SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -64,6 +64,13 @@ screenshots: sysdeps venv
 
 bench: sysdeps venv
 	$(PY) bench/rpc_roundtrip.py
+
+# The window's Russian catalogue: collect the strings (new ones come out unfinished, to be
+# translated in the .ts), then compile the .qm the app loads. A test checks both are current.
+TS_RU := resources/i18n/videotranslator_ru.ts
+translations: venv
+	$(VENV)/bin/pyside6-lupdate -extensions py -locations none -no-obsolete vt_desktop/ui -ts $(TS_RU)
+	$(VENV)/bin/pyside6-lrelease $(TS_RU) -qm $(TS_RU:.ts=.qm)
 
 # The PyInstaller build (build.spec): dist/VideoTranslator/ (VT_ONEFILE=1: one file).
 DIST_APP := dist/VideoTranslator/VideoTranslator

@@ -76,8 +76,8 @@ class AboutDialog(QDialog):
         logo = QLabel()
         logo.setPixmap(resources.app_icon().pixmap(QSize(48, 48)))
         title = QLabel(
-            f"<b style='font-size:16px'>VideoTranslator Desktop</b><br>"
-            f"{self.tr('version')} {app_version}"
+            "<b style='font-size:16px'>VideoTranslator Desktop</b><br>"
+            + self.tr("version {version}").format(version=app_version)
         )
         head.addWidget(logo)
         head.addWidget(title, 1)

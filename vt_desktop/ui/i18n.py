@@ -4,7 +4,9 @@ Widgets wrap what they show in ``self.tr("…")``; ``pyside6-lupdate`` collects 
 into ``resources/i18n/videotranslator_<lang>.ts`` and ``pyside6-lrelease`` compiles the
 ``.qm`` the app loads (``make translations`` does both; a test checks the ``.qm`` is current
 and that no string is left untranslated). Qt's own strings (standard buttons, file dialogs)
-come from the ``qtbase`` catalogue PySide6 ships.
+come from the ``qtbase`` catalogue PySide6 ships. A table of texts built at import time marks
+each text with ``QT_TRANSLATE_NOOP(context, text)`` and is translated where it is shown with
+``QCoreApplication.translate(context, text)``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,16 @@ from vt_desktop.ui import resources
 log = logging.getLogger(__name__)
 LANGUAGES = ("en", "ru")
 CATALOGUE = "videotranslator"
+
+
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:  # noqa: N802 (the name lupdate knows)
+    """Mark ``text`` for ``pyside6-lupdate`` under ``context``; returns it unchanged.
+
+    PySide6's own ``QT_TRANSLATE_NOOP`` is typed as returning ``object``; this one keeps
+    tables of texts typed as ``str``.
+    """
+    del context
+    return text
 
 
 def resolve(setting: str) -> str:

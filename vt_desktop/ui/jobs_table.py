@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, Qt
+from PySide6.QtCore import QCoreApplication, QModelIndex, QPersistentModelIndex, QRectF, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QApplication,
@@ -22,16 +22,34 @@ from PySide6.QtWidgets import (
 
 from vt_desktop.core.jobs.model import JobRecord, JobState
 from vt_desktop.ui import theme
+from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.table_model import ColumnsTableModel
 
-COLUMNS = ("File", "Languages", "Stage", "Progress", "ETA", "Status", "Actions")
+COLUMNS = (
+    QT_TRANSLATE_NOOP("JobsTableModel", "File"),
+    QT_TRANSLATE_NOOP("JobsTableModel", "Languages"),
+    QT_TRANSLATE_NOOP("JobsTableModel", "Stage"),
+    QT_TRANSLATE_NOOP("JobsTableModel", "Progress"),
+    QT_TRANSLATE_NOOP("JobsTableModel", "ETA"),
+    QT_TRANSLATE_NOOP("JobsTableModel", "Status"),
+    QT_TRANSLATE_NOOP("JobsTableModel", "Actions"),
+)
 COLUMN_WIDTHS = (0, 100, 116, 124, 60, 100, 196)  # File takes the rest
 STAGE_NAMES = {
-    "intake": "Checking",
-    "plan": "Finding speech",
-    "recognise": "Recognising",
-    "translate": "Translating",
-    "write": "Writing",
+    "intake": QT_TRANSLATE_NOOP("JobsTableModel", "Checking"),
+    "plan": QT_TRANSLATE_NOOP("JobsTableModel", "Finding speech"),
+    "recognise": QT_TRANSLATE_NOOP("JobsTableModel", "Recognising"),
+    "translate": QT_TRANSLATE_NOOP("JobsTableModel", "Translating"),
+    "write": QT_TRANSLATE_NOOP("JobsTableModel", "Writing"),
+}
+#: A job's state in the Status cell.
+STATE_NAMES = {
+    JobState.QUEUED: QT_TRANSLATE_NOOP("JobsTableModel", "Queued"),
+    JobState.RUNNING: QT_TRANSLATE_NOOP("JobsTableModel", "Running"),
+    JobState.PAUSED: QT_TRANSLATE_NOOP("JobsTableModel", "Paused"),
+    JobState.DONE: QT_TRANSLATE_NOOP("JobsTableModel", "Done"),
+    JobState.FAILED: QT_TRANSLATE_NOOP("JobsTableModel", "Failed"),
+    JobState.CANCELLED: QT_TRANSLATE_NOOP("JobsTableModel", "Cancelled"),
 }
 STATE_COLOURS = {
     JobState.DONE: "#15803d",
@@ -44,6 +62,11 @@ STATE_COLOURS = {
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
 STATE_ROLE = Qt.ItemDataRole.UserRole + 2
 _Index = QModelIndex | QPersistentModelIndex
+
+
+def _tr(text: str) -> str:
+    """A text marked for the ``JobsTableModel`` context, in the window's language."""
+    return QCoreApplication.translate("JobsTableModel", text)
 
 
 def format_eta(seconds: float | None) -> str:
@@ -90,10 +113,13 @@ class JobRow:
     def status(self, queue_running: bool) -> str:
         """The Status cell."""
         if self.state is JobState.QUEUED and not queue_running:
-            return "Waiting for workers"
+            return QCoreApplication.translate("JobsTableModel", "Waiting for workers")
+        if self.state is JobState.DONE and len(self.warnings) == 1:
+            return QCoreApplication.translate("JobsTableModel", "Done (1 warning)")
         if self.state is JobState.DONE and self.warnings:
-            return f"Done ({len(self.warnings)} warning{'s' * (len(self.warnings) > 1)})"
-        return self.state.value.capitalize()
+            done = QCoreApplication.translate("JobsTableModel", "Done ({count} warnings)")
+            return done.format(count=len(self.warnings))
+        return _tr(STATE_NAMES[self.state])
 
     def cells(self, queue_running: bool) -> tuple[str, ...]:
         """The row's cells in ``COLUMNS`` order (the Actions cell holds buttons, not text)."""
@@ -101,7 +127,7 @@ class JobRow:
         return (
             self.file,
             self.languages,
-            "—" if hide_stage else STAGE_NAMES.get(self.stage, self.stage),
+            "—" if hide_stage else _tr(STAGE_NAMES.get(self.stage, self.stage)),
             f"{self.progress * 100:.0f} %",
             format_eta(self.eta_s if self.state is JobState.RUNNING else None),
             self.status(queue_running),
@@ -114,13 +140,14 @@ class JobRow:
             return self.error
         if self.warnings:
             return "\n".join(self.warnings)
-        return self.message or self.state.value
+        return self.message or _tr(STATE_NAMES[self.state]).lower()
 
 
 class JobsTableModel(ColumnsTableModel):
     """The queue, one row per job, updated in place so buttons and selection survive."""
 
     columns = COLUMNS
+    title_context = "JobsTableModel"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pydantic import ValidationError
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QCoreApplication, Qt, QUrl
 from PySide6.QtGui import (
     QDesktopServices,
     QDragEnterEvent,
@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from vt_desktop.core.jobs.model import JobSpec, JobState, OutputFormat
 from vt_desktop.core.pipeline import PipelineEvent
 from vt_desktop.ui import resources
+from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.jobs_table import (
     COLUMN_WIDTHS,
     COLUMNS,
@@ -62,11 +63,11 @@ ACTIONS: dict[JobState, tuple[str, ...]] = {
     JobState.CANCELLED: ("Retry", "Remove"),
 }
 ENGINES = (
-    ("Automatic", None),
-    ("Bergamot (en↔pt)", "bergamot"),
-    ("CTranslate2", "ct2"),
-    ("LLM endpoint", "llm"),
-    ("Whisper (to English)", "whisper"),
+    (QT_TRANSLATE_NOOP("JobsView", "Automatic"), None),
+    (QT_TRANSLATE_NOOP("JobsView", "Bergamot (en↔pt)"), "bergamot"),
+    (QT_TRANSLATE_NOOP("JobsView", "CTranslate2"), "ct2"),
+    (QT_TRANSLATE_NOOP("JobsView", "LLM endpoint"), "llm"),
+    (QT_TRANSLATE_NOOP("JobsView", "Whisper (to English)"), "whisper"),
 )
 MODELS = ("tiny.en", "base", "small", "medium", "large-v3", "large-v3-turbo")
 SOURCES = ("en", "de", "es", "fr", "it", "pt", "ru", "uk", "pl", "nl", "ja", "zh", "ko", "ar")
@@ -84,7 +85,11 @@ def parse_targets(text: str) -> list[str]:
         return JobSpec(input=Path("x"), targets=codes, out_dir=Path(".")).targets
     except ValidationError as exc:
         if not codes:
-            raise ValueError("Give at least one target language, e.g. pt or de.") from exc
+            raise ValueError(
+                QCoreApplication.translate(
+                    "JobsView", "Give at least one target language, e.g. pt or de."
+                )
+            ) from exc
         raise ValueError(validation_message(exc)) from exc
 
 
@@ -102,15 +107,17 @@ class DropZone(QFrame):
         icon.setPixmap(resources.icon("jobs").pixmap(26, 26))
         text = QVBoxLayout()
         text.setSpacing(0)
-        self.title = QLabel("Drop videos or audio files here")
+        self.title = QLabel(self.tr("Drop videos or audio files here"))
         self.title.setObjectName("DropTitle")
-        self.hint = QLabel("MP4, MKV, MOV, WebM, MP3, WAV, FLAC… Each file becomes one job.")
+        self.hint = QLabel(
+            self.tr("MP4, MKV, MOV, WebM, MP3, WAV, FLAC… Each file becomes one job.")
+        )
         self.hint.setObjectName("Muted")
         text.addWidget(self.title)
         text.addWidget(self.hint)
-        self.add_button = QPushButton("Add files…")
+        self.add_button = QPushButton(self.tr("Add files…"))
         self.add_button.setObjectName("PrimaryButton")
-        self.add_button.setAccessibleName("Add files")
+        self.add_button.setAccessibleName(self.tr("Add files"))
         row.addWidget(icon)
         row.addLayout(text, 1)
         row.addWidget(self.add_button)
@@ -130,8 +137,8 @@ class JobsView(QWidget):
         self.setObjectName("Page")
         self.setAcceptDrops(True)
         self._vm = view_model
-        self.banner = Banner("Dismiss")
-        self.notice = Banner("Dismiss")
+        self.banner = Banner(self.tr("Dismiss"))
+        self.notice = Banner(self.tr("Dismiss"))
         self.notice.setObjectName("Notice")
         self.drop_zone = DropZone()
         self.queue_label = QLabel()
@@ -143,11 +150,11 @@ class JobsView(QWidget):
         self.engine = QComboBox()
         self.model = QComboBox()
         self.output = QLineEdit()
-        self.output_button = QPushButton("Choose…")
+        self.output_button = QPushButton(self.tr("Choose…"))
         self.output_reset = QPushButton("✕")
         self.formats = {fmt: QCheckBox(fmt.upper()) for fmt in FORMATS}
-        self.burn_in = QCheckBox("Burn into a video copy")
-        self.bilingual = QCheckBox("Bilingual lines")
+        self.burn_in = QCheckBox(self.tr("Burn into a video copy"))
+        self.bilingual = QCheckBox(self.tr("Bilingual lines"))
         self.table_model = JobsTableModel(self)
         self.table = QTableView()
         self.tray: QSystemTrayIcon | None = None
@@ -167,9 +174,11 @@ class JobsView(QWidget):
         layout.setSpacing(12)
         layout.addWidget(
             PageHeader(
-                "Jobs",
-                "Drop videos to get translated subtitles. Jobs run in order and resume "
-                "where they stopped after a restart.",
+                self.tr("Jobs"),
+                self.tr(
+                    "Drop videos to get translated subtitles. Jobs run in order and resume "
+                    "where they stopped after a restart."
+                ),
             )
         )
         layout.addWidget(self.banner)
@@ -177,7 +186,7 @@ class JobsView(QWidget):
         layout.addWidget(self.drop_zone)
         layout.addWidget(self._options_card())
         queue_row = QHBoxLayout()
-        title = QLabel("Queue")
+        title = QLabel(self.tr("Queue"))
         title.setObjectName("SectionTitle")
         queue_row.addWidget(title, 0, Qt.AlignmentFlag.AlignBottom)
         queue_row.addStretch(1)
@@ -193,24 +202,24 @@ class JobsView(QWidget):
         grid.setContentsMargins(14, 10, 14, 12)
         grid.setHorizontalSpacing(14)
         grid.setVerticalSpacing(4)
-        self.targets.setPlaceholderText("e.g. pt, de")
-        self.targets.setAccessibleName("Target languages")
-        self.targets.setToolTip("Language codes separated by commas: de, pt, pt-BR, ja…")
-        self.source.addItem("Auto-detect", None)
+        self.targets.setPlaceholderText(self.tr("e.g. pt, de"))
+        self.targets.setAccessibleName(self.tr("Target languages"))
+        self.targets.setToolTip(self.tr("Language codes separated by commas: de, pt, pt-BR, ja…"))
+        self.source.addItem(self.tr("Auto-detect"), None)
         for code in SOURCES:
             self.source.addItem(code, code)
         for text, engine in ENGINES:
-            self.engine.addItem(text, engine)
-        self.model.addItem("Automatic", None)
+            self.engine.addItem(QCoreApplication.translate("JobsView", text), engine)
+        self.model.addItem(self.tr("Automatic"), None)
         for name in MODELS:
             self.model.addItem(name, name)
         self.output.setReadOnly(True)
-        self.output.setPlaceholderText("Beside each input file")
+        self.output.setPlaceholderText(self.tr("Beside each input file"))
         fields = (
-            ("Translate into", self.targets, "Target languages"),
-            ("Spoken language", self.source, "Spoken language"),
-            ("Engine", self.engine, "Translation engine"),
-            ("Speech model", self.model, "Speech model"),
+            (self.tr("Translate into"), self.targets, self.tr("Target languages")),
+            (self.tr("Spoken language"), self.source, self.tr("Spoken language")),
+            (self.tr("Engine"), self.engine, self.tr("Translation engine")),
+            (self.tr("Speech model"), self.model, self.tr("Speech model")),
         )
         for column, (label, widget, name) in enumerate(fields):
             grid.addWidget(self._field_label(label), 0, column)
@@ -223,8 +232,8 @@ class JobsView(QWidget):
         self.targets_error.hide()
         grid.addWidget(self.targets_error, 2, 0, 1, 4)
         grid.setRowMinimumHeight(2, 8)
-        grid.addWidget(self._field_label("Save to"), 3, 0, 1, 2)
-        grid.addWidget(self._field_label("Write"), 3, 2, 1, 2)
+        grid.addWidget(self._field_label(self.tr("Save to")), 3, 0, 1, 2)
+        grid.addWidget(self._field_label(self.tr("Write")), 3, 2, 1, 2)
         grid.addLayout(self._output_row(), 4, 0, 1, 2)
         grid.addLayout(self._formats_row(), 4, 2, 1, 2)
         extras = QHBoxLayout()
@@ -246,11 +255,13 @@ class JobsView(QWidget):
     def _output_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         row.setSpacing(6)
-        self.output.setAccessibleName("Output folder")
+        self.output.setAccessibleName(self.tr("Output folder"))
         self.output.setMinimumWidth(120)
-        self.output_button.setAccessibleName("Choose output folder")
-        self.output_reset.setAccessibleName("Write beside the input")
-        self.output_reset.setToolTip("Write each job's outputs beside its input file again")
+        self.output_button.setAccessibleName(self.tr("Choose output folder"))
+        self.output_reset.setAccessibleName(self.tr("Write beside the input"))
+        self.output_reset.setToolTip(
+            self.tr("Write each job's outputs beside its input file again")
+        )
         self.output_reset.setObjectName("RowButton")
         row.addWidget(self.output, 1)
         row.addWidget(self.output_button)
@@ -261,17 +272,19 @@ class JobsView(QWidget):
         row = QHBoxLayout()
         row.setSpacing(10)
         for fmt, box in self.formats.items():
-            box.setAccessibleName(f"Write {fmt}")
+            box.setAccessibleName(self.tr("Write {format}").format(format=fmt))
             row.addWidget(box)
-        self.burn_in.setToolTip("Also write a copy of the video with the first language burned in")
-        self.bilingual.setToolTip("Show the original line above each translated one")
+        self.burn_in.setToolTip(
+            self.tr("Also write a copy of the video with the first language burned in")
+        )
+        self.bilingual.setToolTip(self.tr("Show the original line above each translated one"))
         row.addStretch(1)
         return row
 
     def _build_table(self) -> None:
         table = self.table
         table.setModel(self.table_model)
-        table.setAccessibleName("Jobs table")
+        table.setAccessibleName(self.tr("Jobs table"))
         table.setAlternatingRowColors(True)
         table.setShowGrid(False)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -332,7 +345,9 @@ class JobsView(QWidget):
         self._save_options()
 
     def _on_output_button_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Save outputs to", self.output.text())
+        folder = QFileDialog.getExistingDirectory(
+            self, self.tr("Save outputs to"), self.output.text()
+        )
         if folder:
             self.output.setText(folder)
             self._save_options()
@@ -346,10 +361,13 @@ class JobsView(QWidget):
     def _on_add_button_clicked(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
             self,
-            "Add files to translate",
+            self.tr("Add files to translate"),
             "",
-            "Video and audio (*.mp4 *.mkv *.mov *.webm *.avi *.m4v *.mp3 *.wav *.flac *.m4a "
-            "*.ogg *.opus *.aac);;All files (*)",
+            self.tr("Video and audio")
+            + " (*.mp4 *.mkv *.mov *.webm *.avi *.m4v *.mp3 *.wav *.flac *.m4a"
+            + " *.ogg *.opus *.aac);;"
+            + self.tr("All files")
+            + " (*)",
         )
         if files:
             self.add_paths([Path(f) for f in files])
@@ -360,8 +378,10 @@ class JobsView(QWidget):
         self.banner.clear()
         if not self._save_options():
             self.banner.show_message(
-                f"Nothing was queued: {self.targets_error.text()} Fix the target languages "
-                "and drop the files again."
+                self.tr(
+                    "Nothing was queued: {reason} Fix the target languages "
+                    "and drop the files again."
+                ).format(reason=self.targets_error.text())
             )
             return
         await self._vm.add_files(paths)
@@ -430,23 +450,36 @@ class JobsView(QWidget):
         row.setContentsMargins(4, 4, 4, 4)
         row.setSpacing(6)
         for label in ACTIONS[state]:
-            button = QPushButton(label)
+            text, name = self._action_texts()[label]
+            button = QPushButton(text)
             button.setObjectName("RowButton")
-            button.setAccessibleName(f"{label} job")
+            button.setProperty("action", label)
+            button.setAccessibleName(name)
             button.clicked.connect(lambda _c=False, a=label, j=job_id: self._on_row_action(a, j))
             row.addWidget(button)
         row.addStretch(1)
         self.table.setIndexWidget(self.table_model.index(number, COLUMNS.index("Actions")), box)
 
+    def _action_texts(self) -> dict[str, tuple[str, str]]:
+        """Each row action's button text and accessible name, in the window's language."""
+        return {
+            "Cancel": (self.tr("Cancel"), self.tr("Cancel job")),
+            "Pause": (self.tr("Pause"), self.tr("Pause job")),
+            "Resume": (self.tr("Resume"), self.tr("Resume job")),
+            "Open folder": (self.tr("Open folder"), self.tr("Open folder job")),
+            "Retry": (self.tr("Retry"), self.tr("Retry job")),
+            "Remove": (self.tr("Remove"), self.tr("Remove job")),
+        }
+
     def row_buttons(self, job_id: str) -> dict[str, QPushButton]:
-        """The buttons now in a job's row, by label."""
+        """The buttons now in a job's row, by action (their English label)."""
         number = self.table_model.number(job_id)
         if number is None:
             return {}
         box = self.table.indexWidget(self.table_model.index(number, COLUMNS.index("Actions")))
         if box is None:
             return {}
-        return {b.text(): b for b in box.findChildren(QPushButton)}
+        return {str(b.property("action")): b for b in box.findChildren(QPushButton)}
 
     def _on_row_action(self, action: str, job_id: str) -> None:
         if action == "Open folder":
@@ -467,7 +500,11 @@ class JobsView(QWidget):
         if row is None:
             return False
         if not row.out_dir.is_dir():
-            self.banner.show_message(f"The output folder {row.out_dir} does not exist any more.")
+            self.banner.show_message(
+                self.tr("The output folder {folder} does not exist any more.").format(
+                    folder=row.out_dir
+                )
+            )
             return False
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(row.out_dir)))
 
@@ -495,15 +532,21 @@ class JobsView(QWidget):
         if row is None:
             return
         if state == JobState.FAILED.value:
-            text = f"{row.file} failed: {row.error or 'no reason was given'}"
+            text = self.tr("{file} failed: {reason}").format(
+                file=row.file, reason=row.error or self.tr("no reason was given")
+            )
             self.banner.show_message(text)
         elif state == JobState.DONE.value:
             record = self._vm.record(job_id)
             files = len(record.outputs) if record is not None else 0
-            text = f"{row.file} is translated ({row.languages}): {files} file(s) in {row.out_dir}"
+            text = self.tr(
+                "{file} is translated ({languages}): {count} file(s) in {folder}"
+            ).format(file=row.file, languages=row.languages, count=files, folder=row.out_dir)
             self.notice.show_message(text)
         else:
-            text = f"{row.file} was cancelled; its partial outputs were removed."
+            text = self.tr("{file} was cancelled; its partial outputs were removed.").format(
+                file=row.file
+            )
             self.notice.show_message(text)
         self._notify(state, text)
 
@@ -519,7 +562,7 @@ class JobsView(QWidget):
             if state == JobState.FAILED.value
             else QSystemTrayIcon.MessageIcon.Information
         )
-        title = "Job failed" if state == JobState.FAILED.value else "Job done"
+        title = self.tr("Job failed") if state == JobState.FAILED.value else self.tr("Job done")
         self.tray.showMessage(title, text, icon, 8000)
 
     def _on_view_model_job_removed(self, job_id: str) -> None:
@@ -538,10 +581,12 @@ class JobsView(QWidget):
         self.table_model.set_queue_running(state == QueueState.RUNNING)
         self.queue_label.setText(
             {
-                QueueState.OFFLINE: "Workers are not running: new jobs wait here.",
-                QueueState.STARTING: "Starting workers… queued jobs start when they are ready.",
-                QueueState.RUNNING: "Running: one job at a time, in order.",
-                QueueState.FAILED: "Workers did not start (see Workers): jobs wait here.",
+                QueueState.OFFLINE: self.tr("Workers are not running: new jobs wait here."),
+                QueueState.STARTING: self.tr(
+                    "Starting workers… queued jobs start when they are ready."
+                ),
+                QueueState.RUNNING: self.tr("Running: one job at a time, in order."),
+                QueueState.FAILED: self.tr("Workers did not start (see Workers): jobs wait here."),
             }.get(state, state)
         )
 

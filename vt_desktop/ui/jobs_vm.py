@@ -114,7 +114,9 @@ class JobsViewModel(QObject):
         try:
             records = self.store.jobs()
         except Exception as exc:
-            self.action_failed.emit(f"The job list cannot be read: {exc}")
+            self.action_failed.emit(
+                self.tr("The job list cannot be read: {error}").format(error=exc)
+            )
             return []
         self._states = {r.id: r.state for r in records}
         return records
@@ -157,14 +159,17 @@ class JobsViewModel(QObject):
         """Remember a new job's options in the settings file; False (and a signal) on failure."""
         unknown = set(options) - set(OPTION_FIELDS)
         if unknown:
-            self.action_failed.emit(f"Unknown job option(s): {', '.join(sorted(unknown))}")
+            names = ", ".join(sorted(unknown))
+            self.action_failed.emit(self.tr("Unknown job option(s): {names}").format(names=names))
             return False
         for name, value in options.items():
             setattr(self.settings, name, value)
         try:
             self.settings.save(self.settings.config_dir / "settings.toml")
         except OSError as exc:
-            self.action_failed.emit(f"The options could not be saved: {exc}")
+            self.action_failed.emit(
+                self.tr("The options could not be saved: {error}").format(error=exc)
+            )
             return False
         self.options_saved.emit()
         return True
@@ -192,7 +197,8 @@ class JobsViewModel(QObject):
                 continue
             except Exception as exc:  # a probe that breaks must not break the window
                 log.exception("intake of %s failed", path)
-                self.drop_refused.emit(str(path), f"Cannot use “{path}”: {exc}")
+                reason = self.tr("Cannot use “{path}”: {error}").format(path=path, error=exc)
+                self.drop_refused.emit(str(path), reason)
                 continue
             if (job_id := self._submit(spec)) is not None:
                 added.append(job_id)
@@ -205,7 +211,11 @@ class JobsViewModel(QObject):
                 return queue.submit(spec)  # tells _on_queue_changed, which adds the row
             job_id = self.store.create_job(spec)
         except Exception as exc:
-            self.action_failed.emit(f"{spec.input.name} could not be queued: {exc}")
+            self.action_failed.emit(
+                self.tr("{file} could not be queued: {error}").format(
+                    file=spec.input.name, error=exc
+                )
+            )
             return None
         log.info("job %s queued for %s (it starts once the workers are up)", job_id, spec.input)
         self._refresh(job_id)
@@ -242,8 +252,18 @@ class JobsViewModel(QObject):
                 self._act_offline(action, job_id)
         except Exception as exc:
             log.warning("%s of job %s failed: %s", action, job_id, exc)
-            self.action_failed.emit(f"Could not {action} the job: {exc}")
+            self.action_failed.emit(self._failure_text(action).format(error=exc))
         self._refresh(job_id)
+
+    def _failure_text(self, action: str) -> str:
+        """Why ``action`` failed, with an ``{error}`` to fill in."""
+        return {
+            "cancel": self.tr("Could not cancel the job: {error}"),
+            "pause": self.tr("Could not pause the job: {error}"),
+            "unpause": self.tr("Could not unpause the job: {error}"),
+            "retry": self.tr("Could not retry the job: {error}"),
+            "remove": self.tr("Could not remove the job: {error}"),
+        }.get(action, self.tr("Could not change the job: {error}"))
 
     def _act_offline(self, action: str, job_id: str) -> None:
         """The queue actions that make sense while no queue runs, done on the store."""
@@ -255,7 +275,7 @@ class JobsViewModel(QObject):
         elif action == "remove":
             self.store.delete(job_id)
         elif action in {"pause", "unpause"}:
-            raise ValueError("the job is not running")
+            raise ValueError(self.tr("the job is not running"))
 
     def _live_queue(self) -> JobQueue | None:
         runtime = self._attached
@@ -315,7 +335,9 @@ class JobsViewModel(QObject):
             raise
         except Exception as exc:
             log.exception("the job queue did not start")
-            self.action_failed.emit(f"The job queue did not start: {exc}")
+            self.action_failed.emit(
+                self.tr("The job queue did not start: {error}").format(error=exc)
+            )
 
     def _on_queue_changed(self, job_id: str) -> None:
         self._refresh(job_id)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
+    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -35,12 +36,18 @@ from PySide6.QtWidgets import (
 
 from vt_desktop.core.runtime import LogLine
 from vt_desktop.ui import theme
+from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.table_model import ColumnsTableModel
 from vt_desktop.ui.view_model import RuntimeViewModel
 from vt_desktop.ui.widgets import PageHeader
 
 MAX_LOG_LINES = 5000
-COLUMNS = ("Time", "Level", "Source", "Message")
+COLUMNS = (
+    QT_TRANSLATE_NOOP("LogModel", "Time"),
+    QT_TRANSLATE_NOOP("LogModel", "Level"),
+    QT_TRANSLATE_NOOP("LogModel", "Source"),
+    QT_TRANSLATE_NOOP("LogModel", "Message"),
+)
 LEVEL_RANKS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 LEVEL_COLOURS = {
     "DEBUG": "#6b7280",
@@ -51,10 +58,10 @@ LEVEL_COLOURS = {
 }
 #: (label, lowest level shown) for the level filter, most inclusive first.
 LEVEL_CHOICES = (
-    ("All levels", 0),
-    ("Info and above", 20),
-    ("Warnings and errors", 30),
-    ("Errors only", 40),
+    (QT_TRANSLATE_NOOP("LogView", "All levels"), 0),
+    (QT_TRANSLATE_NOOP("LogView", "Info and above"), 20),
+    (QT_TRANSLATE_NOOP("LogView", "Warnings and errors"), 30),
+    (QT_TRANSLATE_NOOP("LogView", "Errors only"), 40),
 )
 # A worker's console line, in worker.logs.LOG_FORMAT: keep only the message for display.
 _WORKER_LINE = re.compile(
@@ -84,6 +91,7 @@ class LogModel(ColumnsTableModel):
     """The newest ``capacity`` log lines."""
 
     columns = COLUMNS
+    title_context = "LogModel"
 
     def __init__(self, capacity: int = MAX_LOG_LINES, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -189,7 +197,7 @@ class LogView(QWidget):
         self.proxy.setSourceModel(self.model)
         self.level_filter = QComboBox()
         self.search_box = QLineEdit()
-        self.clear_button = QPushButton("Clear")
+        self.clear_button = QPushButton(self.tr("Clear"))
         self.count_label = QLabel()
         self.table = QTableView()
         self._follow = True
@@ -203,9 +211,11 @@ class LogView(QWidget):
         layout.setSpacing(16)
         layout.addWidget(
             PageHeader(
-                "Log",
-                "Live messages from this app and from every worker. The full logs are kept in "
-                f"{self._vm.settings.log_dir}.",
+                self.tr("Log"),
+                self.tr(
+                    "Live messages from this app and from every worker. The full logs are kept "
+                    "in {folder}."
+                ).format(folder=self._vm.settings.log_dir),
             )
         )
         layout.addLayout(self._toolbar())
@@ -216,13 +226,13 @@ class LogView(QWidget):
         row = QHBoxLayout()
         row.setSpacing(10)
         for label, rank in LEVEL_CHOICES:
-            self.level_filter.addItem(label, rank)
-        self.level_filter.setAccessibleName("Level filter")
+            self.level_filter.addItem(QCoreApplication.translate("LogView", label), rank)
+        self.level_filter.setAccessibleName(self.tr("Level filter"))
         self.level_filter.setMinimumWidth(180)
-        self.search_box.setPlaceholderText("Search messages and sources")
-        self.search_box.setAccessibleName("Search the log")
+        self.search_box.setPlaceholderText(self.tr("Search messages and sources"))
+        self.search_box.setAccessibleName(self.tr("Search the log"))
         self.search_box.setClearButtonEnabled(True)
-        self.clear_button.setAccessibleName("Clear the log")
+        self.clear_button.setAccessibleName(self.tr("Clear the log"))
         self.count_label.setObjectName("Muted")
         row.addWidget(self.level_filter)
         row.addWidget(self.search_box, 1)
@@ -233,7 +243,7 @@ class LogView(QWidget):
     def _build_table(self) -> None:
         table = self.table
         table.setModel(self.proxy)
-        table.setAccessibleName("Log lines")
+        table.setAccessibleName(self.tr("Log lines"))
         table.setAlternatingRowColors(True)
         table.setShowGrid(False)
         table.setWordWrap(False)
@@ -294,6 +304,10 @@ class LogView(QWidget):
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
-        noun = "line" if total == 1 else "lines"
-        text = f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
-        self.count_label.setText(text)
+        if shown == total:
+            text = self.tr("1 line") if total == 1 else self.tr("{total} lines")
+        else:
+            text = (
+                self.tr("{shown} of 1 line") if total == 1 else self.tr("{shown} of {total} lines")
+            )
+        self.count_label.setText(text.format(shown=f"{shown:,}", total=f"{total:,}"))

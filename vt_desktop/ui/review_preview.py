@@ -48,7 +48,7 @@ class VideoPreview(QWidget):
         self.caption = QGraphicsTextItem()
         self.player = QMediaPlayer(self)
         self.audio = QAudioOutput(self)
-        self.play_button = QPushButton("Play")
+        self.play_button = QPushButton(self.tr("Play"))
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.time_label = QLabel("00:00.000")
         self.notice = QLabel()
@@ -64,7 +64,7 @@ class VideoPreview(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
         self.view.setObjectName("ReviewPreview")
-        self.view.setAccessibleName("Video preview")
+        self.view.setAccessibleName(self.tr("Video preview"))
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.view.setBackgroundBrush(QBrush(QColor(0, 0, 0)))
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -90,9 +90,9 @@ class VideoPreview(QWidget):
         layout.addWidget(self.notice)
         controls = QHBoxLayout()
         controls.setSpacing(10)
-        self.play_button.setAccessibleName("Play or pause")
+        self.play_button.setAccessibleName(self.tr("Play or pause"))
         self.play_button.setMinimumWidth(72)
-        self.slider.setAccessibleName("Position")
+        self.slider.setAccessibleName(self.tr("Position"))
         self.time_label.setObjectName("ReviewTime")
         self.time_label.setMinimumWidth(150)
         self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -102,7 +102,7 @@ class VideoPreview(QWidget):
         layout.addLayout(controls)
         self.details.setObjectName("ReviewDetails")
         self.details.setWordWrap(True)
-        self.details.setAccessibleName("Cue details")
+        self.details.setAccessibleName(self.tr("Cue details"))
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.details)
         layout.addStretch(1)
@@ -127,7 +127,8 @@ class VideoPreview(QWidget):
         self.set_caption("")
         if path is None or not path.is_file():
             self.player.setSource(QUrl())
-            self._show_notice(f"The source video {path} is gone: no preview." if path else "")
+            gone = self.tr("The source video {path} is gone: no preview.")
+            self._show_notice(gone.format(path=path) if path else "")
             return
         self._show_notice("")
         self.player.setSource(QUrl.fromLocalFile(str(path)))
@@ -207,7 +208,7 @@ class VideoPreview(QWidget):
 
     def _on_player_error_occurred(self, _error: QMediaPlayer.Error, message: str) -> None:
         log.warning("preview: %s", message)
-        self._show_notice(f"The video cannot be previewed: {message}")
+        self._show_notice(self.tr("The video cannot be previewed: {error}").format(error=message))
 
     def _on_play_button_clicked(self) -> None:
         if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
@@ -217,7 +218,7 @@ class VideoPreview(QWidget):
 
     def _on_player_playback_state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
         playing = state == QMediaPlayer.PlaybackState.PlayingState and self._primed
-        self.play_button.setText("Pause" if playing else "Play")
+        self.play_button.setText(self.tr("Pause") if playing else self.tr("Play"))
 
     def _on_player_duration_changed(self, duration_ms: int) -> None:
         self.slider.setRange(0, max(0, duration_ms))

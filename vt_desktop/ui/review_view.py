@@ -52,12 +52,12 @@ class ReviewView(QWidget):
         self.table_model = CuesTableModel(self.review, self)
         self.job_combo = QComboBox()
         self.lang_combo = QComboBox()
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton(self.tr("Refresh"))
         self.message = QLabel()
         self.table = QTableView()
         self.preview = VideoPreview()
-        self.retranslate_button = QPushButton("Re-translate selected")
-        self.export_button = QPushButton("Export")
+        self.retranslate_button = QPushButton(self.tr("Re-translate selected"))
+        self.export_button = QPushButton(self.tr("Export"))
         self.summary = QLabel()
         self.confirm_box: QMessageBox | None = None
         self._jobs: list[JobRecord] = []
@@ -73,14 +73,16 @@ class ReviewView(QWidget):
         layout.setSpacing(12)
         layout.addWidget(
             PageHeader(
-                "Review",
-                "Check a finished job's subtitles beside its video: edit a translation or a "
-                "time in place, re-translate lines, then export.",
+                self.tr("Review"),
+                self.tr(
+                    "Check a finished job's subtitles beside its video: edit a translation or a "
+                    "time in place, re-translate lines, then export."
+                ),
             )
         )
         layout.addLayout(self._picker_row())
         self.message.setWordWrap(True)
-        self.message.setAccessibleName("Review message")
+        self.message.setAccessibleName(self.tr("Review message"))
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
         layout.addWidget(self.message)
@@ -99,14 +101,14 @@ class ReviewView(QWidget):
     def _picker_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         row.setSpacing(10)
-        self.job_combo.setAccessibleName("Job")
+        self.job_combo.setAccessibleName(self.tr("Job"))
         self.job_combo.setMinimumWidth(260)
-        self.lang_combo.setAccessibleName("Language")
+        self.lang_combo.setAccessibleName(self.tr("Language"))
         self.lang_combo.setMinimumWidth(90)
-        row.addWidget(QLabel("Job"))
+        row.addWidget(QLabel(self.tr("Job")))
         row.addWidget(self.job_combo, 1)
         row.addSpacing(6)
-        row.addWidget(QLabel("Language"))
+        row.addWidget(QLabel(self.tr("Language")))
         row.addWidget(self.lang_combo)
         row.addWidget(self.refresh_button)
         return row
@@ -114,9 +116,13 @@ class ReviewView(QWidget):
     def _action_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         row.setSpacing(10)
-        self.retranslate_button.setToolTip("Translate the selected lines' source text again")
+        self.retranslate_button.setToolTip(
+            self.tr("Translate the selected lines' source text again")
+        )
         self.export_button.setObjectName("PrimaryButton")
-        self.export_button.setToolTip("Rewrite the job's subtitle files and video from the edits")
+        self.export_button.setToolTip(
+            self.tr("Rewrite the job's subtitle files and video from the edits")
+        )
         for button in (self.retranslate_button, self.export_button):
             button.setAccessibleName(button.text())
         self.summary.setObjectName("ReviewSummary")
@@ -129,7 +135,7 @@ class ReviewView(QWidget):
         table = self.table
         table.setModel(self.table_model)
         table.setObjectName("ReviewTable")
-        table.setAccessibleName("Subtitle cues")
+        table.setAccessibleName(self.tr("Subtitle cues"))
         table.setAlternatingRowColors(True)
         table.setShowGrid(False)
         table.setWordWrap(True)
@@ -185,7 +191,10 @@ class ReviewView(QWidget):
         record = next((r for r in self._jobs if r.id == job_id), None)
         if record is None:
             self._show_message(
-                f"Job {job_id} is not a finished job, so it cannot be reviewed.", "ReviewError"
+                self.tr("Job {job} is not a finished job, so it cannot be reviewed.").format(
+                    job=job_id
+                ),
+                "ReviewError",
             )
             return
         self._request_open(job_id, lang or record.spec.targets[0])
@@ -212,7 +221,9 @@ class ReviewView(QWidget):
         self.job_combo.blockSignals(False)
         if not jobs:
             self._show_message(
-                "No finished job yet: translate a video on the Jobs page, then review it here.",
+                self.tr(
+                    "No finished job yet: translate a video on the Jobs page, then review it here."
+                ),
                 "ReviewHint",
             )
             self._update_buttons()
@@ -257,9 +268,10 @@ class ReviewView(QWidget):
         self._select(session.record.id, session.lang)  # stay put until answered
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            "Unsaved edits",
-            f"The edits to {session.record.spec.input.name} ({session.lang}) are not exported. "
-            "Discard them?",
+            self.tr("Unsaved edits"),
+            self.tr("The edits to {file} ({language}) are not exported. Discard them?").format(
+                file=session.record.spec.input.name, language=session.lang
+            ),
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             self,
         )
@@ -282,7 +294,9 @@ class ReviewView(QWidget):
 
     def _on_review_session_opened(self, session: ReviewSession) -> None:
         self._show_message(
-            "These cues were read back from the subtitle file: their source text is unknown."
+            self.tr(
+                "These cues were read back from the subtitle file: their source text is unknown."
+            )
             if session.from_file
             else "",
             "ReviewHint",
@@ -346,7 +360,8 @@ class ReviewView(QWidget):
             self.preview.details.setText("")
             return
         cue = session.cues[row]
-        lines = [f"Cue {row + 1}, heard: {cue.source or 'unknown'}"]
+        heard = self.tr("Cue {number}, heard: {source}")
+        lines = [heard.format(number=row + 1, source=cue.source or self.tr("unknown"))]
         if tooltip := self.table_model.flag_tooltip(row):
             lines.append(tooltip.split(": ", 1)[1].capitalize())
         self.preview.details.setText("\n".join(lines))
@@ -366,7 +381,9 @@ class ReviewView(QWidget):
     async def _on_retranslate_button_clicked(self) -> None:
         rows = self.selected_rows()
         self._update_buttons(busy=True)
-        self._show_message(f"Re-translating {len(rows)} line(s)…", "ReviewHint")
+        self._show_message(
+            self.tr("Re-translating {count} line(s)…").format(count=len(rows)), "ReviewHint"
+        )
         await self.review.retranslate(rows)
 
     def _on_review_retranslate_finished(self, result: RetranslateResult) -> None:
@@ -376,12 +393,14 @@ class ReviewView(QWidget):
     @asyncSlot()
     async def _on_export_button_clicked(self) -> None:
         self._update_buttons(busy=True)
-        self._show_message("Exporting…", "ReviewHint")
+        self._show_message(self.tr("Exporting…"), "ReviewHint")
         await self.review.export()
 
     def _on_review_export_finished(self, result: ExportResult) -> None:
         names = ", ".join(p.name for p in result.written)
-        text = f"Exported {len(result.written)} file(s): {names}."
+        text = self.tr("Exported {count} file(s): {names}.").format(
+            count=len(result.written), names=names
+        )
         self._show_message(" ".join([text, *result.notes]), "ReviewResult")
         self._update_buttons()
 
@@ -407,7 +426,10 @@ class ReviewView(QWidget):
             self.summary.setText("")
             return
         flagged = sum(1 for c in session.cues if c.flags)
-        parts = [f"{len(session.cues)} cues", f"{flagged} flagged"]
+        parts = [
+            self.tr("{count} cues").format(count=len(session.cues)),
+            self.tr("{count} flagged").format(count=flagged),
+        ]
         if session.dirty:
-            parts.append("unsaved edits")
+            parts.append(self.tr("unsaved edits"))
         self.summary.setText("  ·  ".join(parts))

@@ -23,6 +23,7 @@ from vt_desktop.core.review import (
     reviewable_jobs,
 )
 from vt_desktop.ui import theme
+from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.table_model import ColumnsTableModel, Index
 from vt_desktop.ui.view_model import RuntimeViewModel
 
@@ -71,7 +72,7 @@ class ReviewViewModel(QObject):
         try:
             jobs = reviewable_jobs(self.store)
         except Exception as exc:
-            self.open_failed.emit(f"The job list cannot be read: {exc}")
+            self.open_failed.emit(self.tr("The job list cannot be read: {error}").format(error=exc))
             return []
         self.jobs_listed.emit(jobs)
         return jobs
@@ -85,7 +86,9 @@ class ReviewViewModel(QObject):
             return False
         except Exception as exc:
             log.exception("review: cannot open %s/%s", job_id, lang)
-            self.open_failed.emit(f"Job {job_id} cannot be opened: {exc}")
+            self.open_failed.emit(
+                self.tr("Job {job} cannot be opened: {error}").format(job=job_id, error=exc)
+            )
             return False
         self.session = session
         self.session_opened.emit(session)
@@ -118,9 +121,8 @@ class ReviewViewModel(QObject):
             result = await session.retranslate(runtime.rpc if runtime else None, rows)
         except Exception as exc:  # the connection dropped mid-call, …
             log.warning("review: re-translation failed: %s", exc)
-            result = RetranslateResult(
-                [], f"Re-translation failed: {exc}. The old text is kept.", False
-            )
+            failed = self.tr("Re-translation failed: {error}. The old text is kept.")
+            result = RetranslateResult([], failed.format(error=exc), False)
         finally:
             self.busy = False
         for row in result.changed:
@@ -142,7 +144,7 @@ class ReviewViewModel(QObject):
             return
         except Exception as exc:
             log.exception("review: export failed")
-            self.export_failed.emit(f"The export failed: {exc}")
+            self.export_failed.emit(self.tr("The export failed: {error}").format(error=exc))
             return
         finally:
             self.busy = False
@@ -155,7 +157,13 @@ class ReviewViewModel(QObject):
             self._store = None
 
 
-COLUMNS = ("#", "Source", "Translation", "Start", "End")
+COLUMNS = (
+    "#",
+    QT_TRANSLATE_NOOP("CuesTableModel", "Source"),
+    QT_TRANSLATE_NOOP("CuesTableModel", "Translation"),
+    QT_TRANSLATE_NOOP("CuesTableModel", "Start"),
+    QT_TRANSLATE_NOOP("CuesTableModel", "End"),
+)
 _EDITABLE = {"Translation": "text", "Start": "start", "End": "end"}
 #: Light-palette colours (``theme.colour`` gives the dark partner): flagged row, flag text.
 FLAGGED_BACKGROUND = "#fef2f2"
@@ -167,6 +175,7 @@ class CuesTableModel(ColumnsTableModel):
     view model, which validates each edit (a refused edit leaves the cell as it was)."""
 
     columns = COLUMNS
+    title_context = "CuesTableModel"
 
     def __init__(self, review: ReviewViewModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -206,7 +215,8 @@ class CuesTableModel(ColumnsTableModel):
         if session is None or not session.cues[row].flags:
             return ""
         named = [describe_flag(f, session.rules) for f in sorted(session.cues[row].flags)]
-        return f"Cue {row + 1} is flagged: " + "; ".join(named) + "."
+        flagged = self.tr("Cue {number} is flagged: {rules}.")
+        return flagged.format(number=row + 1, rules="; ".join(named))
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Qt override: text, editable text, and flagged rows tinted with a tooltip."""

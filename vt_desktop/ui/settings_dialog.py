@@ -44,6 +44,7 @@ from vt_desktop.core.service_config import (
     write_llm,
 )
 from vt_desktop.core.settings_check import BrokerFields, check_broker
+from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.settings_fields import FieldErrors, PathField, SecretField
 from vt_desktop.ui.settings_pages import (
     ENGINES,
@@ -57,11 +58,19 @@ from vt_desktop.ui.settings_pages import (
     note,
     section,
     spin_value,
+    translated,
 )
 from worker.transport.connection import safe_url
 
 log = logging.getLogger(__name__)
-TABS = ("Connection", "Workers", "Models && engines", "Subtitles", "Output", "Appearance")
+TABS = (
+    QT_TRANSLATE_NOOP("SettingsDialog", "Connection"),
+    QT_TRANSLATE_NOOP("SettingsDialog", "Workers"),
+    QT_TRANSLATE_NOOP("SettingsDialog", "Models && engines"),
+    QT_TRANSLATE_NOOP("SettingsDialog", "Subtitles"),
+    QT_TRANSLATE_NOOP("SettingsDialog", "Output"),
+    QT_TRANSLATE_NOOP("SettingsDialog", "Appearance"),
+)
 RESTART_FIELDS = frozenset(
     {
         "mode",
@@ -80,9 +89,10 @@ RESTART_FIELDS = frozenset(
         "log_level",
     }
 )
-RESTART_NOTE = (
+RESTART_NOTE = QT_TRANSLATE_NOOP(
+    "SettingsDialog",
     "Changes to the connection, the workers and the engines apply once the workers restart: "
-    "quit and reopen the app. Remote workers keep their own engine settings."
+    "quit and reopen the app. Remote workers keep their own engine settings.",
 )
 
 
@@ -95,13 +105,13 @@ class SettingsDialog(QDialog):
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("SettingsDialog")
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(self.tr("Settings"))
         self.settings = settings
         self.errors = FieldErrors()
         self.tabs = QTabWidget()
         self.status = QLabel()
-        self.save_button = QPushButton("Save")
-        self.cancel_button = QPushButton("Cancel")
+        self.save_button = QPushButton(self.tr("Save"))
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self._checked_once = False
         self._asr, self._llm, load_problem = self._read_service_files()
         self._build_connection()
@@ -118,7 +128,11 @@ class SettingsDialog(QDialog):
         try:
             return read_asr(self.settings.config_dir), read_llm(self.settings.config_dir), ""
         except ServiceConfigError as exc:
-            return AsrConfig(), LlmConfig(), f"{exc}. Saving here rewrites it."
+            return (
+                AsrConfig(),
+                LlmConfig(),
+                self.tr("{error}. Saving here rewrites it.").format(error=exc),
+            )
 
     # -- building -----------------------------------------------------------------------------
 
@@ -132,11 +146,11 @@ class SettingsDialog(QDialog):
         layout.setContentsMargins(18, 16, 18, 14)
         layout.setSpacing(10)
         layout.addWidget(self.tabs, 1)
-        self.restart_note = note(RESTART_NOTE)
+        self.restart_note = note(translated(RESTART_NOTE))
         layout.addWidget(self.restart_note)
         self.status.setObjectName("FieldError")
         self.status.setWordWrap(True)
-        self.status.setAccessibleName("Settings status")
+        self.status.setAccessibleName(self.tr("Settings status"))
         self.status.hide()
         layout.addWidget(self.status)
         buttons = QHBoxLayout()
@@ -149,19 +163,22 @@ class SettingsDialog(QDialog):
 
     def _build_connection(self) -> None:
         s = self.settings
-        form = form_page(self.tabs, TABS[0])
+        form = form_page(self.tabs, translated(TABS[0]))
         self.mode = combo(
-            [("Local: a private broker on this computer", "local"), ("Remote broker", "remote")],
+            [
+                (self.tr("Local: a private broker on this computer"), "local"),
+                (self.tr("Remote broker"), "remote"),
+            ],
             s.mode,
         )
         stored_url = s.rabbitmq_url.get_secret_value() if s.rabbitmq_url else ""
         self.url = SecretField(
             bool(stored_url),
-            placeholder_stored=f"stored: {safe_url(stored_url)}",
+            placeholder_stored=self.tr("stored: {url}").format(url=safe_url(stored_url)),
             clearable=True,
         )
         self.url.line.setEchoMode(QLineEdit.EchoMode.Normal)
-        self.url.line.setToolTip("Type a URL to replace the stored one; empty keeps it")
+        self.url.line.setToolTip(self.tr("Type a URL to replace the stored one; empty keeps it"))
         self.host = QLineEdit(s.rabbitmq_host)
         self.port = QSpinBox()
         self.port.setRange(1, 65535)
@@ -169,85 +186,102 @@ class SettingsDialog(QDialog):
         self.vhost = QLineEdit(s.rabbitmq_vhost)
         self.user = QLineEdit(s.rabbitmq_user)
         self.password = SecretField(bool(s.rabbitmq_password.get_secret_value()))
-        self.tls = QCheckBox("Use TLS (amqps) and verify the broker's certificate")
+        self.tls = QCheckBox(self.tr("Use TLS (amqps) and verify the broker's certificate"))
         self.tls.setChecked(s.rabbitmq_tls)
-        pem = "Certificates (*.pem *.crt *.cer *.key);;All files (*)"
+        pem = (
+            self.tr("Certificates") + " (*.pem *.crt *.cer *.key);;" + self.tr("All files") + " (*)"
+        )
         self.ca_file = PathField(
             s.rabbitmq_ca_file or "",
-            title="CA file",
+            title=self.tr("CA file"),
             file_filter=pem,
-            placeholder="the system's trusted CAs",
+            placeholder=self.tr("the system's trusted CAs"),
         )
         self.cert_file = PathField(
             s.rabbitmq_cert_file or "",
-            title="Client certificate",
+            title=self.tr("Client certificate"),
             file_filter=pem,
-            placeholder="none",
+            placeholder=self.tr("none"),
         )
         self.key_file = PathField(
             s.rabbitmq_key_file or "",
-            title="Client key",
+            title=self.tr("Client key"),
             file_filter=pem,
-            placeholder="none, or inside the certificate",
+            placeholder=self.tr("none, or inside the certificate"),
         )
         add = self.errors.add_row
-        form.addRow("Mode:", self.mode)
-        add(form, "Broker URL:", self.url, "rabbitmq_url", 0)
+        form.addRow(self.tr("Mode:"), self.mode)
+        add(form, self.tr("Broker URL:"), self.url, "rabbitmq_url", 0)
         form.addRow(
-            "", note("A URL (amqps://user:password@host:5671/vhost) replaces the fields below.")
+            "",
+            note(
+                self.tr("A URL (amqps://user:password@host:5671/vhost) replaces the fields below.")
+            ),
         )
-        add(form, "Host:", self.host, "rabbitmq_host", 0)
-        add(form, "Port:", self.port, "rabbitmq_port", 0)
-        add(form, "Virtual host:", self.vhost, "rabbitmq_vhost", 0)
-        add(form, "User:", self.user, "rabbitmq_user", 0)
-        add(form, "Password:", self.password, "rabbitmq_password", 0)
+        add(form, self.tr("Host:"), self.host, "rabbitmq_host", 0)
+        add(form, self.tr("Port:"), self.port, "rabbitmq_port", 0)
+        add(form, self.tr("Virtual host:"), self.vhost, "rabbitmq_vhost", 0)
+        add(form, self.tr("User:"), self.user, "rabbitmq_user", 0)
+        add(form, self.tr("Password:"), self.password, "rabbitmq_password", 0)
         form.addRow("", self.tls)
-        add(form, "CA file:", self.ca_file, "rabbitmq_ca_file", 0)
-        add(form, "Client certificate:", self.cert_file, "rabbitmq_cert_file", 0)
-        add(form, "Client key:", self.key_file, "rabbitmq_key_file", 0)
+        add(form, self.tr("CA file:"), self.ca_file, "rabbitmq_ca_file", 0)
+        add(form, self.tr("Client certificate:"), self.cert_file, "rabbitmq_cert_file", 0)
+        add(form, self.tr("Client key:"), self.key_file, "rabbitmq_key_file", 0)
 
     def _build_workers(self) -> None:
         s = self.settings
-        form = form_page(self.tabs, TABS[1])
+        form = form_page(self.tabs, translated(TABS[1]))
         self.workers = QSpinBox()
         self.workers.setRange(0, 64)
         self.workers.setValue(s.workers)
         self.prefetch = QSpinBox()
         self.prefetch.setRange(1, 64)
         self.prefetch.setValue(s.worker_prefetch)
-        levels = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-        self.log_level = combo([(level.title(), level) for level in levels], s.log_level)
+        levels = [
+            (self.tr("Debug"), "DEBUG"),
+            (self.tr("Info"), "INFO"),
+            (self.tr("Warning"), "WARNING"),
+            (self.tr("Error"), "ERROR"),
+            (self.tr("Critical"), "CRITICAL"),
+        ]
+        self.log_level = combo(levels, s.log_level)
         add = self.errors.add_row
-        add(form, "Local workers:", self.workers, "workers", 1)
-        form.addRow("", note("Worker processes this app starts; 0 uses remote workers only."))
-        add(form, "Calls per worker:", self.prefetch, "worker_prefetch", 1)
-        form.addRow("", note("How many calls a worker takes at once: 1 on a CPU, more on a GPU."))
-        add(form, "Log level:", self.log_level, "log_level", 1)
+        add(form, self.tr("Local workers:"), self.workers, "workers", 1)
+        form.addRow(
+            "", note(self.tr("Worker processes this app starts; 0 uses remote workers only."))
+        )
+        add(form, self.tr("Calls per worker:"), self.prefetch, "worker_prefetch", 1)
+        form.addRow(
+            "",
+            note(self.tr("How many calls a worker takes at once: 1 on a CPU, more on a GPU.")),
+        )
+        add(form, self.tr("Log level:"), self.log_level, "log_level", 1)
 
     def _build_engines(self, load_problem: str) -> None:
         s = self.settings
-        form = form_page(self.tabs, TABS[2])
-        models = [("Worker's default", None)] + [(m, m) for m in SPEECH_MODELS]
+        form = form_page(self.tabs, translated(TABS[2]))
+        models = [(self.tr("Worker's default"), None)] + [(m, m) for m in SPEECH_MODELS]
         self.job_model = combo(models, s.asr_model, editable=True)
-        self.engine = combo([("Worker's default", None), *ENGINES], s.engine)
+        engines = [(translated(text), engine) for text, engine in ENGINES]
+        self.engine = combo([(self.tr("Worker's default"), None), *engines], s.engine)
         self.worker_model = combo([(m, m) for m in SPEECH_MODELS], self._asr.model, editable=True)
         self.device = combo([(d, d) for d in ASR_DEVICES], self._asr.device)
         self.llm_url = QLineEdit(self._llm.base_url)
         self.llm_url.setPlaceholderText("http://127.0.0.1:11434/v1")
         self.llm_model = QLineEdit(self._llm.model)
-        self.llm_model.setPlaceholderText("e.g. llama3.1")
+        self.llm_model.setPlaceholderText(self.tr("e.g. llama3.1"))
         self.llm_key = SecretField(self._llm.has_api_key, clearable=True)
         add = self.errors.add_row
-        form.addRow(section("New jobs"))
-        add(form, "Speech model:", self.job_model, "asr_model", 2)
-        add(form, "Translation engine:", self.engine, "engine", 2)
-        form.addRow(section("Local workers"))
-        add(form, "Default speech model:", self.worker_model, "asr_default_model", 2)
-        add(form, "Device:", self.device, "asr_device", 2)
-        form.addRow(section("Chat model endpoint (LLM engine)"))
-        add(form, "Endpoint URL:", self.llm_url, "llm_base_url", 2)
-        add(form, "Model:", self.llm_model, "llm_model", 2)
-        add(form, "API key:", self.llm_key, "llm_api_key", 2)
+        form.addRow(section(self.tr("New jobs")))
+        add(form, self.tr("Speech model:"), self.job_model, "asr_model", 2)
+        add(form, self.tr("Translation engine:"), self.engine, "engine", 2)
+        form.addRow(section(self.tr("Local workers")))
+        add(form, self.tr("Default speech model:"), self.worker_model, "asr_default_model", 2)
+        add(form, self.tr("Device:"), self.device, "asr_device", 2)
+        form.addRow(section(self.tr("Chat model endpoint (LLM engine)")))
+        add(form, self.tr("Endpoint URL:"), self.llm_url, "llm_base_url", 2)
+        add(form, self.tr("Model:"), self.llm_model, "llm_model", 2)
+        add(form, self.tr("API key:"), self.llm_key, "llm_api_key", 2)
         if load_problem:
             warning = note(load_problem)
             warning.setObjectName("FieldError")
@@ -255,36 +289,41 @@ class SettingsDialog(QDialog):
 
     def _build_subtitles(self) -> None:
         s = self.settings
-        form = form_page(self.tabs, TABS[3])
-        self.line_length = default_spin(4, 200, s.subtitle_max_chars_per_line, " characters")
-        self.max_lines = default_spin(1, 6, s.subtitle_max_lines, " lines")
+        form = form_page(self.tabs, translated(TABS[3]))
+        self.line_length = default_spin(
+            4, 200, s.subtitle_max_chars_per_line, self.tr(" characters")
+        )
+        self.max_lines = default_spin(1, 6, s.subtitle_max_lines, self.tr(" lines"))
         self.max_cps = QDoubleSpinBox()
         self.max_cps.setRange(0.0, 100.0)
         self.max_cps.setDecimals(1)
         self.max_cps.setSingleStep(0.5)
-        self.max_cps.setSpecialValueText("Language default")
-        self.max_cps.setSuffix(" characters/s")
+        self.max_cps.setSpecialValueText(self.tr("Language default"))
+        self.max_cps.setSuffix(self.tr(" characters/s"))
         self.max_cps.setValue(s.subtitle_max_chars_per_second or 0.0)
         add = self.errors.add_row
-        add(form, "Line length:", self.line_length, "subtitle_max_chars_per_line", 3)
-        add(form, "Lines per subtitle:", self.max_lines, "subtitle_max_lines", 3)
-        add(form, "Reading speed:", self.max_cps, "subtitle_max_chars_per_second", 3)
+        add(form, self.tr("Line length:"), self.line_length, "subtitle_max_chars_per_line", 3)
+        add(form, self.tr("Lines per subtitle:"), self.max_lines, "subtitle_max_lines", 3)
+        add(form, self.tr("Reading speed:"), self.max_cps, "subtitle_max_chars_per_second", 3)
         form.addRow(
             "",
             note(
-                "Language defaults follow broadcast style guides: 42 characters per line (16 for "
-                "Chinese, Japanese and Korean), 2 lines, 17 characters per second (20 for English)."
+                self.tr(
+                    "Language defaults follow broadcast style guides: 42 characters per line (16 "
+                    "for Chinese, Japanese and Korean), 2 lines, 17 characters per second (20 for "
+                    "English)."
+                )
             ),
         )
 
     def _build_output(self) -> None:
         s = self.settings
-        form = form_page(self.tabs, TABS[4])
+        form = form_page(self.tabs, translated(TABS[4]))
         self.output_dir = PathField(
             str(s.output_dir or ""),
-            title="Output folder",
+            title=self.tr("Output folder"),
             folder=True,
-            placeholder="beside each input file",
+            placeholder=self.tr("beside each input file"),
         )
         box = QWidget()
         row = QHBoxLayout(box)
@@ -292,31 +331,36 @@ class SettingsDialog(QDialog):
         row.setSpacing(14)
         self.formats: dict[OutputFormat, QCheckBox] = {}
         for fmt, text in FORMATS:
-            check = QCheckBox(text)
+            check = QCheckBox(translated(text))
             check.setChecked(fmt in s.output_formats)
             self.formats[fmt] = check
             row.addWidget(check)
         row.addStretch(1)
-        self.burn_in = QCheckBox("Also burn the subtitles into a copy of the video")
+        self.burn_in = QCheckBox(self.tr("Also burn the subtitles into a copy of the video"))
         self.burn_in.setChecked(s.burn_in)
         add = self.errors.add_row
-        add(form, "Output folder:", self.output_dir, "output_dir", 4)
-        add(form, "Formats:", box, "output_formats", 4)
+        add(form, self.tr("Output folder:"), self.output_dir, "output_dir", 4)
+        add(form, self.tr("Formats:"), box, "output_formats", 4)
         form.addRow("", self.burn_in)
 
     def _build_appearance(self) -> None:
         s = self.settings
-        form = form_page(self.tabs, TABS[5])
+        form = form_page(self.tabs, translated(TABS[5]))
         self.theme = combo(
-            [("Follow the system", "system"), ("Light", "light"), ("Dark", "dark")], s.theme
+            [
+                (self.tr("Follow the system"), "system"),
+                (self.tr("Light"), "light"),
+                (self.tr("Dark"), "dark"),
+            ],
+            s.theme,
         )
         self.ui_language = combo(
-            [("Follow the system", "system"), ("English", "en"), ("Русский", "ru")],
+            [(self.tr("Follow the system"), "system"), ("English", "en"), ("Русский", "ru")],
             s.ui_language,
         )
         add = self.errors.add_row
-        add(form, "Theme:", self.theme, "theme", 5)
-        add(form, "Language:", self.ui_language, "ui_language", 5)
+        add(form, self.tr("Theme:"), self.theme, "theme", 5)
+        add(form, self.tr("Language:"), self.ui_language, "ui_language", 5)
 
     def _connect_signals(self) -> None:
         self.save_button.clicked.connect(self._on_save_button_clicked)
@@ -349,7 +393,9 @@ class SettingsDialog(QDialog):
         ):
             widget.setEnabled(remote)
         self.port.setToolTip(
-            "The port of the remote broker" if remote else "The port of the private broker"
+            self.tr("The port of the remote broker")
+            if remote
+            else self.tr("The port of the private broker")
         )
         self._on_field_edited()
 
@@ -424,7 +470,7 @@ class SettingsDialog(QDialog):
             problems["asr_default_model"] = asr
         problems.update({f"llm_{k}": v for k, v in check_llm(self.llm_config()).items()})
         if not any(check.isChecked() for check in self.formats.values()):
-            problems["output_formats"] = "Choose at least one output format."
+            problems["output_formats"] = self.tr("Choose at least one output format.")
         if self.output_dir.text() and (folder := folder_problem(self.output_dir.text())):
             problems["output_dir"] = folder
         if not problems:
@@ -455,16 +501,18 @@ class SettingsDialog(QDialog):
             first = next(iter(problems))
             self.tabs.setCurrentIndex(self.errors.pages.get(first, self.tabs.currentIndex()))
             self._show_status(
-                "Not saved: fix the field marked in red."
+                self.tr("Not saved: fix the field marked in red.")
                 if len(problems) == 1
-                else f"Not saved: fix the {len(problems)} fields marked in red."
+                else self.tr("Not saved: fix the {count} fields marked in red.").format(
+                    count=len(problems)
+                )
             )
             log.info("settings not saved: %d problem(s) in %s", len(problems), ", ".join(problems))
             return False
         try:
             changed = self._write()
         except (ServiceConfigError, OSError) as exc:
-            self._show_status(f"Not saved: {exc}")
+            self._show_status(self.tr("Not saved: {error}").format(error=exc))
             log.error("settings not saved: %s", exc)
             return False
         restart = bool(RESTART_FIELDS & set(changed)) or "services" in changed

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -20,9 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-STORED_PLACEHOLDER = "stored — type to replace"
-EMPTY_PLACEHOLDER = "not set"
-FORGOTTEN_PLACEHOLDER = "will be removed when you save"
+from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
+
+STORED_PLACEHOLDER = QT_TRANSLATE_NOOP("SecretField", "stored — type to replace")
+EMPTY_PLACEHOLDER = QT_TRANSLATE_NOOP("SecretField", "not set")
+FORGOTTEN_PLACEHOLDER = QT_TRANSLATE_NOOP("SecretField", "will be removed when you save")
 
 
 class SecretField(QWidget):
@@ -38,18 +40,20 @@ class SecretField(QWidget):
         self,
         stored: bool,
         *,
-        placeholder_stored: str = STORED_PLACEHOLDER,
+        placeholder_stored: str | None = None,
         clearable: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._stored = stored
         self._forgotten = False
-        self._placeholder_stored = placeholder_stored
+        self._placeholder_stored = placeholder_stored or QCoreApplication.translate(
+            "SecretField", STORED_PLACEHOLDER
+        )
         self.line = QLineEdit()
         self.line.setEchoMode(QLineEdit.EchoMode.Password)
-        self.forget = QPushButton("Forget")
-        self.forget.setToolTip("Remove the stored value when you save")
+        self.forget = QPushButton(self.tr("Forget"))
+        self.forget.setToolTip(self.tr("Remove the stored value when you save"))
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
@@ -63,9 +67,11 @@ class SecretField(QWidget):
 
     def _show_placeholder(self) -> None:
         if self._forgotten:
-            text = FORGOTTEN_PLACEHOLDER
+            text = QCoreApplication.translate("SecretField", FORGOTTEN_PLACEHOLDER)
+        elif self._stored:
+            text = self._placeholder_stored
         else:
-            text = self._placeholder_stored if self._stored else EMPTY_PLACEHOLDER
+            text = QCoreApplication.translate("SecretField", EMPTY_PLACEHOLDER)
         self.line.setPlaceholderText(text)
 
     def value(self) -> str | None:
@@ -98,18 +104,18 @@ class PathField(QWidget):
         *,
         title: str,
         folder: bool = False,
-        file_filter: str = "All files (*)",
+        file_filter: str | None = None,
         placeholder: str = "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._title = title
         self._folder = folder
-        self._filter = file_filter
+        self._filter = file_filter or self.tr("All files") + " (*)"
         self.line = QLineEdit(value)
         self.line.setPlaceholderText(placeholder)
-        self.browse = QPushButton("Browse…")
-        self.browse.setAccessibleName(f"Browse for {title.lower()}")
+        self.browse = QPushButton(self.tr("Browse…"))
+        self.browse.setAccessibleName(self.tr("Browse for {what}").format(what=title.lower()))
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(6)
@@ -155,7 +161,11 @@ class FieldErrors:
         error = QLabel()
         error.setObjectName("FieldError")
         error.setWordWrap(True)
-        error.setAccessibleName(f"{label.rstrip(':')} error")
+        error.setAccessibleName(
+            QCoreApplication.translate("FieldErrors", "{field} error").format(
+                field=label.rstrip(":")
+            )
+        )
         error.hide()
         column.addWidget(error)
         form.addRow(label, cell)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from vt_desktop.core.jobs.model import OutputFormat
+from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 
 #: Speech models offered in the lists (any other name or a folder may be typed).
 SPEECH_MODELS: tuple[str, ...] = (
@@ -33,19 +34,25 @@ SPEECH_MODELS: tuple[str, ...] = (
     "large-v3-turbo",
     "distil-large-v3",
 )
+#: (text, engine): the texts are marked for the ``SettingsDialog`` context, like ``FORMATS``.
 ENGINES: tuple[tuple[str, str], ...] = (
-    ("Bergamot (English ↔ Portuguese, offline)", "bergamot"),
-    ("CTranslate2 models (Opus-MT, NLLB, M2M100)", "ct2"),
-    ("Chat model endpoint (LLM)", "llm"),
-    ("Whisper (into English only)", "whisper"),
+    (QT_TRANSLATE_NOOP("SettingsDialog", "Bergamot (English ↔ Portuguese, offline)"), "bergamot"),
+    (QT_TRANSLATE_NOOP("SettingsDialog", "CTranslate2 models (Opus-MT, NLLB, M2M100)"), "ct2"),
+    (QT_TRANSLATE_NOOP("SettingsDialog", "Chat model endpoint (LLM)"), "llm"),
+    (QT_TRANSLATE_NOOP("SettingsDialog", "Whisper (into English only)"), "whisper"),
 )
 FORMATS: tuple[tuple[OutputFormat, str], ...] = (
     ("srt", "SRT"),
     ("vtt", "WebVTT"),
     ("ass", "ASS"),
-    ("mkv", "MKV video"),
-    ("mp4", "MP4 video"),
+    ("mkv", QT_TRANSLATE_NOOP("SettingsDialog", "MKV video")),
+    ("mp4", QT_TRANSLATE_NOOP("SettingsDialog", "MP4 video")),
 )
+
+
+def translated(text: str) -> str:
+    """A text marked for the ``SettingsDialog`` context, in the window's language."""
+    return QCoreApplication.translate("SettingsDialog", text)
 
 
 def form_page(tabs: QTabWidget, title: str) -> QFormLayout:
@@ -98,16 +105,25 @@ def folder_problem(text: str) -> str | None:
     """Why outputs cannot go to folder ``text`` (``None`` when they can)."""
     path = Path(text).expanduser()
     if not path.is_absolute():
-        return "Give the folder's full path (or leave it empty to write beside each input)."
+        return QCoreApplication.translate(
+            "SettingsDialog",
+            "Give the folder's full path (or leave it empty to write beside each input).",
+        )
     if path.exists():
         if not path.is_dir():
-            return f"{path} is a file, not a folder."
+            return QCoreApplication.translate(
+                "SettingsDialog", "{path} is a file, not a folder."
+            ).format(path=path)
         if not os.access(path, os.W_OK | os.X_OK):
-            return f"The folder {path} cannot be written to."
+            return QCoreApplication.translate(
+                "SettingsDialog", "The folder {path} cannot be written to."
+            ).format(path=path)
         return None
     parent = next((p for p in path.parents if p.exists()), None)
     if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        return f"The folder {path} does not exist and cannot be created."
+        return QCoreApplication.translate(
+            "SettingsDialog", "The folder {path} does not exist and cannot be created."
+        ).format(path=path)
     return None
 
 
@@ -121,7 +137,7 @@ def default_spin(low: int, high: int, value: int | None, suffix: str) -> QSpinBo
     """A spin box whose lowest step reads "Language default" (stored as ``None``)."""
     spin = QSpinBox()
     spin.setRange(low - 1, high)
-    spin.setSpecialValueText("Language default")
+    spin.setSpecialValueText(QCoreApplication.translate("SettingsDialog", "Language default"))
     spin.setSuffix(suffix)
     spin.setValue(value if value is not None else low - 1)
     return spin

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.runtime import AppRuntime, PingReply, RuntimeStatus
@@ -27,19 +27,31 @@ def describe_start_error(exc: BaseException) -> str:
     if isinstance(exc, BrokerMissing | BrokerStartError):
         return str(exc)
     if isinstance(exc, BrokerError):
-        return f"The message broker cannot be reached: {exc.message}."
-    return f"The app could not start its workers: {type(exc).__name__}: {exc}"
+        return QCoreApplication.translate(
+            "RuntimeViewModel", "The message broker cannot be reached: {error}."
+        ).format(error=exc.message)
+    return QCoreApplication.translate(
+        "RuntimeViewModel", "The app could not start its workers: {kind}: {error}"
+    ).format(kind=type(exc).__name__, error=exc)
 
 
 def describe_ping_error(exc: BaseException) -> str:
     """A plain sentence for why no worker answered a ping."""
     if isinstance(exc, NoWorker):
-        return f"No worker is online to answer ({exc.message})."
+        return QCoreApplication.translate(
+            "RuntimeViewModel", "No worker is online to answer ({error})."
+        ).format(error=exc.message)
     if isinstance(exc, CallTimeout):
-        return f"No worker answered in time ({exc.message})."
+        return QCoreApplication.translate(
+            "RuntimeViewModel", "No worker answered in time ({error})."
+        ).format(error=exc.message)
     if isinstance(exc, RpcError):
-        return f"The ping failed: {exc.message}."
-    return f"The ping failed: {exc}"
+        return QCoreApplication.translate("RuntimeViewModel", "The ping failed: {error}.").format(
+            error=exc.message
+        )
+    return QCoreApplication.translate("RuntimeViewModel", "The ping failed: {error}").format(
+        error=exc
+    )
 
 
 class RuntimeViewModel(QObject):
@@ -147,7 +159,9 @@ class RuntimeViewModel(QObject):
         """
         self.ping_started.emit()
         if self.runtime is None or self.runtime.rpc is None:
-            self.ping_failed.emit("The broker is not running, so there is no worker to ping.")
+            self.ping_failed.emit(
+                self.tr("The broker is not running, so there is no worker to ping.")
+            )
             return []
         try:
             replies = await self.runtime.ping_workers()

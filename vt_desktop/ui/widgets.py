@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -13,11 +13,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
+
 DOT_COLOURS = {
     "ok": "#16a34a",
     "busy": "#f59e0b",
     "error": "#dc2626",
     "off": "#9ca3af",
+}
+#: The dot's tooltip for each state.
+DOT_NAMES = {
+    "ok": QT_TRANSLATE_NOOP("StatusDot", "ok"),
+    "busy": QT_TRANSLATE_NOOP("StatusDot", "busy"),
+    "error": QT_TRANSLATE_NOOP("StatusDot", "error"),
+    "off": QT_TRANSLATE_NOOP("StatusDot", "off"),
 }
 
 
@@ -38,7 +47,7 @@ class StatusDot(QWidget):
     def set_state(self, state: str) -> None:
         """Recolour the dot; an unknown state shows as ``off``."""
         self._state = state if state in DOT_COLOURS else "off"
-        self.setToolTip(self._state)
+        self.setToolTip(QCoreApplication.translate("StatusDot", DOT_NAMES[self._state]))
         self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
@@ -74,8 +83,9 @@ class Banner(QFrame):
 
     action_clicked = Signal()
 
-    def __init__(self, action_text: str = "Retry", parent: QWidget | None = None) -> None:
+    def __init__(self, action_text: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        action_text = action_text or self.tr("Retry")
         self.setObjectName("Banner")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(14, 10, 10, 10)

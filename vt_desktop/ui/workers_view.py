@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
+    QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -28,12 +29,21 @@ from PySide6.QtWidgets import (
 
 from vt_desktop.core.runtime import PingReply, RuntimeStatus
 from vt_desktop.ui import theme
+from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.slots import asyncSlot
 from vt_desktop.ui.table_model import ColumnsTableModel
 from vt_desktop.ui.view_model import RuntimeViewModel
 from vt_desktop.ui.widgets import Banner, PageHeader, StatusDot
 
-COLUMNS = ("Worker", "Host", "Device", "Services", "Load", "State", "Restarts")
+COLUMNS = (
+    QT_TRANSLATE_NOOP("WorkersTableModel", "Worker"),
+    QT_TRANSLATE_NOOP("WorkersTableModel", "Host"),
+    QT_TRANSLATE_NOOP("WorkersTableModel", "Device"),
+    QT_TRANSLATE_NOOP("WorkersTableModel", "Services"),
+    QT_TRANSLATE_NOOP("WorkersTableModel", "Load"),
+    QT_TRANSLATE_NOOP("WorkersTableModel", "State"),
+    QT_TRANSLATE_NOOP("WorkersTableModel", "Restarts"),
+)
 COLUMN_WIDTHS = (120, 150, 80, 0, 64, 96, 84)  # Services takes the rest
 STATE_COLOURS = {
     "ready": "#15803d",
@@ -43,6 +53,16 @@ STATE_COLOURS = {
     "crashed": "#b91c1c",
     "offline": "#6b7280",
     "stopped": "#6b7280",
+}
+#: The states a worker row shows, in words (the keys are the data).
+STATE_NAMES = {
+    "ready": QT_TRANSLATE_NOOP("WorkersTableModel", "ready"),
+    "busy": QT_TRANSLATE_NOOP("WorkersTableModel", "busy"),
+    "starting": QT_TRANSLATE_NOOP("WorkersTableModel", "starting"),
+    "stopping": QT_TRANSLATE_NOOP("WorkersTableModel", "stopping"),
+    "crashed": QT_TRANSLATE_NOOP("WorkersTableModel", "crashed"),
+    "offline": QT_TRANSLATE_NOOP("WorkersTableModel", "offline"),
+    "stopped": QT_TRANSLATE_NOOP("WorkersTableModel", "stopped"),
 }
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -99,7 +119,8 @@ def worker_rows(status: RuntimeStatus) -> list[WorkerRow]:
     for wid, (pool_state, count) in local.items():
         if wid not in rows:
             state = "starting" if pool_state == "running" else pool_state
-            rows[wid] = WorkerRow(wid, "this computer", "—", "—", "—", state, str(count))
+            here = QCoreApplication.translate("WorkersTableModel", "this computer")
+            rows[wid] = WorkerRow(wid, here, "—", "—", "—", state, str(count))
     return [rows[wid] for wid in sorted(rows)]
 
 
@@ -112,6 +133,7 @@ class WorkersTableModel(ColumnsTableModel):
     """The workers table; updates rows in place so selection and scroll survive each tick."""
 
     columns = COLUMNS
+    title_context = "WorkersTableModel"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -142,15 +164,22 @@ class WorkersTableModel(ColumnsTableModel):
             return None
         row = self._rows[index.row()]
         column = COLUMNS[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return row.cells()[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole and column == "State":
             return theme.colour(STATE_COLOURS.get(row.state, "#1f2937"))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == "Device" and row.notice:
-                return row.notice
-            return row.cells()[index.column()]
-        return None
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return None
+        if column == "State":
+            return state_name(row.state)
+        if role == Qt.ItemDataRole.ToolTipRole and column == "Device" and row.notice:
+            return row.notice
+        return row.cells()[index.column()]
+
+
+def state_name(state: str) -> str:
+    """A worker state in words, in the window's language (an unknown one as it is)."""
+    if state not in STATE_NAMES:
+        return state
+    return QCoreApplication.translate("WorkersTableModel", STATE_NAMES[state])
 
 
 def broker_dot_state(status: RuntimeStatus) -> str:
@@ -167,13 +196,25 @@ def broker_dot_state(status: RuntimeStatus) -> str:
 def broker_sentence(status: RuntimeStatus) -> str:
     """``status.broker`` as a short sentence for the broker card."""
     text = status.broker or "stopped"
-    if text == "stopped":
-        return "Broker stopped"
-    if text.startswith("error"):
-        return "Broker did not start"
-    if text.startswith("remote"):
-        return "Remote broker" if status.broker_ok else "Remote broker, not connected"
-    return text[:1].upper() + text[1:]
+    remote = (
+        QCoreApplication.translate("WorkersView", "Remote broker")
+        if status.broker_ok
+        else QCoreApplication.translate("WorkersView", "Remote broker, not connected")
+    )
+    by_prefix = {
+        "stopped": QCoreApplication.translate("WorkersView", "Broker stopped"),
+        "error": QCoreApplication.translate("WorkersView", "Broker did not start"),
+        "remote": remote,
+        "starting private broker": QCoreApplication.translate(
+            "WorkersView", "Starting private broker…"
+        ),
+    }
+    sentence = next((s for prefix, s in by_prefix.items() if text.startswith(prefix)), None)
+    port = text.removeprefix("private broker on port ")
+    if sentence is None and port != text and port.isdigit():
+        sentence = QCoreApplication.translate("WorkersView", "Private broker on port {port}")
+        sentence = sentence.format(port=port)
+    return sentence or text[:1].upper() + text[1:]
 
 
 class WorkersView(QWidget):
@@ -183,14 +224,14 @@ class WorkersView(QWidget):
         super().__init__(parent)
         self.setObjectName("Page")
         self._vm = view_model
-        self.banner = Banner("Retry")
+        self.banner = Banner(self.tr("Retry"))
         self.broker_dot = StatusDot(12)
-        self.broker_label = QLabel("Broker stopped")
+        self.broker_label = QLabel(self.tr("Broker stopped"))
         self.broker_url = QLabel()
         self.broker_url.setObjectName("Muted")
         self.table_model = WorkersTableModel(self)
         self.table = QTableView()
-        self.ping_button = QPushButton("Ping workers")
+        self.ping_button = QPushButton(self.tr("Ping workers"))
         self.ping_result = QLabel()
         self._build()
         self._connect_signals()
@@ -201,9 +242,11 @@ class WorkersView(QWidget):
         layout.setSpacing(16)
         layout.addWidget(
             PageHeader(
-                "Workers",
-                "The processes that recognise and translate speech, on this computer "
-                "and on any other machine connected to the same broker.",
+                self.tr("Workers"),
+                self.tr(
+                    "The processes that recognise and translate speech, on this computer "
+                    "and on any other machine connected to the same broker."
+                ),
             )
         )
         layout.addWidget(self.banner)
@@ -218,7 +261,7 @@ class WorkersView(QWidget):
         row = QHBoxLayout(card)
         row.setContentsMargins(14, 12, 14, 12)
         row.setSpacing(10)
-        self.broker_label.setAccessibleName("Broker state")
+        self.broker_label.setAccessibleName(self.tr("Broker state"))
         row.addWidget(self.broker_dot)
         row.addWidget(self.broker_label)
         row.addStretch(1)
@@ -228,7 +271,7 @@ class WorkersView(QWidget):
     def _build_table(self) -> None:
         table = self.table
         table.setModel(self.table_model)
-        table.setAccessibleName("Workers table")
+        table.setAccessibleName(self.tr("Workers table"))
         table.setAlternatingRowColors(True)
         table.setShowGrid(False)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -249,10 +292,12 @@ class WorkersView(QWidget):
         row = QHBoxLayout()
         row.setSpacing(14)
         self.ping_button.setObjectName("PrimaryButton")
-        self.ping_button.setAccessibleName("Ping workers")
-        self.ping_button.setToolTip("Send a ping to every online worker and time the reply")
+        self.ping_button.setAccessibleName(self.tr("Ping workers"))
+        self.ping_button.setToolTip(
+            self.tr("Send a ping to every online worker and time the reply")
+        )
         self.ping_button.setEnabled(False)
-        self.ping_result.setAccessibleName("Ping result")
+        self.ping_result.setAccessibleName(self.tr("Ping result"))
         self.ping_result.setWordWrap(True)
         self.ping_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row.addWidget(self.ping_button, 0, Qt.AlignmentFlag.AlignVCenter)
@@ -283,7 +328,7 @@ class WorkersView(QWidget):
 
     def _on_view_model_runtime_failed(self, message: str) -> None:
         self.broker_dot.set_state("error")
-        self.broker_label.setText("Not connected")
+        self.broker_label.setText(self.tr("Not connected"))
         self.banner.show_message(message)
         self.banner.action.setEnabled(True)
         self.ping_button.setEnabled(False)
@@ -295,11 +340,12 @@ class WorkersView(QWidget):
     def _on_view_model_ping_started(self) -> None:
         self.ping_button.setEnabled(False)
         self.ping_result.setObjectName("Muted")
-        self._restyle(self.ping_result, "Waiting for replies…")
+        self._restyle(self.ping_result, self.tr("Waiting for replies…"))
 
     def _on_view_model_ping_finished(self, replies: list[PingReply]) -> None:
         self.ping_button.setEnabled(self._vm.is_active)
-        parts = [f"✓ {r.worker_id} answered in {r.rtt_ms:.1f} ms" for r in replies]
+        answered = self.tr("✓ {worker} answered in {ms} ms")
+        parts = [answered.format(worker=r.worker_id, ms=f"{r.rtt_ms:.1f}") for r in replies]
         self.ping_result.setObjectName("PingResult")
         self._restyle(self.ping_result, "    ".join(parts))
 
@@ -321,5 +367,5 @@ class WorkersView(QWidget):
     @asyncSlot()
     async def _on_banner_action_clicked(self) -> None:
         self.banner.action.setEnabled(False)
-        self.banner.message.setText("Trying again…")
+        self.banner.message.setText(self.tr("Trying again…"))
         await self._vm.start()
