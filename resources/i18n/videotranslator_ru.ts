@@ -221,6 +221,10 @@
         <translation>Двуязычные строки</translation>
     </message>
     <message>
+        <source>Dubbed voice</source>
+        <translation>Озвучка</translation>
+    </message>
+    <message>
         <source>Jobs</source>
         <translation>Задания</translation>
     </message>
@@ -307,6 +311,26 @@
     <message>
         <source>Show the original line above each translated one</source>
         <translation>Показывать исходную строку над каждой переведённой</translation>
+    </message>
+    <message>
+        <source>Also speak each translated line: a voice track per language, in sync</source>
+        <translation>Также озвучить каждую переведённую строку: звуковая дорожка на каждый язык, синхронно с видео</translation>
+    </message>
+    <message>
+        <source>over the original</source>
+        <translation>поверх оригинала</translation>
+    </message>
+    <message>
+        <source>voice only</source>
+        <translation>только голос</translation>
+    </message>
+    <message>
+        <source>Dub mode</source>
+        <translation>Режим озвучки</translation>
+    </message>
+    <message>
+        <source>Over the original: it plays 12 dB lower under the voice. Voice only: it is left out.</source>
+        <translation>Поверх оригинала: он звучит на 12 дБ тише под голосом. Только голос: оригинал убирается.</translation>
     </message>
     <message>
         <source>Jobs table</source>

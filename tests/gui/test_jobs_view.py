@@ -89,6 +89,7 @@ def test_a_video_dropped_before_the_workers_run_waits_in_the_queue_with_the_opti
     view.targets.setText("pt, de")
     view.engine.setCurrentIndex(view.engine.findData("bergamot"))
     view.formats["mkv"].setChecked(False)
+    view.dub.setChecked(True)
 
     drop_files(view, [jfk_video])
     pump_until(lambda: view.table_model.rowCount() == 1, 20, "the job's row")
@@ -99,6 +100,7 @@ def test_a_video_dropped_before_the_workers_run_waits_in_the_queue_with_the_opti
     assert record.spec.targets == ["pt", "de"]
     assert record.spec.engine == "bergamot"
     assert record.spec.formats == ["srt", "vtt"]
+    assert record.spec.dub and record.spec.dub_mode == "duck"
     assert record.spec.out_dir == jfk_video.parent.resolve()  # beside the input by default
     model = view.table_model
     cells = [model.index(0, c).data() for c in range(model.columnCount())]
@@ -158,6 +160,10 @@ def test_the_chosen_options_are_saved_and_a_new_window_shows_them(
     view.formats["vtt"].setChecked(False)
     view.burn_in.setChecked(True)
     view.bilingual.setChecked(True)
+    assert not view.dub_mode.isEnabled(), "the dub mode waits for the dub box"
+    view.dub.setChecked(True)
+    assert view.dub_mode.isEnabled()
+    view.dub_mode.setCurrentIndex(view.dub_mode.findData("replace"))
     view.output.setText(str(tmp_path / "subs"))
     view._on_output_reset_clicked()  # back to "beside the input"
     view.output.setText(str(tmp_path / "subs"))
@@ -172,6 +178,7 @@ def test_the_chosen_options_are_saved_and_a_new_window_shows_them(
     assert reloaded.asr_model == "tiny.en"
     assert reloaded.output_formats == ["srt", "ass", "mkv"]
     assert reloaded.burn_in and reloaded.bilingual
+    assert reloaded.dub and reloaded.dub_mode == "replace"
     assert reloaded.output_dir == tmp_path / "subs"
 
     again = MainWindow(RuntimeViewModel(settings_in(tmp_path))).jobs_view
@@ -181,6 +188,7 @@ def test_the_chosen_options_are_saved_and_a_new_window_shows_them(
     assert again.model.currentData() == "tiny.en"
     assert [f for f, box in again.formats.items() if box.isChecked()] == ["srt", "ass", "mkv"]
     assert again.burn_in.isChecked() and again.bilingual.isChecked()
+    assert again.dub.isChecked() and again.dub_mode.currentData() == "replace"
     assert again.output.text() == str(tmp_path / "subs")
 
 

@@ -74,6 +74,9 @@ class AppSettings(BrokerSettings):
     output_formats: list[OutputFormat] = Field(default_factory=lambda: list(DEFAULT_FORMATS))
     burn_in: bool = False
     bilingual: bool = False
+    #: A translated voice track per language; "duck" keeps the original 12 dB lower under it.
+    dub: bool = False
+    dub_mode: Literal["duck", "replace"] = "duck"
     # -- subtitle rules (None keeps the language's own default: 42/16 chars, 2 lines, 17/20 cps)
     #: Longest subtitle line, in characters.
     subtitle_max_chars_per_line: int | None = Field(default=None, ge=4, le=200)
@@ -155,6 +158,8 @@ class AppSettings(BrokerSettings):
             "output_formats",
             "burn_in",
             "bilingual",
+            "dub",
+            "dub_mode",
             "subtitle_max_chars_per_line",
             "subtitle_max_lines",
             "subtitle_max_chars_per_second",

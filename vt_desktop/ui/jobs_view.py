@@ -155,6 +155,8 @@ class JobsView(QWidget):
         self.formats = {fmt: QCheckBox(fmt.upper()) for fmt in FORMATS}
         self.burn_in = QCheckBox(self.tr("Burn into a video copy"))
         self.bilingual = QCheckBox(self.tr("Bilingual lines"))
+        self.dub = QCheckBox(self.tr("Dubbed voice"))
+        self.dub_mode = QComboBox()
         self.table_model = JobsTableModel(self)
         self.table = QTableView()
         self.tray: QSystemTrayIcon | None = None
@@ -242,6 +244,12 @@ class JobsView(QWidget):
         extras.addWidget(self.bilingual)
         extras.addStretch(1)
         grid.addLayout(extras, 5, 2, 1, 2)
+        voice = QHBoxLayout()
+        voice.setSpacing(8)
+        voice.addWidget(self.dub)
+        voice.addWidget(self.dub_mode)
+        voice.addStretch(1)
+        grid.addLayout(voice, 5, 0, 1, 2)
         for column in range(4):
             grid.setColumnMinimumWidth(column, 150)
         return card
@@ -278,6 +286,18 @@ class JobsView(QWidget):
             self.tr("Also write a copy of the video with the first language burned in")
         )
         self.bilingual.setToolTip(self.tr("Show the original line above each translated one"))
+        self.dub.setToolTip(
+            self.tr("Also speak each translated line: a voice track per language, in sync")
+        )
+        self.dub_mode.addItem(self.tr("over the original"), "duck")
+        self.dub_mode.addItem(self.tr("voice only"), "replace")
+        self.dub_mode.setAccessibleName(self.tr("Dub mode"))
+        self.dub_mode.setToolTip(
+            self.tr(
+                "Over the original: it plays 12 dB lower under the voice. "
+                "Voice only: it is left out."
+            )
+        )
         row.addStretch(1)
         return row
 
@@ -317,6 +337,9 @@ class JobsView(QWidget):
             box.setChecked(fmt in s.output_formats)
         self.burn_in.setChecked(s.burn_in)
         self.bilingual.setChecked(s.bilingual)
+        self.dub.setChecked(s.dub)
+        _select(self.dub_mode, s.dub_mode)
+        self.dub_mode.setEnabled(s.dub)
 
     def _save_options(self) -> bool:
         """Check the options and remember them; False (and the reason shown) when invalid."""
@@ -339,6 +362,8 @@ class JobsView(QWidget):
             output_formats=formats,
             burn_in=self.burn_in.isChecked(),
             bilingual=self.bilingual.isChecked(),
+            dub=self.dub.isChecked(),
+            dub_mode=self.dub_mode.currentData(),
         )
 
     def _on_option_changed(self, *_args: object) -> None:
@@ -420,9 +445,10 @@ class JobsView(QWidget):
         self.banner.action_clicked.connect(self.banner.clear)
         self.notice.action_clicked.connect(self.notice.clear)
         self.targets.editingFinished.connect(self._on_option_changed)
-        for combo in (self.source, self.engine, self.model):
+        for combo in (self.source, self.engine, self.model, self.dub_mode):
             combo.currentIndexChanged.connect(self._on_option_changed)
-        for box in (*self.formats.values(), self.burn_in, self.bilingual):
+        self.dub.toggled.connect(self.dub_mode.setEnabled)
+        for box in (*self.formats.values(), self.burn_in, self.bilingual, self.dub):
             box.toggled.connect(self._on_option_changed)
         self.output_button.clicked.connect(self._on_output_button_clicked)
         self.output_reset.clicked.connect(self._on_output_reset_clicked)

@@ -40,6 +40,8 @@ OPTION_FIELDS = (
     "output_formats",
     "burn_in",
     "bilingual",
+    "dub",
+    "dub_mode",
 )
 
 
@@ -152,6 +154,8 @@ class JobsViewModel(QObject):
             formats=list(s.output_formats),
             burn_in=s.burn_in,
             bilingual=s.bilingual,
+            dub=s.dub,
+            dub_mode=s.dub_mode,
             **s.subtitle_rules(),
         )
 
