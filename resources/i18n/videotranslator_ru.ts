@@ -981,6 +981,7 @@ A job that needs it will download it again, which needs a network.</source>
     <name>ReviewView</name>
     <message>
         <source>Refresh</source>
+        <extracomment>The style&apos;s own text margins inside a cell (focus frame margin + 1, both sides).</extracomment>
         <translation>Обновить</translation>
     </message>
     <message>
@@ -1064,11 +1065,11 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Экспортировано файлов: {count} ({names}).</translation>
     </message>
     <message>
-        <source>{count} cues</source>
-        <translation>реплик: {count}</translation>
+        <source>Cues: {count}</source>
+        <translation>Реплик: {count}</translation>
     </message>
     <message>
-        <source>{count} flagged</source>
+        <source>flagged: {count}</source>
         <translation>помечено: {count}</translation>
     </message>
     <message>

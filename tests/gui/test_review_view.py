@@ -164,7 +164,7 @@ def test_flagged_cues_are_highlighted_with_the_rule_in_their_tooltip(page: Revie
     assert index.data(Qt.ItemDataRole.BackgroundRole) == theme.colour(FLAGGED_BACKGROUND)
     assert "not translated: it shows the source text" in index.data(Qt.ItemDataRole.ToolTipRole)
     assert page.table_model.cell(0, 0).endswith("⚠")
-    assert f"{len(session.cues)} flagged" in page.summary.text()
+    assert f"flagged: {len(session.cues)}" in page.summary.text()
     wait_for_picture(page)
     page.table.selectRow(0)
     pump_until(lambda: page.preview.caption.toPlainText() == session.cues[0].text, 10,

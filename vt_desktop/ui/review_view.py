@@ -38,6 +38,8 @@ from vt_desktop.ui.widgets import PageHeader
 
 log = logging.getLogger(__name__)
 COLUMN_WIDTHS = {"#": 50, "Start": 96, "End": 96}
+#: The style's own text margins inside a cell (focus frame margin + 1, both sides).
+TEXT_MARGINS = 8
 CELL_PADDING = (12, 10)  # the style sheet's item padding (across, down) plus a margin
 TABLE_SHARE = 0.58  # of the splitter, at first
 
@@ -336,7 +338,8 @@ class ReviewView(QWidget):
         for row in range(self.table_model.row_count()):
             tallest = metrics.height()
             for column in range(len(COLUMNS)):
-                bounds = QRect(0, 0, max(1, header.sectionSize(column) - across), 10_000)
+                width = header.sectionSize(column) - across - TEXT_MARGINS
+                bounds = QRect(0, 0, max(1, width), 10_000)
                 text = self.table_model.cell(row, column)
                 tallest = max(tallest, metrics.boundingRect(bounds, flags, text).height())
             self.table.setRowHeight(row, tallest + down)
@@ -427,8 +430,8 @@ class ReviewView(QWidget):
             return
         flagged = sum(1 for c in session.cues if c.flags)
         parts = [
-            self.tr("{count} cues").format(count=len(session.cues)),
-            self.tr("{count} flagged").format(count=flagged),
+            self.tr("Cues: {count}").format(count=len(session.cues)),
+            self.tr("flagged: {count}").format(count=flagged),
         ]
         if session.dirty:
             parts.append(self.tr("unsaved edits"))

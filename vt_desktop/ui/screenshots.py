@@ -2,9 +2,11 @@
 
     python -m vt_desktop.ui.screenshots OUTDIR [--root-shot]
 
-Starts a private broker and one worker in a temporary folder, pings, then saves
-``OUTDIR/<view>.png`` for each page (``widget.grab()``, works offscreen) and
-``OUTDIR/workers-error.png`` (the banner shown when the broker cannot be reached). With
+Starts a private broker and one worker in a temporary folder, pings, translates the 5 s
+speech sample as a queued job, then saves ``OUTDIR/<page>.png`` for each page
+(``widget.grab()``, works offscreen; Review shows that job), ``settings-<n>.png`` for each
+settings tab, ``jobs-dark.png`` and ``review-dark.png``, and ``OUTDIR/workers-error.png``
+(the banner shown when the broker cannot be reached). With
 ``--root-shot`` (under Xvfb with ``QT_QPA_PLATFORM=xcb``) it also saves what the X screen
 shows, ``OUTDIR/<view>-screen.png``, with ImageMagick's ``import -window root``.
 """
@@ -21,12 +23,24 @@ from pathlib import Path
 
 from pydantic import SecretStr
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
 
 from vt_desktop.core.config import AppSettings
+from vt_desktop.core.jobs.model import JobState
 from vt_desktop.core.supervisor.broker import free_port
+from vt_desktop.ui import resources, theme
 from vt_desktop.ui.app import create_application, run_on_qt_loop
 from vt_desktop.ui.main_window import MainWindow
-from vt_desktop.ui.smoke import BringUp, bring_up, isolated_settings, settle
+from vt_desktop.ui.smoke import (
+    SAMPLE,
+    BringUp,
+    bring_up,
+    find_speech_model,
+    isolated_settings,
+    settle,
+    translate_clip,
+)
+from vt_desktop.ui.smoke_media import make_clip
 from vt_desktop.ui.view_model import RuntimeViewModel
 from worker.logs import setup_logging
 
@@ -66,7 +80,7 @@ async def capture(window: MainWindow, path: Path, root_shot: bool) -> list[Path]
 
 
 async def shoot_running(settings: AppSettings, outdir: Path, root_shot: bool) -> list[Path]:
-    """Screenshots of each page with a live broker, one worker and a ping answered."""
+    """Each page with a live broker, one worker and a finished job; the settings tabs; dark."""
     view_model = RuntimeViewModel(settings)
     window = MainWindow(view_model)
     centre_on_screen(window)
@@ -74,21 +88,69 @@ async def shoot_running(settings: AppSettings, outdir: Path, root_shot: bool) ->
     written: list[Path] = []
     try:
         result: BringUp = await bring_up(view_model)
-        if not result.ok:
+        if not result.ok or view_model.runtime is None:
             raise RuntimeError("; ".join(result.errors) or "no worker answered the ping")
         print(
             f"broker ready after {result.started_s:.1f} s, worker online after "
             f"{result.online_s:.1f} s, first ping answered after {result.first_ping_s:.1f} s"
         )
+        job_id = await finished_job(view_model, settings)
+        window.review_view.open_job(job_id)
         for name in window.pages:
             window.show_page(name)
             written += await capture(window, outdir / f"{name.lower()}.png", root_shot)
         window.show_page("Log")
         window.log_view.search_box.setText("ping")
         written += await capture(window, outdir / "log-search.png", root_shot)
+        window.log_view.search_box.clear()
+        written += await shoot_settings(window, outdir)
+        written += await shoot_dark(window, outdir, root_shot)
     finally:
         await view_model.stop()
         window.close()
+    return written
+
+
+async def finished_job(view_model: RuntimeViewModel, settings: AppSettings) -> str:
+    """Run the 5 s speech sample through the window's queue (→ Portuguese); its job id."""
+    runtime = view_model.runtime
+    if runtime is None:
+        raise RuntimeError("the runtime is not running")
+    clip = make_clip(resources.resource_path(SAMPLE), settings.data_dir / "jfk sample.mkv")
+    run = await translate_clip(runtime, clip, find_speech_model(settings.cache_dir))
+    print(f"translated the sample in {run.seconds:.1f} s: {run.translation!r}")
+    return runtime.store.jobs(JobState.DONE)[-1].id
+
+
+async def shoot_settings(window: MainWindow, outdir: Path) -> list[Path]:
+    """Every tab of the settings dialog."""
+    dialog = window.open_settings()
+    written: list[Path] = []
+    try:
+        for index in range(dialog.tabs.count()):
+            dialog.tabs.setCurrentIndex(index)
+            await settle(0.2)
+            path = outdir / f"settings-{index + 1}.png"
+            if dialog.grab().save(str(path)):
+                written.append(path)
+    finally:
+        dialog.reject()
+    return written
+
+
+async def shoot_dark(window: MainWindow, outdir: Path, root_shot: bool) -> list[Path]:
+    """The Jobs and Review pages in the dark theme (the app's look is put back after)."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return []
+    written: list[Path] = []
+    theme.apply(app, "dark")
+    try:
+        for name in ("Jobs", "Review"):
+            window.show_page(name)
+            written += await capture(window, outdir / f"{name.lower()}-dark.png", root_shot)
+    finally:
+        theme.apply(app, "light")
     return written
 
 
