@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import logging
+import os
 import pkgutil
 import sys
 import tomllib
@@ -56,7 +57,8 @@ def write_defaults(path: Path, settings: ServiceSettings) -> None:
         if value is not None and not isinstance(value, dict | list):
             lines.append(f"{key} = {_toml_value(value)}\n")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
+    # a temp name of this process's own: N workers started at once share the config dir
+    tmp = path.with_suffix(f".toml.{os.getpid()}.tmp")
     tmp.write_text("".join(lines), encoding="utf-8")
     tmp.replace(path)
 

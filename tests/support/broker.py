@@ -18,8 +18,8 @@ class TestBroker:
 
     __test__ = False
 
-    def __init__(self, base: Path, port: int | None = None) -> None:
-        self.node = BrokerNode(base, port=port or free_port())
+    def __init__(self, base: Path, port: int | None = None, extra_config: str = "") -> None:
+        self.node = BrokerNode(base, port=port or free_port(), extra_config=extra_config)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property

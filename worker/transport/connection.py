@@ -40,7 +40,10 @@ def _explain(exc: BaseException, url: str) -> str:
         return f"TLS certificate of {where} could not be verified: {exc.args[-1]}"
     if "ACCESS_REFUSED" in text or "403" in text:
         return f"broker {where} refused the user name or password"
-    if "NOT_ALLOWED" in text or "vhost" in text.lower():
+    # aiormq loses the broker's reply text when it closes the connection at Connection.Open;
+    # the only refusal at that step is the virtual host (missing, or not this user's)
+    at_open = "Connection.OpenOk" in text and "Connection.Close" in text
+    if "NOT_ALLOWED" in text or "vhost" in text.lower() or at_open:
         return f"broker {where} refused the virtual host (does it exist, may this user use it?)"
     if isinstance(exc, ConnectionRefusedError) or "111" in text or "Connect call failed" in text:
         return f"nothing answers at {where} (is the broker running?)"

@@ -39,19 +39,23 @@ def _deadline(headers: dict[str, Any]) -> float | None:
     return None
 
 
+def _text(value: Any) -> str | None:
+    """A text header's value; None when absent, not text, or not UTF-8 (a hostile sender)."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return value if isinstance(value, str) else None
+
+
 def call_meta_headers(message: AbstractIncomingMessage) -> dict[str, Any]:
     """The call's job id, deadline and client id from its headers (bad values ignored)."""
     headers = dict(message.headers or {})
-    job = headers.get("x-job-id")
-    client = headers.get("x-client-id")
     return {
-        "job_id": job.decode() if isinstance(job, bytes) else job if isinstance(job, str) else None,
+        "job_id": _text(headers.get("x-job-id")),
         "deadline": _deadline(headers),
-        "client_id": client.decode()
-        if isinstance(client, bytes)
-        else client
-        if isinstance(client, str)
-        else None,
+        "client_id": _text(headers.get("x-client-id")),
     }
 
 
@@ -133,6 +137,12 @@ class CallConsumer:
             self._tasks.add(task)
         try:
             await self._serve(message)
+        except Exception:
+            # Never leave a delivery unacknowledged: with prefetch 1 that wedges the worker.
+            # Rejected, it is dead-lettered and answered with PoisonCall (see _on_dead).
+            log.exception("rpc id=%s could not be served; rejecting it", message.correlation_id)
+            with contextlib.suppress(Exception):
+                await message.reject(requeue=False)
         finally:
             if task is not None:
                 self._tasks.discard(task)

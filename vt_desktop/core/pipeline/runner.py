@@ -98,6 +98,7 @@ class PipelineRunner:
             raise
         except (IntakeError, SegmentFailed, RpcError, OSError, ValueError) as exc:
             message = exc.message if isinstance(exc, RpcError) else str(exc)
+            self._remove_written(ctx)  # a failed job leaves no part of its outputs behind
             self.store.update(job_id, state=JobState.FAILED, error=message)
             ctx.report(ctx.clock_stage, ctx.clock.done.get(ctx.clock_stage, 0.0), message, "ERROR")
             raise JobFailed(message) from exc
@@ -188,13 +189,17 @@ class PipelineRunner:
     async def _cancelled(self, ctx: JobContext) -> None:
         with contextlib.suppress(Exception):
             await self.rpc.cancel(job_id=ctx.job_id)
-        for path in ctx.written:
-            with contextlib.suppress(OSError):
-                path.unlink()
+        self._remove_written(ctx)
         self.store.update(ctx.job_id, state=JobState.CANCELLED)
         ctx.report(
             ctx.clock_stage, ctx.clock.done.get(ctx.clock_stage, 0.0), "cancelled", "WARNING"
         )
+
+    @staticmethod
+    def _remove_written(ctx: JobContext) -> None:
+        for path in ctx.written:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
     def pause(self, job_id: str) -> None:
         """Stop sending new calls of a running job (calls in flight still finish and count)."""

@@ -9,8 +9,10 @@ as it was.
 from __future__ import annotations
 
 import contextlib
+import glob
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +38,27 @@ def _fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: Read once at import: os.umask() can only be read by setting it, which races with threads.
+_UMASK = _read_umask()
+
+
+def _remove_stale_partials(directory: Path, prefix: str, suffix: str) -> None:
+    """Remove temporary files of this same target that a killed writer (SIGKILL, power
+    loss) could not remove; names of other targets never match (mkstemp's 8 characters)."""
+    pattern = re.compile(re.escape(prefix) + r"[a-z0-9_]{8}" + re.escape(suffix))
+    for stale in directory.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
+        if pattern.fullmatch(stale.name):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+                log.info("removed %s, left by an interrupted write", stale)
+
+
 @contextlib.contextmanager
 def atomic_output(target: Path) -> Iterator[Path]:
     """Give a temporary path to write; on success it replaces ``target`` atomically.
@@ -59,9 +82,11 @@ def atomic_output(target: Path) -> Iterator[Path]:
         raise FileNotFoundError(f"cannot write {target}: folder {directory} does not exist")
     if target.is_dir():
         raise IsADirectoryError(f"cannot write {target}: it is a folder")
-    descriptor, name = tempfile.mkstemp(
-        prefix=f".{target.stem[:40]}.", suffix=f".partial{target.suffix}", dir=directory
-    )
+    prefix, suffix = f".{target.stem[:40]}.", f".partial{target.suffix}"
+    _remove_stale_partials(directory, prefix, suffix)
+    descriptor, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+    # mkstemp makes the file 0600; the output must get the usual permissions (umask)
+    os.fchmod(descriptor, 0o666 & ~_UMASK)
     os.close(descriptor)
     temporary = Path(name)
     try:

@@ -1,0 +1,76 @@
+"""A poison call: it crashes every worker that takes it. It is dead-lettered after the
+delivery limit, its caller is told which call failed and why, and other calls keep going."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import open_caller
+from tests.support.broker import TestBroker
+from tests.support.workers import WorkerProcs, worker_procs
+from worker.protocol.errors import PoisonCall
+from worker.transport.topology import DELIVERY_LIMIT
+
+pytestmark = pytest.mark.slow
+PLUGINS = Path(__file__).parent / "plugins"
+OTHER_CALLS = 40
+
+
+def _enable_crash_plugin(pool: WorkerProcs) -> dict[str, str]:
+    services = pool.home / "config" / "services"
+    services.mkdir(parents=True, exist_ok=True)
+    (services / "crash.toml").write_text("rpc_enabled = true\n")  # plugins start disabled
+    return {"VT_PLUGIN_DIR": str(PLUGINS), "VT_WORKER_SERVICES": "system,crash"}
+
+
+async def _supervise(pool: WorkerProcs, env: dict[str, str], crashes: list[str]) -> None:
+    """Replace each crashed worker at once, as the app's pool does."""
+    while True:
+        for wid, proc in list(pool.procs.items()):
+            if proc.poll() is not None and wid not in crashes:
+                crashes.append(wid)
+                pool.start(**env)
+        await asyncio.sleep(0.1)
+
+
+async def test_poison_call_is_dead_lettered_named_and_other_calls_keep_going(
+    broker: TestBroker, tmp_path: Path
+) -> None:
+    with worker_procs(broker.url, tmp_path / "w") as pool:
+        env = _enable_crash_plugin(pool)
+        for _ in range(2):
+            pool.start(**env)
+        caller = await open_caller(broker.url, pool.prefix)
+        crashes: list[str] = []
+        supervisor = asyncio.create_task(_supervise(pool, env, crashes))
+        try:
+            await caller.events.wait_for_workers(2, "crash", timeout=60)
+            poison = asyncio.create_task(
+                caller.rpc.call_raw(
+                    "crash.maybe", {"poison": True}, call_id="poison-1", timeout=120
+                )
+            )
+            others = [
+                caller.rpc.call_raw("crash.maybe", {}, timeout=120, require_worker=False)
+                for _ in range(OTHER_CALLS)
+            ]
+            answered = await asyncio.gather(*others)
+            with pytest.raises(PoisonCall) as failed:
+                await poison
+        finally:
+            supervisor.cancel()
+            await caller.rpc.close()
+            await caller.rpc.connection.close()
+    message = str(failed.value)
+    assert "poison-1" in message and "crash.maybe" in message, message
+    assert "crashed or was rejected" in message
+    assert len(answered) == OTHER_CALLS and all("worker_id" in a for a in answered)
+    assert len(crashes) == DELIVERY_LIMIT + 1, crashes  # first delivery + 3 redeliveries
+    print(
+        f"reliability: poison deliveries={len(crashes)} workers_crashed={len(crashes)} "
+        f"dead_lettered=1 other_calls={OTHER_CALLS} other_answered={len(answered)} "
+        f"error={message!r}"
+    )
