@@ -381,6 +381,14 @@
         <translation>Продолжить задание</translation>
     </message>
     <message>
+        <source>Review</source>
+        <translation>Проверить</translation>
+    </message>
+    <message>
+        <source>Review job</source>
+        <translation>Проверить задание</translation>
+    </message>
+    <message>
         <source>Open folder</source>
         <translation>Открыть</translation>
     </message>

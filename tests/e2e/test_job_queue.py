@@ -30,11 +30,13 @@ def spec_for(video: Path, out: Path) -> JobSpec:
                    formats=["srt"])  # fmt: skip
 
 
-async def settle(rt: AppRuntime, job: str, *states: JobState, timeout: float = 300) -> None:
+async def settle(rt: AppRuntime, job: str, state: JobState, timeout: float = 240) -> None:
+    """Wait for ``job`` to reach ``state``; fail at once if it ends in another one."""
     loop = asyncio.get_running_loop()
     until = loop.time() + timeout
-    while rt.store.get(job).state not in states:
-        assert loop.time() < until, f"job {job} stuck in {rt.store.get(job).state}"
+    while (record := rt.store.get(job)).state is not state:
+        assert not record.state.finished, f"job {job} ended {record.state}: {record.error}"
+        assert loop.time() < until, f"job {job} stuck in {record.state}"
         await asyncio.sleep(0.1)
 
 
@@ -76,7 +78,8 @@ async def test_queue_runs_in_order_cancels_retries_and_resumes_after_close(tmp_p
     assert kept >= 2  # what the first run got back is kept for the resume
     await again.start()
     try:
-        assert again.queue is not None
+        assert again.queue is not None and again.events is not None
+        await again.events.wait_for_workers(1, "asr", timeout=120)
         await again.queue.start()
         await settle(again, long_job, JobState.DONE)
         assert (out / "talk.pt.srt").exists()

@@ -98,13 +98,18 @@ def test_a_dropped_video_runs_to_done_writes_its_outputs_and_never_freezes_the_w
     assert "país" in " ".join(e.plaintext for e in pysubs2.load(str(srt))).lower()
     model = view.table_model
     assert [model.index(0, c).data() for c in (2, 3, 4, 5)] == ["—", "100 %", "—", "Done"]
-    assert set(view.row_buttons(job_id)) == {"Open folder", "Remove"}
+    assert set(view.row_buttons(job_id)) == {"Review", "Open folder", "Remove"}
     assert view.notice.isVisible()
     assert "jfk talk.mp4 is translated (pt): 3 file(s)" in view.notice.message.text()
     assert view.banner.isHidden()
     print(f"longest event-loop stall: {meter.longest_ms:.1f} ms over {meter.ticks} ticks")
     assert meter.ticks > 100
     assert meter.longest_ms < MAX_STALL_MS
+
+    view.row_buttons(job_id)["Review"].click()
+    assert window.current_page() == "Review"
+    review = window.review_view.review.session
+    assert review is not None and review.record.id == job_id and review.cues
 
 
 def test_a_running_job_pauses_resumes_and_cancels_and_its_outputs_are_gone(

@@ -34,7 +34,7 @@ COLUMNS = (
     QT_TRANSLATE_NOOP("JobsTableModel", "Status"),
     QT_TRANSLATE_NOOP("JobsTableModel", "Actions"),
 )
-COLUMN_WIDTHS = (0, 100, 104, 118, 56, 128, 196)  # File takes the rest
+COLUMN_WIDTHS = (0, 96, 100, 116, 56, 120, 262)  # File takes the rest
 STAGE_NAMES = {
     "intake": QT_TRANSLATE_NOOP("JobsTableModel", "Checking"),
     "plan": QT_TRANSLATE_NOOP("JobsTableModel", "Finding speech"),

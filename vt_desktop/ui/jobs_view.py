@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pydantic import ValidationError
-from PySide6.QtCore import QCoreApplication, Qt, QUrl
+from PySide6.QtCore import QCoreApplication, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QDragEnterEvent,
@@ -58,7 +58,7 @@ ACTIONS: dict[JobState, tuple[str, ...]] = {
     JobState.QUEUED: ("Cancel",),
     JobState.RUNNING: ("Pause", "Cancel"),
     JobState.PAUSED: ("Resume", "Cancel"),
-    JobState.DONE: ("Open folder", "Remove"),
+    JobState.DONE: ("Review", "Open folder", "Remove"),
     JobState.FAILED: ("Retry", "Remove"),
     JobState.CANCELLED: ("Retry", "Remove"),
 }
@@ -131,6 +131,8 @@ class DropZone(QFrame):
 
 class JobsView(QWidget):
     """The Jobs page."""
+
+    review_requested = Signal(str)  # job_id: the user asked to review a finished job
 
     def __init__(self, view_model: JobsViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -492,6 +494,7 @@ class JobsView(QWidget):
             "Cancel": (self.tr("Cancel"), self.tr("Cancel job")),
             "Pause": (self.tr("Pause"), self.tr("Pause job")),
             "Resume": (self.tr("Resume"), self.tr("Resume job")),
+            "Review": (self.tr("Review"), self.tr("Review job")),
             "Open folder": (self.tr("Open folder"), self.tr("Open folder job")),
             "Retry": (self.tr("Retry"), self.tr("Retry job")),
             "Remove": (self.tr("Remove"), self.tr("Remove job")),
@@ -510,6 +513,9 @@ class JobsView(QWidget):
     def _on_row_action(self, action: str, job_id: str) -> None:
         if action == "Open folder":
             self.open_output_folder(job_id)
+            return
+        if action == "Review":
+            self.review_requested.emit(job_id)
             return
         method = {
             "Cancel": self._vm.cancel,

@@ -262,9 +262,14 @@ class MainWindow(QMainWindow):
 
     def _connect_signals(self) -> None:
         self.nav.currentRowChanged.connect(self._on_nav_current_row_changed)
+        self.jobs_view.review_requested.connect(self._on_jobs_view_review_requested)
         self._vm.status_changed.connect(self._on_view_model_status_changed)
         self._vm.runtime_failed.connect(self._on_view_model_runtime_failed)
         self._vm.runtime_stopped.connect(self._on_view_model_runtime_stopped)
+
+    def _on_jobs_view_review_requested(self, job_id: str) -> None:
+        self.show_page("Review")
+        self.review_view.open_job(job_id)
 
     def _on_nav_current_row_changed(self, row: int) -> None:
         if 0 <= row < self.stack.count():
