@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -52,7 +51,7 @@ from vt_desktop.ui.jobs_table import (
 )
 from vt_desktop.ui.jobs_vm import JobsViewModel, QueueState, validation_message
 from vt_desktop.ui.slots import asyncSlot
-from vt_desktop.ui.widgets import Banner, PageHeader
+from vt_desktop.ui.widgets import Banner, PageHeader, prepare_table
 
 ACTIONS: dict[JobState, tuple[str, ...]] = {
     JobState.QUEUED: ("Cancel",),
@@ -306,24 +305,16 @@ class JobsView(QWidget):
     def _build_table(self) -> None:
         table = self.table
         table.setModel(self.table_model)
-        table.setAccessibleName(self.tr("Jobs table"))
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        prepare_table(
+            table,
+            self.tr("Jobs table"),
+            row_height=40,
+            widths=COLUMN_WIDTHS,
+            stretch=COLUMNS.index("File"),
+            min_section=56,
+        )
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setItemDelegateForColumn(COLUMNS.index("Progress"), ProgressDelegate(table))
-        table.verticalHeader().hide()
-        table.verticalHeader().setDefaultSectionSize(40)
-        table.setWordWrap(False)
-        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        header = table.horizontalHeader()
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setHighlightSections(False)
-        header.setMinimumSectionSize(56)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(COLUMNS.index("File"), QHeaderView.ResizeMode.Stretch)
 
     # -- options ------------------------------------------------------------------------------
 

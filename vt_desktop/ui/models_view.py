@@ -12,7 +12,6 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QProgressBar,
@@ -28,7 +27,7 @@ from vt_desktop.ui.models_vm import ModelRow, ModelsViewModel
 from vt_desktop.ui.slots import asyncSlot
 from vt_desktop.ui.table_model import ColumnsTableModel
 from vt_desktop.ui.view_model import RuntimeViewModel
-from vt_desktop.ui.widgets import Banner, PageHeader
+from vt_desktop.ui.widgets import Banner, PageHeader, prepare_table
 
 COLUMNS = (
     QT_TRANSLATE_NOOP("ModelsTableModel", "Model"),
@@ -186,23 +185,15 @@ class ModelsView(QWidget):
     def _build_table(self) -> None:
         table = self.table
         table.setModel(self.table_model)
-        table.setAccessibleName(self.tr("Models table"))
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        prepare_table(
+            table,
+            self.tr("Models table"),
+            row_height=32,
+            widths=COLUMN_WIDTHS,
+            stretch=COLUMNS.index("Source"),
+            min_section=48,
+        )
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.verticalHeader().hide()
-        table.verticalHeader().setDefaultSectionSize(32)
-        table.setWordWrap(False)
-        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        header = table.horizontalHeader()
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setHighlightSections(False)
-        header.setMinimumSectionSize(48)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(COLUMNS.index("Source"), QHeaderView.ResizeMode.Stretch)
 
     def _connect_signals(self) -> None:
         m = self.models

@@ -1,14 +1,20 @@
-"""Small building blocks shared by the views: a status dot, a page header, an error banner."""
+"""Small building blocks shared by the views: a status dot, a page header, an error banner,
+the pages' list tables."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -110,3 +116,38 @@ class Banner(QFrame):
         """Hide the banner."""
         self.message.clear()
         self.hide()
+
+
+def prepare_table(
+    table: QTableView,
+    name: str,
+    *,
+    row_height: int | None = None,
+    widths: Sequence[int] = (),
+    stretch: int | None = None,
+    min_section: int | None = None,
+) -> QHeaderView:
+    """Give ``table`` the pages' list look: whole-row selection, no grid, no editing, no row
+    numbers, left-aligned headers, ``widths`` for the first columns and ``stretch`` taking
+    the rest. Returns the horizontal header for anything a page adds."""
+    table.setAccessibleName(name)
+    table.setAlternatingRowColors(True)
+    table.setShowGrid(False)
+    table.setWordWrap(False)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    table.verticalHeader().hide()
+    if row_height is not None:
+        table.verticalHeader().setDefaultSectionSize(row_height)
+    header = table.horizontalHeader()
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    header.setHighlightSections(False)
+    if min_section is not None:
+        header.setMinimumSectionSize(min_section)
+    for column, width in enumerate(widths):
+        if width:
+            header.resizeSection(column, width)
+    if stretch is not None:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return header

@@ -16,10 +16,8 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QTableView,
@@ -33,7 +31,7 @@ from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.slots import asyncSlot
 from vt_desktop.ui.table_model import ColumnsTableModel
 from vt_desktop.ui.view_model import RuntimeViewModel
-from vt_desktop.ui.widgets import Banner, PageHeader, StatusDot
+from vt_desktop.ui.widgets import Banner, PageHeader, StatusDot, prepare_table
 
 COLUMNS = (
     QT_TRANSLATE_NOOP("WorkersTableModel", "Worker"),
@@ -271,22 +269,14 @@ class WorkersView(QWidget):
     def _build_table(self) -> None:
         table = self.table
         table.setModel(self.table_model)
-        table.setAccessibleName(self.tr("Workers table"))
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.verticalHeader().hide()
-        table.verticalHeader().setDefaultSectionSize(32)
-        header = table.horizontalHeader()
-        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setHighlightSections(False)
-        header.setMinimumSectionSize(56)
-        table.setWordWrap(False)
-        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(COLUMNS.index("Services"), QHeaderView.ResizeMode.Stretch)
+        prepare_table(
+            table,
+            self.tr("Workers table"),
+            row_height=32,
+            widths=COLUMN_WIDTHS,
+            stretch=COLUMNS.index("Services"),
+            min_section=56,
+        )
 
     def _ping_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
