@@ -202,3 +202,31 @@ def test_planning_memory_does_not_grow_with_the_length_of_the_file(tmp_path, spe
     assert long_segments > 10 * short_segments
     assert long_peak < 1.3 * short_peak + 1_000_000
     assert long_peak < whole_file_pcm / 4
+
+
+def test_the_silence_gate_changes_nothing_the_vad_would_hear(
+    recording: Recording, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vt_desktop.core.media import _speech
+
+    speech = recording.samples[: 60 * RATE].astype(np.float32)
+    speech = speech / np.max(np.abs(speech))
+    quiet = speech * 10 ** (-40 / 20)  # a soft recording: peaks at -40 dBFS
+    inaudible = speech * _speech.SILENCE_PEAK * 0.9  # below the gate: peaks under -60 dBFS
+
+    asked: list[int] = []
+    vad = _speech.get_speech_timestamps  # type: ignore[attr-defined]
+
+    def counted(samples: np.ndarray, *args: object, **kwargs: object) -> object:
+        asked.append(samples.size)
+        return vad(samples, *args, **kwargs)
+
+    monkeypatch.setattr(_speech, "get_speech_timestamps", counted)
+    gated = [list(_speech.find_speech([x])) for x in (speech, quiet, inaudible)]
+    assert len(asked) == 2, "speech and soft speech go to the VAD; the inaudible one does not"
+    monkeypatch.setattr(_speech, "SILENCE_PEAK", 0.0)
+    ungated = [list(_speech.find_speech([x])) for x in (speech, quiet)]
+
+    assert gated[0] and gated[1], "normal and soft speech are heard"
+    assert gated[:2] == ungated, "the gate never hides speech the VAD hears"
+    assert gated[2] == []
