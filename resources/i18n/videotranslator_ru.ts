@@ -1134,6 +1134,14 @@ A job that needs it will download it again, which needs a network.</source>
         <source>The broker is not running, so there is no worker to ping.</source>
         <translation>Брокер не запущен, поэтому пинговать некого.</translation>
     </message>
+    <message>
+        <source>The workers are not running.</source>
+        <translation>Обработчики не запущены.</translation>
+    </message>
+    <message>
+        <source>{worker} could not {action}: {error}</source>
+        <translation>{worker}: не удалось выполнить {action}: {error}</translation>
+    </message>
 </context>
 <context>
     <name>SecretField</name>
@@ -1686,6 +1694,18 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Пинг обработчиков</translation>
     </message>
     <message>
+        <source>Start</source>
+        <translation>Запустить</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>Остановить</translation>
+    </message>
+    <message>
+        <source>Restart</source>
+        <translation>Перезапустить</translation>
+    </message>
+    <message>
         <source>Workers</source>
         <translation>Обработчики</translation>
     </message>
@@ -1708,6 +1728,18 @@ A job that needs it will download it again, which needs a network.</source>
     <message>
         <source>Ping result</source>
         <translation>Результат пинга</translation>
+    </message>
+    <message>
+        <source>Start the selected local worker</source>
+        <translation>Запустить выбранный локальный обработчик</translation>
+    </message>
+    <message>
+        <source>Stop the selected local worker</source>
+        <translation>Остановить выбранный локальный обработчик</translation>
+    </message>
+    <message>
+        <source>Restart the selected local worker</source>
+        <translation>Перезапустить выбранный локальный обработчик</translation>
     </message>
     <message>
         <source>Not connected</source>

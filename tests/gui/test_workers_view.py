@@ -77,3 +77,37 @@ def test_app_and_worker_log_lines_appear_live_in_the_log_view(running_window: Wi
     assert log_view.visible_lines()
     assert all("serving" in ln.message.lower() for ln in log_view.visible_lines())
     log_view.search_box.clear()
+
+
+def test_a_local_worker_is_stopped_started_and_restarted_from_the_page(
+    running_window: Window,
+) -> None:
+    window, view_model = running_window
+    view = window.workers_view
+    pool = view_model.runtime.pool if view_model.runtime is not None else None
+    assert pool is not None
+    assert not view.restart_button.isEnabled(), "nothing selected yet"
+    view.select_worker("local-1")
+    first = pool.workers["local-1"].pid
+    assert first is not None
+    assert view.stop_button.isEnabled() and not view.start_button.isEnabled()
+
+    view.stop_button.click()
+    pump_until(lambda: pool.workers["local-1"].state == "stopped", 30, "local-1 to stop")
+    pump_until(view.start_button.isEnabled, 10, "Start to be offered")
+    assert pool.workers["local-1"].pid is None
+    assert not view.stop_button.isEnabled()
+
+    view.start_button.click()
+    pump_until(lambda: pool.workers["local-1"].pid is not None, 30, "local-1 to start")
+    second = pool.workers["local-1"].pid
+    pump_until(view.stop_button.isEnabled, 10, "Stop to be offered again")
+
+    view.restart_button.click()
+    pump_until(lambda: pool.workers["local-1"].pid not in (None, second), 30, "local-1 to restart")
+    assert len({first, second, pool.workers["local-1"].pid}) == 3
+    pump_until(
+        lambda: bool(view_model.runtime and view_model.runtime.events
+                     and view_model.runtime.events.online("system")),
+        60, "the restarted worker to come online",
+    )  # fmt: skip

@@ -231,6 +231,25 @@ class AppRuntime:
                 broker_ok=self.connection is not None and not self.connection.is_closed
             )
 
+    async def control_local_worker(self, action: str, worker_id: str) -> None:
+        """Start, stop or restart one of this app's own workers.
+
+        Raises:
+            ValueError: ``worker_id`` is not a local worker, or ``action`` is unknown.
+        """
+        if self.pool is None or worker_id not in self.pool.workers:
+            raise ValueError(f"{worker_id} is not one of this app's local workers")
+        actions = {
+            "start": self.pool.start_worker,
+            "stop": self.pool.stop_worker,
+            "restart": self.pool.restart,
+        }
+        if action not in actions:
+            raise ValueError(f"unknown worker action {action!r}")
+        log.info("local worker %s: %s", worker_id, action)
+        await actions[action](worker_id)
+        self._set_status()
+
     async def ping_workers(self, calls: int | None = None, timeout: float = 5.0) -> list[PingReply]:
         """Ping as many times as workers are online (at least once); replies in arrival order.
 

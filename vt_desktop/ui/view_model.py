@@ -66,6 +66,7 @@ class RuntimeViewModel(QObject):
     ping_started = Signal()
     ping_finished = Signal(list)  # list[PingReply], in arrival order
     ping_failed = Signal(str)  # plain message shown beside the button
+    worker_control_failed = Signal(str)  # plain message: a start/stop/restart did not happen
 
     def __init__(self, settings: AppSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -173,6 +174,21 @@ class RuntimeViewModel(QObject):
             log.info("ping: %s answered in %.1f ms", reply.worker_id, reply.rtt_ms)
         self.ping_finished.emit(replies)
         return replies
+
+    async def control_worker(self, action: str, worker_id: str) -> None:
+        """Start, stop or restart a local worker; never raises (failures are a signal)."""
+        if self.runtime is None:
+            self.worker_control_failed.emit(self.tr("The workers are not running."))
+            return
+        try:
+            await self.runtime.control_local_worker(action, worker_id)
+        except Exception as exc:
+            log.warning("worker %s %s failed: %s", worker_id, action, exc)
+            self.worker_control_failed.emit(
+                self.tr("{worker} could not {action}: {error}").format(
+                    worker=worker_id, action=action, error=exc
+                )
+            )
 
     async def stop(self) -> None:
         """Stop workers and broker (cancelling a start in progress); never raises.

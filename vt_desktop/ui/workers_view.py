@@ -231,6 +231,11 @@ class WorkersView(QWidget):
         self.table = QTableView()
         self.ping_button = QPushButton(self.tr("Ping workers"))
         self.ping_result = QLabel()
+        self.start_button = QPushButton(self.tr("Start"))
+        self.stop_button = QPushButton(self.tr("Stop"))
+        self.restart_button = QPushButton(self.tr("Restart"))
+        self._local: dict[str, str] = {}  # this app's own workers: id -> pool state
+        self._busy = False
         self._build()
         self._connect_signals()
 
@@ -292,6 +297,15 @@ class WorkersView(QWidget):
         self.ping_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row.addWidget(self.ping_button, 0, Qt.AlignmentFlag.AlignVCenter)
         row.addWidget(self.ping_result, 1, Qt.AlignmentFlag.AlignVCenter)
+        for button, name in (
+            (self.start_button, self.tr("Start the selected local worker")),
+            (self.stop_button, self.tr("Stop the selected local worker")),
+            (self.restart_button, self.tr("Restart the selected local worker")),
+        ):
+            button.setAccessibleName(name)
+            button.setToolTip(name)
+            button.setEnabled(False)
+            row.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
         return row
 
     def _connect_signals(self) -> None:
@@ -304,13 +318,58 @@ class WorkersView(QWidget):
         vm.ping_finished.connect(self._on_view_model_ping_finished)
         vm.ping_failed.connect(self._on_view_model_ping_failed)
         self.ping_button.clicked.connect(self._on_ping_button_clicked)
+        vm.worker_control_failed.connect(self._on_view_model_ping_failed)
+        self.table.selectionModel().selectionChanged.connect(self._update_worker_buttons)
+        self.start_button.clicked.connect(lambda: self._control("start"))
+        self.stop_button.clicked.connect(lambda: self._control("stop"))
+        self.restart_button.clicked.connect(lambda: self._control("restart"))
         self.banner.action_clicked.connect(self._on_banner_action_clicked)
 
     def _on_view_model_status_changed(self, status: RuntimeStatus) -> None:
         self.broker_dot.set_state(broker_dot_state(status))
         self.broker_label.setText(broker_sentence(status))
         self.broker_url.setText(status.broker_url)
+        selected = self.selected_worker()
+        self._local = {wid: state for wid, _pid, state, _restarts in status.local}
         self.table_model.set_rows(worker_rows(status))
+        if selected is not None:
+            self.select_worker(selected)
+        self._update_worker_buttons()
+
+    def selected_worker(self) -> str | None:
+        """The id of the worker selected in the table, if any."""
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= self.table_model.row_count():
+            return None
+        return self.table_model.row(rows[0].row()).worker_id
+
+    def select_worker(self, worker_id: str) -> None:
+        """Select ``worker_id``'s row (nothing happens when it is not listed)."""
+        for number in range(self.table_model.row_count()):
+            if self.table_model.row(number).worker_id == worker_id:
+                self.table.selectRow(number)
+                return
+
+    def _update_worker_buttons(self, *_args: object) -> None:
+        state = self._local.get(self.selected_worker() or "")
+        running = state in {"running", "starting"}
+        usable = state is not None and not self._busy and self._vm.is_active
+        self.start_button.setEnabled(usable and not running)
+        self.stop_button.setEnabled(usable and running)
+        self.restart_button.setEnabled(usable)
+
+    @asyncSlot()
+    async def _control(self, action: str) -> None:
+        worker_id = self.selected_worker()
+        if worker_id is None:
+            return
+        self._busy = True
+        self._update_worker_buttons()
+        try:
+            await self._vm.control_worker(action, worker_id)
+        finally:
+            self._busy = False
+            self._update_worker_buttons()
 
     def _on_view_model_runtime_started(self) -> None:
         self.banner.clear()

@@ -152,11 +152,34 @@ class WorkerPool:
             self.on_output(worker_id, line)
 
     async def restart(self, worker_id: str) -> None:
-        """Stop one worker and start it again at once."""
+        """Stop one worker and start it again at once.
+
+        Raises:
+            KeyError: no local worker has that id.
+        """
         w = self.workers[worker_id]
         await self._stop_one(w)
         w.backoff = BACKOFF_START
         await self._spawn(w)
+
+    async def stop_worker(self, worker_id: str) -> None:
+        """Stop one worker and leave it stopped (no restart) until ``start_worker``.
+
+        Raises:
+            KeyError: no local worker has that id.
+        """
+        await self._stop_one(self.workers[worker_id])
+
+    async def start_worker(self, worker_id: str) -> None:
+        """Start a stopped worker again (a running one is left alone).
+
+        Raises:
+            KeyError: no local worker has that id.
+        """
+        w = self.workers[worker_id]
+        if w.pid is None and w.state != "running":
+            w.backoff = BACKOFF_START
+            await self._spawn(w)
 
     async def _stop_one(self, w: ManagedWorker) -> None:
         proc = w.proc
