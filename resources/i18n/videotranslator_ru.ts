@@ -1610,6 +1610,10 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Устр.</translation>
     </message>
     <message>
+        <source>Models</source>
+        <translation>Модели</translation>
+    </message>
+    <message>
         <source>Services</source>
         <translation>Службы</translation>
     </message>

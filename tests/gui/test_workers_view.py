@@ -27,6 +27,7 @@ def test_window_shows_the_private_broker_and_its_worker_online(running_window: W
     row = view.table_model.row(0)
     assert row.worker_id == "local-1"
     assert "system" in row.services.split(", ")
+    assert "tiny.en" in row.models.split(", "), "the speech models this worker has"
     assert row.restarts == "0"
     assert view.broker_label.text() == f"Private broker on port {port}"
     assert view.broker_dot.state == "ok"

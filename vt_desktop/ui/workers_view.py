@@ -37,12 +37,13 @@ COLUMNS = (
     QT_TRANSLATE_NOOP("WorkersTableModel", "Worker"),
     QT_TRANSLATE_NOOP("WorkersTableModel", "Host"),
     QT_TRANSLATE_NOOP("WorkersTableModel", "Device"),
+    QT_TRANSLATE_NOOP("WorkersTableModel", "Models"),
     QT_TRANSLATE_NOOP("WorkersTableModel", "Services"),
     QT_TRANSLATE_NOOP("WorkersTableModel", "Load"),
     QT_TRANSLATE_NOOP("WorkersTableModel", "State"),
     QT_TRANSLATE_NOOP("WorkersTableModel", "Restarts"),
 )
-COLUMN_WIDTHS = (120, 150, 80, 0, 64, 96, 84)  # Services takes the rest
+COLUMN_WIDTHS = (116, 140, 60, 116, 0, 56, 100, 90)  # Services takes the rest
 STATE_COLOURS = {
     "ready": "#15803d",
     "busy": "#15803d",
@@ -72,6 +73,7 @@ class WorkerRow:
     worker_id: str
     host: str
     device: str
+    models: str
     services: str
     load: str
     state: str
@@ -84,6 +86,7 @@ class WorkerRow:
             self.worker_id,
             self.host,
             self.device,
+            self.models,
             self.services,
             self.load,
             self.state,
@@ -108,6 +111,7 @@ def worker_rows(status: RuntimeStatus) -> list[WorkerRow]:
             caps.worker_id,
             caps.host,
             caps.device,
+            ", ".join(dict.fromkeys(caps.models)) or "—",
             ", ".join(caps.services),
             str(caps.load),
             state,
@@ -118,7 +122,7 @@ def worker_rows(status: RuntimeStatus) -> list[WorkerRow]:
         if wid not in rows:
             state = "starting" if pool_state == "running" else pool_state
             here = QCoreApplication.translate("WorkersTableModel", "this computer")
-            rows[wid] = WorkerRow(wid, here, "—", "—", "—", state, str(count))
+            rows[wid] = WorkerRow(wid, here, "—", "—", "—", "—", state, str(count))
     return [rows[wid] for wid in sorted(rows)]
 
 
