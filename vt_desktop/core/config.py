@@ -39,6 +39,49 @@ def config_file() -> Path:
     return config_dir() / "settings.toml"
 
 
+#: The broker connection's fields (changing one needs the broker and workers restarted).
+BROKER_FIELDS = (
+    "rabbitmq_url",
+    "rabbitmq_host",
+    "rabbitmq_port",
+    "rabbitmq_user",
+    "rabbitmq_password",
+    "rabbitmq_vhost",
+    "rabbitmq_tls",
+    "rabbitmq_ca_file",
+    "rabbitmq_cert_file",
+    "rabbitmq_key_file",
+)
+#: The fields a new job takes its options from (the window remembers them here).
+JOB_OPTION_FIELDS = (
+    "targets",
+    "source_language",
+    "engine",
+    "asr_model",
+    "output_dir",
+    "output_formats",
+    "burn_in",
+    "bilingual",
+    "dub",
+    "dub_mode",
+)
+#: Everything ``save()`` writes to settings.toml, in file order.
+SAVED_FIELDS = (
+    "mode",
+    "workers",
+    "worker_prefetch",
+    "log_level",
+    "max_file_size",
+    *BROKER_FIELDS,
+    *JOB_OPTION_FIELDS,
+    "subtitle_max_chars_per_line",
+    "subtitle_max_lines",
+    "subtitle_max_chars_per_second",
+    "theme",
+    "ui_language",
+)
+
+
 class AppSettings(BrokerSettings):
     """Everything the app and the CLI are configured by."""
 
@@ -134,38 +177,7 @@ class AppSettings(BrokerSettings):
     def save(self, path: Path | None = None) -> Path:
         """Write the user-editable fields to the TOML config file (atomically)."""
         target = path or config_file()
-        keep = (
-            "mode",
-            "workers",
-            "worker_prefetch",
-            "log_level",
-            "max_file_size",
-            "rabbitmq_url",
-            "rabbitmq_host",
-            "rabbitmq_port",
-            "rabbitmq_user",
-            "rabbitmq_password",
-            "rabbitmq_vhost",
-            "rabbitmq_tls",
-            "rabbitmq_ca_file",
-            "rabbitmq_cert_file",
-            "rabbitmq_key_file",
-            "targets",
-            "source_language",
-            "engine",
-            "asr_model",
-            "output_dir",
-            "output_formats",
-            "burn_in",
-            "bilingual",
-            "dub",
-            "dub_mode",
-            "subtitle_max_chars_per_line",
-            "subtitle_max_lines",
-            "subtitle_max_chars_per_second",
-            "theme",
-            "ui_language",
-        )
+        keep = SAVED_FIELDS
         lines = [f"{k} = {_toml(getattr(self, k))}\n" for k in keep if getattr(self, k) is not None]
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")

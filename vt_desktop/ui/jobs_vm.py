@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 
-from vt_desktop.core.config import AppSettings
+from vt_desktop.core.config import JOB_OPTION_FIELDS, AppSettings
 from vt_desktop.core.jobs.model import JobRecord, JobSpec, JobState
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.media import IntakeError, probe
@@ -30,19 +30,6 @@ from vt_desktop.ui.view_model import RuntimeViewModel
 log = logging.getLogger(__name__)
 #: How long the queue waits for a speech worker before it starts anyway (jobs then explain).
 WORKER_WAIT_S = 120.0
-#: The settings fields a new job takes its options from (the window remembers them there).
-OPTION_FIELDS = (
-    "targets",
-    "source_language",
-    "engine",
-    "asr_model",
-    "output_dir",
-    "output_formats",
-    "burn_in",
-    "bilingual",
-    "dub",
-    "dub_mode",
-)
 
 
 class QueueState:
@@ -161,7 +148,7 @@ class JobsViewModel(QObject):
 
     def save_options(self, **options: Any) -> bool:
         """Remember a new job's options in the settings file; False (and a signal) on failure."""
-        unknown = set(options) - set(OPTION_FIELDS)
+        unknown = set(options) - set(JOB_OPTION_FIELDS)
         if unknown:
             names = ", ".join(sorted(unknown))
             self.action_failed.emit(self.tr("Unknown job option(s): {names}").format(names=names))

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vt_desktop.core.config import AppSettings
+from vt_desktop.core.config import BROKER_FIELDS, AppSettings
 from vt_desktop.core.jobs.model import OutputFormat
 from vt_desktop.core.service_config import (
     ASR_DEVICES,
@@ -71,24 +71,7 @@ TABS = (
     QT_TRANSLATE_NOOP("SettingsDialog", "Output"),
     QT_TRANSLATE_NOOP("SettingsDialog", "Appearance"),
 )
-RESTART_FIELDS = frozenset(
-    {
-        "mode",
-        "rabbitmq_url",
-        "rabbitmq_host",
-        "rabbitmq_port",
-        "rabbitmq_user",
-        "rabbitmq_password",
-        "rabbitmq_vhost",
-        "rabbitmq_tls",
-        "rabbitmq_ca_file",
-        "rabbitmq_cert_file",
-        "rabbitmq_key_file",
-        "workers",
-        "worker_prefetch",
-        "log_level",
-    }
-)
+RESTART_FIELDS = frozenset({"mode", *BROKER_FIELDS, "workers", "worker_prefetch", "log_level"})
 RESTART_NOTE = QT_TRANSLATE_NOOP(
     "SettingsDialog",
     "Changes to the connection, the workers and the engines apply once the workers restart: "
