@@ -7,14 +7,13 @@ import os
 import shutil
 import tempfile
 import wave
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
 
-from tests.support.media import JFK, decode_mono, espeak, make_video
+from tests.support.media import JFK, decode_mono, espeak, garbage_audio_mkv, make_video
 from vt_desktop.core.media import (
     AudioUndecodableError,
     CorruptMediaError,
@@ -244,16 +243,7 @@ def test_wav_with_no_samples_is_refused_as_zero_duration(tmp_path):
 
 
 def test_audio_stream_of_garbage_is_refused_as_undecodable(tmp_path):
-    path = tmp_path / "garbage-audio.mkv"
-    rng = np.random.default_rng(7)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("aac", rate=48000, layout="mono")
-        for number in range(120):
-            packet = av.Packet(rng.integers(0, 256, 300, dtype=np.uint8).tobytes())
-            packet.stream = stream
-            packet.pts = packet.dts = number * 1024
-            packet.time_base = Fraction(1, 48000)
-            out.mux(packet)
+    path = garbage_audio_mkv(tmp_path / "garbage-audio.mkv")
     error = refusal(path, AudioUndecodableError)
     assert error.kind == "audio_undecodable"
     assert "will not decode" in str(error)

@@ -17,14 +17,12 @@ import sys
 import tempfile
 import wave
 from collections.abc import Callable, Iterator
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 
-from tests.support.media import JFK, make_video
+from tests.support.media import JFK, garbage_audio_mkv, make_video
 from vt_desktop import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,17 +74,7 @@ def _no_audio(tmp: Path, video: Path) -> Path:
 
 
 def _garbage_audio(tmp: Path, video: Path) -> Path:
-    path = tmp / "garbage-audio.mkv"
-    rng = np.random.default_rng(7)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("aac", rate=48000, layout="mono")
-        for number in range(120):
-            packet = av.Packet(rng.integers(0, 256, 300, dtype=np.uint8).tobytes())
-            packet.stream = stream
-            packet.pts = packet.dts = number * 1024
-            packet.time_base = Fraction(1, 48000)
-            out.mux(packet)
-    return path
+    return garbage_audio_mkv(tmp / "garbage-audio.mkv")
 
 
 def _no_samples(tmp: Path, video: Path) -> Path:

@@ -163,3 +163,17 @@ def make_talk_video(path: Path, seconds: float = 190.0) -> Path:
     samples, _, _ = join_talk(speech_clips(folder), seconds)
     wav = write_wav(folder / "talk.wav", samples)
     return make_video(path, wav, size=(96, 64), fps=5)
+
+
+def garbage_audio_mkv(path: Path) -> Path:
+    """An MKV whose one AAC stream holds random bytes: it probes, but will not decode."""
+    rng = np.random.default_rng(7)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("aac", rate=48000, layout="mono")
+        for number in range(120):
+            packet = av.Packet(rng.integers(0, 256, 300, dtype=np.uint8).tobytes())
+            packet.stream = stream
+            packet.pts = packet.dts = number * 1024
+            packet.time_base = Fraction(1, 48000)
+            out.mux(packet)
+    return path
