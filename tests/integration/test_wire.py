@@ -28,6 +28,7 @@ from worker.protocol.system import (
     PingParams,
     SleepParams,
 )
+from worker.transport.client import LIVE_CHECK_TTL
 
 pytestmark = pytest.mark.slow
 
@@ -101,6 +102,33 @@ async def test_call_to_a_service_nobody_serves_fails_at_once(
         await caller.rpc.call_raw("asr.transcribe", {}, timeout=30)
     assert time.monotonic() - started < 1.0
     assert "asr" in err.value.message
+
+
+async def test_the_live_worker_check_asks_the_broker_each_time_not_a_cached_count(
+    workers: WorkerProcs, caller: Caller
+) -> None:
+    """Regression: aio-pika answered a repeated passive declare from its cache, so the count
+    of consumers seen first (or at a reconnect, before the workers were back) held forever:
+    after a cut link every call failed with NoWorker while two workers sat idle."""
+    first = workers.start()
+    await caller.events.wait_for_workers(1)
+    assert (await caller.rpc.call(PING, PingParams(), timeout=10)).worker_id == first
+    workers.kill(first, signal.SIGTERM)  # its consumers leave with it; the queue stays
+    await asyncio.sleep(LIVE_CHECK_TTL + 0.2)
+    started = time.monotonic()
+    with pytest.raises(NoWorker, match="right now"):
+        await caller.rpc.call(PING, PingParams(), timeout=10)
+    assert time.monotonic() - started < 2.0  # told at once, not after the call's timeout
+    second = workers.start()
+    deadline = time.monotonic() + 60
+    while True:  # the worker's consumer is up once the broker counts it
+        try:
+            pong = await caller.rpc.call(PING, PingParams(), timeout=10)
+            break
+        except NoWorker:
+            assert time.monotonic() < deadline, "a consuming worker was never seen"
+            await asyncio.sleep(0.5)
+    assert pong.worker_id == second
 
 
 async def test_call_past_its_deadline_raises_a_typed_timeout(

@@ -105,15 +105,35 @@ class RpcClient:
         returns how many were waiting at first."""
         if self._channel is None:
             raise BrokerError("RpcClient.start() was not called")
-        queue = await self._channel.declare_queue(self.reply_queue_name, passive=True)
-        first = queue.declaration_result.message_count or 0
+        first = await self._queue_counts(self.reply_queue_name)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            queue = await self._channel.declare_queue(self.reply_queue_name, passive=True)
-            if not queue.declaration_result.message_count:
+            waiting, _ = await self._queue_counts(self.reply_queue_name)
+            if not waiting:
                 break
             await asyncio.sleep(0.05)
-        return first
+        return first[0]
+
+    async def _queue_counts(self, name: str) -> tuple[int, int]:
+        """Messages ready in queue ``name`` and its consumers, asked of the broker now.
+
+        The passive declare is not ``robust``: aio-pika hands back a robust queue's object
+        from its cache, with the counts of its first declaration (or of its restore after a
+        reconnect, often taken before the workers' consumers were back). A cached zero once
+        made every later call fail with NoWorker although the workers were consuming.
+
+        Raises:
+            aio_pika.exceptions.ChannelNotFoundEntity: there is no such queue.
+        """
+        if self._probe is None or self._probe.is_closed:
+            self._probe = await self.connection.channel()
+        try:
+            queue = await self._probe.declare_queue(name, passive=True, robust=False)
+        except aio_pika.exceptions.ChannelNotFoundEntity:
+            self._probe = None  # the broker closed the channel
+            raise
+        result = queue.declaration_result
+        return result.message_count or 0, result.consumer_count or 0
 
     @property
     def in_flight(self) -> int:
@@ -257,14 +277,10 @@ class RpcClient:
         """Fail at once when the service queue has no consumer (cached for a moment)."""
         if time.monotonic() - self._live.get(service, -LIVE_CHECK_TTL) < LIVE_CHECK_TTL:
             return
-        if self._probe is None or self._probe.is_closed:
-            self._probe = await self.connection.channel()
         try:
-            queue = await self._probe.declare_queue(self.names.service_queue(service), passive=True)
+            _, count = await self._queue_counts(self.names.service_queue(service))
         except aio_pika.exceptions.ChannelNotFoundEntity:
-            self._probe = None
             raise NoWorker(f"no worker serves '{service}' (called {method})") from None
-        count = queue.declaration_result.consumer_count
         if not count:
             raise NoWorker(f"no worker serves '{service}' right now (called {method})")
         self._live[service] = time.monotonic()
