@@ -22,6 +22,7 @@ from aio_pika.abc import (
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
+    AbstractRobustChannel,
     AbstractRobustConnection,
 )
 from pydantic import BaseModel
@@ -70,7 +71,7 @@ class RpcClient:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._live: dict[str, float] = {}
         self._channel: AbstractChannel | None = None
-        self._probe: AbstractChannel | None = None
+        self._probe: AbstractRobustChannel | None = None
         self._exchanges: Exchanges | None = None
         self._reply_queue: AbstractQueue | None = None
         self._acker = BatchedAcker()
