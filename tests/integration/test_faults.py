@@ -11,8 +11,10 @@ import pytest
 
 from tests.integration.conftest import Caller, open_caller
 from tests.support.broker import TestBroker
+from tests.support.proxy import CuttableProxy
 from tests.support.workers import WorkerProcs, worker_procs
 from worker.protocol.system import PING, SLEEP, PingParams, SleepParams
+from worker.transport.client import LIVE_CHECK_TTL
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +48,35 @@ async def test_broker_restart_under_a_client_and_a_worker_both_reconnect(
         finally:
             await caller.rpc.close()
             await caller.rpc.connection.close()
+
+
+async def test_a_call_sent_while_the_clients_link_is_cut_waits_for_the_broker(
+    own_broker: TestBroker, tmp_path: Path
+) -> None:
+    """The live-worker check meets a dead connection: it waits for the link, as a publish
+    does, instead of failing the call (and the job) with a connection error."""
+    proxy = CuttableProxy(own_broker.port)
+    proxy.start()
+    via_proxy = own_broker.url.replace(f":{own_broker.port}/", f":{proxy.port}/")
+    try:
+        with worker_procs(own_broker.url, tmp_path / "w") as workers:
+            wid = workers.start()  # the worker's own link is not cut
+            caller = await open_caller(via_proxy, workers.prefix)
+            try:
+                await caller.events.wait_for_workers(1)
+                assert (await caller.rpc.call(PING, PingParams(), timeout=10)).worker_id == wid
+                await asyncio.sleep(LIVE_CHECK_TTL)  # the next call asks the broker again
+                proxy.cut()
+                call = asyncio.create_task(caller.rpc.call(PING, PingParams(), timeout=60))
+                await asyncio.sleep(6.0)  # past the 2 s heartbeat: the link is seen dead
+                assert not call.done()
+                proxy.restore()
+                assert (await call).worker_id == wid
+            finally:
+                await caller.rpc.close()
+                await caller.rpc.connection.close()
+    finally:
+        proxy.stop()
 
 
 async def test_sigterm_lets_the_running_call_finish_before_exit(

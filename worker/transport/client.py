@@ -233,7 +233,7 @@ class RpcClient:
         """
         service = method.partition(".")[0]
         if require_worker:
-            await self._require_worker(service, method)
+            await self._require_worker(service, method, deadline)
         headers: dict[str, Any] = {"x-client-id": self.client_id}
         if deadline is not None:
             # milliseconds as an integer: AMQP floats may travel as 32-bit and lose minutes
@@ -274,14 +274,41 @@ class RpcClient:
             raise BrokerError("RpcClient.start() was not called")
         return self._exchanges.rpc
 
-    async def _require_worker(self, service: str, method: str) -> None:
-        """Fail at once when the service queue has no consumer (cached for a moment)."""
+    async def _require_worker(self, service: str, method: str, deadline: float | None) -> None:
+        """Fail at once when the service queue has no consumer (cached for a moment).
+
+        While the broker cannot be asked (a cut link, a restart) the check is retried until
+        the call's deadline, as a publish is: the connection comes back by itself.
+
+        Raises:
+            NoWorker: the queue is missing or has no consumer.
+            BrokerError: the broker stayed unavailable until the deadline.
+        """
         if time.monotonic() - self._live.get(service, -LIVE_CHECK_TTL) < LIVE_CHECK_TTL:
             return
-        try:
-            _, count = await self._queue_counts(self.names.service_queue(service))
-        except aio_pika.exceptions.ChannelNotFoundEntity:
-            raise NoWorker(f"no worker serves '{service}' (called {method})") from None
+        limit = deadline if deadline is not None else time.time() + 30.0
+        while True:
+            try:
+                async with asyncio.timeout(max(0.1, limit - time.time())):
+                    _, count = await self._queue_counts(self.names.service_queue(service))
+                break
+            except aio_pika.exceptions.ChannelNotFoundEntity:
+                raise NoWorker(f"no worker serves '{service}' (called {method})") from None
+            except (
+                aio_pika.exceptions.AMQPError,
+                ConnectionError,
+                RuntimeError,
+                TimeoutError,
+            ) as exc:
+                self._probe = None
+                if time.time() >= limit:
+                    raise BrokerError(f"broker unavailable while sending {method}: {exc}") from None
+                log.info(
+                    "broker unavailable (%s); checking for a %s worker again",
+                    type(exc).__name__,
+                    service,
+                )
+                await asyncio.sleep(0.25)
         if not count:
             raise NoWorker(f"no worker serves '{service}' right now (called {method})")
         self._live[service] = time.monotonic()
