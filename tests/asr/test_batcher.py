@@ -120,3 +120,66 @@ async def test_the_first_job_after_idle_waits_briefly_for_others_to_join_it() ->
 
     assert await asyncio.gather(*(late(i) for i in range(8))) == list(range(8))
     assert sizes == [8]  # one batch, filled before the window ran out
+
+
+async def test_a_batch_waits_for_calls_already_received_and_still_being_decoded() -> None:
+    sizes: list[int] = []
+
+    async def run(jobs: list[int]) -> list[int]:
+        sizes.append(len(jobs))
+        return jobs
+
+    # no idle window at all: only the announced calls hold the batch back
+    batcher: MicroBatcher[int, int] = MicroBatcher(run, 8, gather_s=0.0, max_gather_s=2.0)
+
+    async def received(i: int) -> int:
+        batcher.announce()
+        try:
+            await asyncio.sleep(0.1 + 0.05 * i)  # decoding its audio
+        finally:
+            batcher.arrived()
+        return await batcher.submit(i)
+
+    first = asyncio.create_task(batcher.submit(-1))
+    rest = [asyncio.create_task(received(i)) for i in range(4)]
+    assert await asyncio.gather(first, *rest) == [-1, 0, 1, 2, 3]
+    assert sizes == [5]
+    assert batcher.coming == 0
+
+
+async def test_an_announced_call_that_fails_to_decode_does_not_hold_the_batch() -> None:
+    sizes: list[int] = []
+
+    async def run(jobs: list[int]) -> list[int]:
+        sizes.append(len(jobs))
+        return jobs
+
+    batcher: MicroBatcher[int, int] = MicroBatcher(run, 8, gather_s=0.0, max_gather_s=5.0)
+    batcher.announce()
+    first = asyncio.create_task(batcher.submit(1))
+    await asyncio.sleep(0.05)
+    assert sizes == []  # held for the announced one
+    started = asyncio.get_running_loop().time()
+    batcher.arrived()  # its audio was bad: it will never be submitted
+    assert await first == 1
+    assert asyncio.get_running_loop().time() - started < 0.5
+    assert sizes == [1]
+
+
+async def test_arrivals_a_little_apart_keep_the_window_open_up_to_its_cap() -> None:
+    sizes: list[int] = []
+
+    async def run(jobs: list[int]) -> list[int]:
+        sizes.append(len(jobs))
+        return jobs
+
+    # each arrival comes 0.2 s after the last: more than one window (0.35 s) from the first
+    # call, but each within the window of the one before; the cap (0.7 s) ends the gathering
+    batcher: MicroBatcher[int, int] = MicroBatcher(run, 8, gather_s=0.35, max_gather_s=0.7)
+
+    async def late(i: int) -> int:
+        await asyncio.sleep(0.2 * i)
+        return await batcher.submit(i)
+
+    assert await asyncio.gather(*(late(i) for i in range(6))) == list(range(6))
+    assert sizes == [4, 2]  # 0, 0.2, 0.4 and 0.6 s joined; 0.8 and 1.0 s came after the cap

@@ -47,9 +47,11 @@ class AsrSettings(ServiceSettings):
     compute_type: str = "auto"
     cpu_threads: int = Field(default=0, ge=0, le=256, description="0: CTranslate2's default")
     batch_size: int = Field(default=8, ge=1, le=64)
-    #: How long the first call after an idle spell waits for others to batch with (only
-    #: when the worker takes several calls at once).
-    batch_window_s: float = Field(default=0.1, ge=0.0, le=2.0)
+    #: After an idle spell, how long a batch waits for one more call to arrive (each arrival
+    #: waits again), and the most it waits in all; only when the worker takes several calls
+    #: at once. See ``worker.engines.asr.batcher``.
+    batch_window_s: float = Field(default=0.25, ge=0.0, le=2.0)
+    batch_gather_max_s: float = Field(default=1.0, ge=0.0, le=10.0)
     allow_download: bool = True
 
     @field_validator("compute_type")
@@ -92,6 +94,7 @@ class AsrService(BaseService):
             config.batch_size,
             key=lambda job: job.model,
             gather_s=config.batch_window_s if worker.prefetch > 1 else 0.0,
+            max_gather_s=config.batch_gather_max_s if worker.prefetch > 1 else 0.0,
         )
 
     async def start(self) -> None:
@@ -149,7 +152,11 @@ class AsrService(BaseService):
         """
         ctx = current_call()
         ctx.check_cancelled()
-        audio = await self.run_blocking(decode_segment, p.audio_bytes())
+        self.batcher.announce()  # a batch about to start waits for this one's audio
+        try:
+            audio = await self.run_blocking(decode_segment, p.audio_bytes())
+        finally:
+            self.batcher.arrived()
         request = TranscribeRequest(
             audio=audio,
             language=p.language,
