@@ -20,7 +20,8 @@ from tests.support.media import JFK_TEXT, SENTENCES, join_talk, speech_clips, wr
 from tests.support.wer import matched_pairs, norm_words, wer
 from tests.support.workers import WorkerProcs
 from vt_desktop.core.jobs.store import JobStore
-from vt_desktop.core.pipeline.recognise import transcribe_file, words_of
+from vt_desktop.core.pipeline.recognise import words_of
+from vt_desktop.core.pipeline.streaming import transcribe_file
 from worker.engines.models import ModelManager
 
 pytestmark = pytest.mark.slow

@@ -10,15 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from vt_desktop.core.jobs.model import JobSpec
-from vt_desktop.core.jobs.store import JobStore, call_id
+from vt_desktop.core.jobs.store import call_id
 from vt_desktop.core.media import (
     Segment,
     SegmentPlan,
     encode_segment,
-    pick_audio_stream,
-    plan_segments,
-    probe,
 )
 from vt_desktop.core.pipeline.context import JobContext, bounded_gather
 from vt_desktop.core.subtitles import TimedWord
@@ -30,13 +26,15 @@ from worker.protocol.asr import (
     TranscribeResult,
 )
 from worker.protocol.errors import RpcError
-from worker.transport.client import RpcClient
-from worker.transport.events import EventStream
 
 log = logging.getLogger(__name__)
 STAGE = "recognise"
 #: Past this, a segment is sent as Opus so one call stays under MAX_AUDIO_BYTES (1 MiB).
 FLAC_LIMIT = 900_000
+#: Segments in flight per call the workers take at once: one batch being recognised and the
+#: next already encoded and waiting in the queue, so a worker starts its next batch the moment
+#: it acks the last one instead of idling while the client encodes more.
+AHEAD = 2
 
 
 class SegmentFailed(RuntimeError):
@@ -152,7 +150,7 @@ async def recognise(
     async def one(seg: Segment) -> None:
         results[seg.index] = await rec.segment(seg, language, total)
 
-    await bounded_gather(list(plan.segments), one, lambda: ctx.capacity("asr"))
+    await bounded_gather(list(plan.segments), one, lambda: AHEAD * ctx.capacity("asr"))
     return [results[s.index] for s in plan.segments]
 
 
@@ -191,35 +189,3 @@ def words_of(
                 words.append(TimedWord(w.word, start, end, w.probability))
                 last_start = start
     return words
-
-
-async def transcribe_file(
-    rpc: RpcClient,
-    events: EventStream,
-    store: JobStore,
-    path: Path,
-    *,
-    model: str | None = None,
-    language: str | None = None,
-    max_file_size: int = 1 << 40,
-) -> tuple[SegmentPlan, list[TranscribeResult]]:
-    """The fan-out step on its own: plan a file and recognise all of it over every worker.
-
-    Results are stored under a fresh job in ``store`` as they arrive.
-
-    Raises:
-        IntakeError: the file cannot be used.
-        SegmentFailed: a segment failed on every try.
-    """
-    info = await asyncio.to_thread(probe, path, max_size=max_file_size)
-    stream = pick_audio_stream(info).index
-    plan = await asyncio.to_thread(plan_segments, path, stream)
-    spec = JobSpec(
-        input=path, targets=["en"], out_dir=path.parent, model=model, source_language=language
-    )
-    job_id = store.create_job(spec)
-    ctx = JobContext(job_id, spec, rpc, events, store)
-    if not plan.segments:
-        return plan, []
-    lang = await detect_language(ctx, plan)
-    return plan, await recognise(ctx, plan, lang)

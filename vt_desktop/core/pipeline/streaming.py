@@ -10,12 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from pathlib import Path
 
-from vt_desktop.core.media import MediaInfo, Segment, SegmentPlan
+from vt_desktop.core.jobs.model import JobSpec
+from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.media import MediaInfo, Segment, SegmentPlan, pick_audio_stream, probe
 from vt_desktop.core.media.plan import SegmentStream
 from vt_desktop.core.pipeline.context import JobContext
-from vt_desktop.core.pipeline.recognise import SegmentRecogniser
+from vt_desktop.core.pipeline.recognise import AHEAD, SegmentRecogniser
 from worker.protocol.asr import TranscribeResult
+from worker.transport.client import RpcClient
+from worker.transport.events import EventStream
 
 Item = Segment | BaseException | None
 
@@ -77,24 +82,39 @@ class _Streaming:
         self.results[seg.index] = await self.rec.segment(seg, language, self._expected())
 
     async def _make_room(self) -> None:
-        while len(self.running) >= self.ctx.capacity("asr"):
+        while len(self.running) >= AHEAD * self.ctx.capacity("asr"):
             done, self.running = await asyncio.wait(
                 self.running, return_when=asyncio.FIRST_COMPLETED
             )
             for task in done:
                 task.result()
 
+    async def _send(self, segments: list[Segment], language: str) -> None:
+        """Start recognising ``segments`` (as room allows) and empty the list."""
+        for seg in segments:
+            await self._make_room()
+            self.running.add(asyncio.create_task(self._one(seg, language)))
+        segments.clear()
+
     async def run(self) -> tuple[SegmentPlan, str | None, list[TranscribeResult]]:
         producer = asyncio.ensure_future(asyncio.to_thread(self._produce))
         language: str | None = None
+        # The first wave waits until it fills the workers (or the plan ends): sent one by one
+        # as the VAD finds them, the first segment ran alone and the rest waited a whole model
+        # call for it (on a CPU a batch of one recognises half as much audio per second).
+        held: list[Segment] = []
         try:
             while (item := await self.queue.get()) is not None:
                 if isinstance(item, BaseException):
                     raise item
                 self.segments.append(item)
                 language = language or await self.rec.language(item)
-                await self._make_room()
-                self.running.add(asyncio.create_task(self._one(item, language)))
+                held.append(item)
+                if len(held) == len(self.segments) < self.ctx.capacity("asr"):
+                    continue
+                await self._send(held, language)
+            if language is not None:
+                await self._send(held, language)
             for task in asyncio.as_completed(self.running):
                 await task
         finally:
@@ -107,3 +127,33 @@ class _Streaming:
         self.ctx.report("plan", 1.0, f"{len(plan.segments)} segment(s), "
                                      f"{plan.speech_s:.0f} s of speech")  # fmt: skip
         return plan, language, [self.results[s.index] for s in plan.segments]
+
+
+async def transcribe_file(
+    rpc: RpcClient,
+    events: EventStream,
+    store: JobStore,
+    path: Path,
+    *,
+    model: str | None = None,
+    language: str | None = None,
+    max_file_size: int = 1 << 40,
+) -> tuple[SegmentPlan, list[TranscribeResult]]:
+    """The fan-out step on its own: plan a file and recognise all of it over every worker,
+    segments leaving as the plan finds them.
+
+    Results are stored under a fresh job in ``store`` as they arrive.
+
+    Raises:
+        IntakeError: the file cannot be used.
+        SegmentFailed: a segment failed on every try.
+    """
+    info = await asyncio.to_thread(probe, path, max_size=max_file_size)
+    stream = pick_audio_stream(info).index
+    spec = JobSpec(
+        input=path, targets=["en"], out_dir=path.parent, model=model, source_language=language
+    )
+    job_id = store.create_job(spec)
+    ctx = JobContext(job_id, spec, rpc, events, store)
+    plan, _, results = await plan_and_recognise(ctx, info, stream)
+    return plan, results
