@@ -138,12 +138,6 @@ async def test_workers_killed_again_and_again_lose_and_duplicate_nothing(
     assert run.cues == baseline.cues
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="open bug (issue 8): after the cut a worker sometimes serves one call on its new "
-    "connection and then has no consumer on the asr queue, so the job fails with NoWorker "
-    "after 60 s; passed in 4 of 6 runs",
-)
 async def test_job_finishes_after_the_broker_path_is_cut_longer_than_the_heartbeat(
     broker: TestBroker, talk: Path, baseline: Run, tmp_path: Path
 ) -> None:
