@@ -47,7 +47,9 @@ def asr_results(db: Path) -> int:
 def test_cli_killed_mid_recognition_resumes_sending_only_missing_calls(
     talk: Path, tmp_path: Path
 ) -> None:
-    env = vt_env(tmp_path)
+    # One call at a time, so results arrive one by one and the app can be killed between
+    # them: batched (the default, 8), all 8 segments of this talk come back at once.
+    env = dict(vt_env(tmp_path), WORKER_PREFETCH="1")
     db = tmp_path / "data" / "jobs.sqlite3"
     out = tmp_path / "out"
     args = [
@@ -160,9 +162,11 @@ async def test_cancel_frees_the_worker_within_2s_and_removes_partial_outputs(
 async def test_pause_stops_new_calls_and_unpause_finishes_the_job(
     talk: Path, tmp_path: Path
 ) -> None:
+    # worker_prefetch 1: results arrive one by one, so the job can be paused between them
+    # (batched, all 8 segments of this talk come back at once and leave nothing to hold).
     settings = AppSettings(
         data_dir=tmp_path / "data", cache_dir=tmp_path / "cache", log_dir=tmp_path / "logs",
-        config_dir=tmp_path / "config", workers=1, rabbitmq_port=free_port(),
+        config_dir=tmp_path / "config", workers=1, worker_prefetch=1, rabbitmq_port=free_port(),
     )  # fmt: skip
     rt = AppRuntime(settings)
     await rt.start()

@@ -95,7 +95,10 @@ class AppSettings(BrokerSettings):
     max_file_size: int = Field(default=20 * 1024**3, gt=0)
     mode: Literal["local", "remote"] = "local"
     workers: int = Field(default=1, ge=0, le=64)
-    worker_prefetch: int = Field(default=1, ge=1, le=64)
+    #: Calls a local worker takes at once; its speech service recognises that many segments
+    #: in one batch. 8 ran a 190 s video → pt job in 14.0 s against 20.0 s at 1 on 2 CPU
+    #: cores (tiny.en): batching pays on a CPU too, not only on a GPU.
+    worker_prefetch: int = Field(default=8, ge=1, le=64)
     #: Scheduling niceness of local workers (0 = same as the app; 19 = lowest priority).
     worker_nice: int = Field(default=5, ge=0, le=19)
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)))

@@ -236,7 +236,12 @@ class SettingsDialog(QDialog):
         add(form, self.tr("Calls per worker:"), self.prefetch, "worker_prefetch", 1)
         form.addRow(
             "",
-            note(self.tr("How many calls a worker takes at once: 1 on a CPU, more on a GPU.")),
+            note(
+                self.tr(
+                    "How many calls a worker takes at once; it recognises that many segments "
+                    "in one batch (8 is about 1.4× as fast as 1, on a CPU too)."
+                )
+            ),
         )
         add(form, self.tr("Log level:"), self.log_level, "log_level", 1)
 
