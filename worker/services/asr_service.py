@@ -45,7 +45,11 @@ class AsrSettings(ServiceSettings):
     model: str = Field(default="base", min_length=1, max_length=512)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     compute_type: str = "auto"
-    cpu_threads: int = Field(default=0, ge=0, le=256, description="0: CTranslate2's default")
+    cpu_threads: int = Field(default=0, ge=0, le=256, description="0: every core")
+    #: Copies of the model on the CPU that recognise parts of a batch side by side, sharing
+    #: ``cpu_threads``; 0 chooses (two when there are two threads or more). Each copy costs
+    #: the model's memory again.
+    replicas: int = Field(default=0, ge=0, le=16)
     batch_size: int = Field(default=8, ge=1, le=64)
     #: After an idle spell, how long a batch waits for one more call to arrive (each arrival
     #: waits again), and the most it waits in all; only when the worker takes several calls
@@ -88,6 +92,7 @@ class AsrService(BaseService):
             device=config.device,
             compute_type=config.compute_type,
             cpu_threads=config.cpu_threads,
+            replicas=config.replicas,
         )
         self.batcher: MicroBatcher[_Job, Transcript] = MicroBatcher(
             self._run_batch,

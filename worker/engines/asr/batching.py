@@ -17,13 +17,19 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Hashable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from worker.engines.asr.audio import SAMPLE_RATE
 from worker.engines.asr.types import SpeechSegment, TranscribeRequest, Transcript
-from worker.engines.asr.whisper import BATCHABLE_MAX_S, LoadedWhisper, segment_from_whisper
+from worker.engines.asr.whisper import (
+    BATCHABLE_MAX_S,
+    LoadedWhisper,
+    Replica,
+    segment_from_whisper,
+)
 
 if TYPE_CHECKING:
     from worker.engines.asr.whisper import WhisperEngine
@@ -53,7 +59,7 @@ def run_batch(
             continue
         try:
             group = [requests[i] for i in indices]
-            done = _run_group(loaded, group, [languages[i] for i in indices])
+            done = _run_split(loaded, group, [languages[i] for i in indices])
         except Exception as exc:  # one failing model call fails its whole group alike
             log.warning("batched transcription of %d segments failed: %s", len(indices), exc)
             done = [exc] * len(indices)
@@ -109,9 +115,41 @@ def _alone(
     return result
 
 
-def _run_group(
+def _run_split(
     loaded: LoadedWhisper, requests: list[TranscribeRequest], languages: list[tuple[str, float]]
 ) -> list[Outcome]:
+    """The batch, split over the copies of the model that run side by side; outcomes in
+    request order. Each outcome reports the whole batch's size and its share of the wall
+    time."""
+    started = time.perf_counter()
+    copies = loaded.replicas[: len(requests)]
+    if len(copies) == 1:
+        per_request = _run_group(copies[0], requests, languages)
+    else:
+        size = -(-len(requests) // len(copies))  # ceil: the first parts take the remainder
+        parts = [range(i, min(i + size, len(requests))) for i in range(0, len(requests), size)]
+        with ThreadPoolExecutor(len(parts), thread_name_prefix="asr-copy") as pool:
+            futures = [
+                pool.submit(
+                    _run_group, copy, [requests[i] for i in part], [languages[i] for i in part]
+                )
+                for copy, part in zip(copies, parts, strict=False)
+            ]
+            per_request = [segs for fut in futures for segs in fut.result()]
+    share = (time.perf_counter() - started) / len(requests)
+    log.debug("batched %d segments on %d copies in %.2fs", len(requests), len(copies),
+              share * len(requests))  # fmt: skip
+    together = zip(requests, languages, per_request, strict=True)
+    return [
+        _finish(r, lang, segs, loaded=loaded, compute_s=share, batch_size=len(requests))
+        for r, lang, segs in together
+    ]
+
+
+def _run_group(
+    copy: Replica, requests: list[TranscribeRequest], languages: list[tuple[str, float]]
+) -> list[list[SpeechSegment]]:
+    """One batched model call on ``copy``: each request's segments, its own times."""
     first = requests[0]
     starts_s: list[float] = []
     clips: list[dict[str, float]] = []
@@ -121,10 +159,9 @@ def _run_group(
         position += len(r.audio)
         clips.append({"start": starts_s[-1], "end": position / SAMPLE_RATE})
     audio = np.concatenate([r.audio for r in requests])
-    started = time.perf_counter()
     per_request: list[list[SpeechSegment]] = [[] for _ in requests]
-    with loaded.lock, _words_timed_per_chunk(loaded.model):
-        raw_segments, _ = loaded.pipeline.transcribe(
+    with copy.lock, _words_timed_per_chunk(copy.model):
+        raw_segments, _ = copy.pipeline.transcribe(
             audio,
             language=languages[0][0],
             task=first.task,
@@ -137,15 +174,9 @@ def _run_group(
             batch_size=len(requests),
         )
         for raw in raw_segments:  # decoding happens lazily, here
-            index = _chunk_index(starts_s, raw.seek / loaded.model.frames_per_second)
+            index = _chunk_index(starts_s, raw.seek / copy.model.frames_per_second)
             per_request[index].append(segment_from_whisper(raw, starts_s[index]))
-    share = (time.perf_counter() - started) / len(requests)
-    log.debug("batched %d segments in %.2fs", len(requests), share * len(requests))
-    together = zip(requests, languages, per_request, strict=True)
-    return [
-        _finish(r, lang, segs, loaded=loaded, compute_s=share, batch_size=len(requests))
-        for r, lang, segs in together
-    ]
+    return per_request
 
 
 @contextlib.contextmanager
