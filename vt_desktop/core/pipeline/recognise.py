@@ -93,8 +93,17 @@ class SegmentRecogniser:
         )
         return result.language
 
-    async def segment(self, seg: Segment, language: str, total: int) -> TranscribeResult:
-        """One segment's result (from the store when it is there).
+    async def encoded(self, seg: Segment) -> str | None:
+        """The segment's audio for its call (base64), or None when its result is stored."""
+        if self.ctx.store.result(call_id(self.ctx.job_id, self.kind, seg.index)) is not None:
+            return None
+        return await _audio_of(self.ctx, self.path, self.stream_index, seg)
+
+    async def segment(
+        self, seg: Segment, language: str, total: int, audio: str | None = None
+    ) -> TranscribeResult:
+        """One segment's result (from the store when it is there); ``audio`` is its encoded
+        audio when the caller has it already.
 
         Raises:
             SegmentFailed: the segment failed on every try.
@@ -105,7 +114,7 @@ class SegmentRecogniser:
             result = TranscribeResult.model_validate(stored)
         else:
             params = TranscribeParams(
-                audio=await _audio_of(ctx, self.path, self.stream_index, seg),
+                audio=audio or await _audio_of(ctx, self.path, self.stream_index, seg),
                 offset_s=seg.start_s, language=language, model=ctx.spec.model,
                 word_timestamps=True, task=self.task,
             )  # fmt: skip

@@ -78,8 +78,8 @@ class _Streaming:
         found = len(self.segments)
         return max(found, round(found / share) if share > 0.05 else 0)
 
-    async def _one(self, seg: Segment, language: str) -> None:
-        self.results[seg.index] = await self.rec.segment(seg, language, self._expected())
+    async def _one(self, seg: Segment, language: str, audio: str | None = None) -> None:
+        self.results[seg.index] = await self.rec.segment(seg, language, self._expected(), audio)
 
     async def _make_room(self) -> None:
         while len(self.running) >= AHEAD * self.ctx.capacity("asr"):
@@ -90,10 +90,18 @@ class _Streaming:
                 task.result()
 
     async def _send(self, segments: list[Segment], language: str) -> None:
-        """Start recognising ``segments`` (as room allows) and empty the list."""
-        for seg in segments:
+        """Start recognising ``segments`` (as room allows) and empty the list.
+
+        Several at once are encoded first and then sent together: sent as each encoding
+        finished, the calls of a video's first wave reached the worker up to half a second
+        apart and the first one ran alone.
+        """
+        audio: list[str | None] = [None] * len(segments)
+        if len(segments) > 1:
+            audio = list(await asyncio.gather(*(self.rec.encoded(seg) for seg in segments)))
+        for seg, encoded in zip(segments, audio, strict=True):
             await self._make_room()
-            self.running.add(asyncio.create_task(self._one(seg, language)))
+            self.running.add(asyncio.create_task(self._one(seg, language, encoded)))
         segments.clear()
 
     async def run(self) -> tuple[SegmentPlan, str | None, list[TranscribeResult]]:
