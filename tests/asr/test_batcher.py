@@ -122,15 +122,18 @@ async def test_the_first_job_after_idle_waits_briefly_for_others_to_join_it() ->
     assert sizes == [8]  # one batch, filled before the window ran out
 
 
-async def test_a_batch_waits_for_calls_already_received_and_still_being_decoded() -> None:
-    sizes: list[int] = []
+class BatchSizes(list[int]):
+    """A batch runner that returns its jobs at once and records each batch's size."""
 
-    async def run(jobs: list[int]) -> list[int]:
-        sizes.append(len(jobs))
+    async def run(self, jobs: list[int]) -> list[int]:
+        self.append(len(jobs))
         return jobs
 
+
+async def test_a_batch_waits_for_calls_already_received_and_still_being_decoded() -> None:
+    sizes = BatchSizes()
     # no idle window at all: only the announced calls hold the batch back
-    batcher: MicroBatcher[int, int] = MicroBatcher(run, 8, gather_s=0.0, max_gather_s=2.0)
+    batcher: MicroBatcher[int, int] = MicroBatcher(sizes.run, 8, gather_s=0.0, max_gather_s=2.0)
 
     async def received(i: int) -> int:
         batcher.announce()
@@ -148,13 +151,8 @@ async def test_a_batch_waits_for_calls_already_received_and_still_being_decoded(
 
 
 async def test_an_announced_call_that_fails_to_decode_does_not_hold_the_batch() -> None:
-    sizes: list[int] = []
-
-    async def run(jobs: list[int]) -> list[int]:
-        sizes.append(len(jobs))
-        return jobs
-
-    batcher: MicroBatcher[int, int] = MicroBatcher(run, 8, gather_s=0.0, max_gather_s=5.0)
+    sizes = BatchSizes()
+    batcher: MicroBatcher[int, int] = MicroBatcher(sizes.run, 8, gather_s=0.0, max_gather_s=5.0)
     batcher.announce()
     first = asyncio.create_task(batcher.submit(1))
     await asyncio.sleep(0.05)
@@ -167,15 +165,10 @@ async def test_an_announced_call_that_fails_to_decode_does_not_hold_the_batch() 
 
 
 async def test_arrivals_a_little_apart_keep_the_window_open_up_to_its_cap() -> None:
-    sizes: list[int] = []
-
-    async def run(jobs: list[int]) -> list[int]:
-        sizes.append(len(jobs))
-        return jobs
-
+    sizes = BatchSizes()
     # each arrival comes 0.2 s after the last: more than one window (0.35 s) from the first
     # call, but each within the window of the one before; the cap (0.7 s) ends the gathering
-    batcher: MicroBatcher[int, int] = MicroBatcher(run, 8, gather_s=0.35, max_gather_s=0.7)
+    batcher: MicroBatcher[int, int] = MicroBatcher(sizes.run, 8, gather_s=0.35, max_gather_s=0.7)
 
     async def late(i: int) -> int:
         await asyncio.sleep(0.2 * i)
