@@ -97,8 +97,8 @@ class _Streaming:
         apart and the first one ran alone.
         """
         audio: list[str | None] = [None] * len(segments)
-        if len(segments) > 1:
-            audio = list(await asyncio.gather(*(self.rec.encoded(seg) for seg in segments)))
+        if len(segments) > 1:  # one at a time: side by side, they fought over the GIL
+            audio = [await self.rec.encoded(seg) for seg in segments]
         for seg, encoded in zip(segments, audio, strict=True):
             await self._make_room()
             self.running.add(asyncio.create_task(self._one(seg, language, encoded)))
