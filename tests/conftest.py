@@ -2,16 +2,74 @@
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 
 from tests.support.broker import TestBroker
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+#: pytest-timeout interrupts a test from a signal handler, which runs only when Python runs:
+#: a test stuck inside Qt or another C library would hang the run until CI's own limit. Past
+#: its timeout plus this grace, every thread's stack is written to the terminal and the run
+#: ends (faulthandler's watchdog is a C thread).
+STUCK_GRACE_S = 120.0
+#: The same watchdog for the process's own exit, after the last test.
+EXIT_GRACE_S = 180.0
+_terminal: list[TextIO] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep a handle on the real stderr (capture is suspended while pytest configures)."""
+    _terminal.append(os.fdopen(os.dup(2), "w"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Arm the watchdog for the interpreter's exit."""
+    if _terminal:
+        faulthandler.dump_traceback_later(EXIT_GRACE_S, exit=True, file=_terminal[0])
+
+
+def _stuck_after(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("timeout")
+    try:
+        default = float(item.config.getini("timeout") or 300)
+    except ValueError:  # pytest-timeout not loaded
+        default = 300.0
+    seconds = default
+    if marker is not None:
+        seconds = float(marker.kwargs.get("timeout", marker.args[0] if marker.args else default))
+    return seconds + STUCK_GRACE_S
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> object:
+    return (yield from _watched(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    return (yield from _watched(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> object:
+    return (yield from _watched(item))
+
+
+def _watched(item: pytest.Item) -> Iterator[None]:
+    if _terminal:
+        faulthandler.dump_traceback_later(_stuck_after(item), exit=True, file=_terminal[0])
+    try:
+        return (yield)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,9 @@ import pytest
 
 from tests.media.conftest import RATE, Recording
 from tests.support.media import write_wav
-from vt_desktop.core.media import plan_segments
+from vt_desktop.core.media import Segment, iter_pcm, plan_segments
 from vt_desktop.core.media._speech import SpeechRun
-from vt_desktop.core.media.plan import cut_at_pauses
+from vt_desktop.core.media.plan import SegmentStream, cut_at_pauses
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -104,6 +104,28 @@ def test_progress_is_reported_up_to_the_whole_length(recording):
     plan_segments(recording.path, 0, on_progress=seen.append)
     assert seen == sorted(seen)
     assert seen[-1] == pytest.approx(recording.samples.size / RATE, abs=0.01)
+
+
+def test_a_streamed_segment_comes_with_its_samples_cut_from_the_audio_decoded_for_the_plan(
+    recording: Recording,
+) -> None:
+    whole = np.concatenate(list(iter_pcm(recording.path, 0)))
+    stream = SegmentStream(recording.path, 0, keep_s=150.0)
+    cut: list[tuple[Segment, np.ndarray | None]] = [(seg, stream.pcm(seg)) for seg in stream]
+
+    assert len(cut) >= 6
+    for seg, pcm in cut:
+        assert pcm is not None, f"segment {seg.index} was no longer at hand"
+        start, end = round(seg.start_s * RATE), round(seg.end_s * RATE)
+        assert np.array_equal(pcm, whole[start:end])
+
+
+def test_samples_no_longer_kept_are_not_guessed_at(recording: Recording) -> None:
+    stream = SegmentStream(recording.path, 0, keep_s=20.0)
+    kept = [stream.pcm(seg) is not None for seg in stream]
+    no_keep = SegmentStream(recording.path, 0)
+    assert not any(no_keep.pcm(seg) is not None for seg in no_keep)
+    assert not all(kept), "20 s of audio cannot hold every segment the planner finds"
 
 
 # The cutting rule itself, on speech runs given directly.

@@ -141,6 +141,15 @@ class JobStore:
         rows = self._exec("SELECT result FROM results WHERE call_id = ?", (cid,))
         return json.loads(rows[0][0]) if rows else None
 
+    def stored_keys(self, job_id: str, kind: str) -> set[str]:
+        """The keys of a job's calls of one kind whose results are stored."""
+        prefix = call_id(job_id, kind, "")
+        rows = self._exec(
+            "SELECT call_id FROM results WHERE job_id = ? AND substr(call_id, 1, ?) = ?",
+            (job_id, len(prefix), prefix),
+        )
+        return {str(row[0])[len(prefix) :] for row in rows}
+
     def result_count(self, job_id: str) -> int:
         """How many call results are stored for a job."""
         return int(self._exec("SELECT COUNT(*) FROM results WHERE job_id = ?", (job_id,))[0][0])

@@ -121,7 +121,8 @@ def plan_segments(
 
 class SegmentStream:
     """The segments of a plan as they are found, so recognition can start before the whole
-    file has been analysed; after the last one, ``plan()`` gives the complete plan.
+    file has been analysed; after the last one, ``plan()`` gives the complete plan. With
+    ``keep_s``, the last ``keep_s`` seconds of decoded audio stay at hand for ``pcm()``.
 
     Raises (while iterating):
         ValueError: The lengths are inconsistent.
@@ -138,6 +139,7 @@ class SegmentStream:
         drop_silence_s: float = 2.0,
         vad_window_s: float = 60.0,
         on_progress: Callable[[float], None] | None = None,
+        keep_s: float = 0.0,
     ) -> None:
         self.limit = max_s if max_s is not None else target_s * 4 / 3
         if not 0 < target_s <= self.limit:
@@ -146,7 +148,9 @@ class SegmentStream:
             raise ValueError(f"drop_silence_s must exceed {2 * _EDGE_PAD_S}s, got {drop_silence_s}")
         self.path, self.stream_index = path, stream_index
         self.target_s, self.drop_silence_s = target_s, drop_silence_s
-        self.decoded = _Counted(iter_pcm(path, stream_index, block_s=10.0), on_progress)
+        self.decoded = _Counted(
+            iter_pcm(path, stream_index, block_s=10.0), on_progress, round(keep_s * PCM_RATE)
+        )
         self.speech = _Summed(
             find_speech(self.decoded, window_s=vad_window_s, overlap_s=min(5.0, vad_window_s / 4))
         )
@@ -161,6 +165,14 @@ class SegmentStream:
         )
         for i, (start, end) in enumerate(cuts):
             yield Segment(i, start, end)
+
+    def pcm(self, segment: Segment) -> Pcm | None:
+        """The samples of a segment just taken from the stream, cut from the audio already
+        decoded for the plan (no second decode), or None when they are no longer kept
+        (``keep_s``: a segment that waited out a long silence); then ``read_pcm`` gives them.
+        """
+        start, end = round(segment.start_s * PCM_RATE), round(segment.end_s * PCM_RATE)
+        return self.decoded.window(start, end) if end > start else None
 
     def plan(self, segments: tuple[Segment, ...]) -> SegmentPlan:
         """The whole plan, once every segment has been taken from the stream."""
@@ -312,18 +324,38 @@ def _choose_cut(
 
 @dataclass(slots=True)
 class _Counted:
-    """PCM blocks passed through, counting the seconds and reporting progress."""
+    """PCM blocks passed through, counting the seconds and reporting progress; the last
+    ``keep`` samples stay at hand, so a segment just found can be cut from them."""
 
     blocks: Iterator[Pcm]
     on_progress: Callable[[float], None] | None
+    keep: int = 0
     seconds: float = 0.0
+    samples: int = 0
+    recent: deque[tuple[int, Pcm]] = field(default_factory=deque)
 
     def __iter__(self) -> Iterator[Pcm]:
         for block in self.blocks:
-            self.seconds += block.size / PCM_RATE
+            if self.keep:
+                self.recent.append((self.samples, block))
+                while self.recent and self.samples + block.size - self.recent[0][0] > self.keep:
+                    self.recent.popleft()
+            self.samples += block.size
+            self.seconds = self.samples / PCM_RATE
             if self.on_progress is not None:
                 self.on_progress(self.seconds)
             yield block
+
+    def window(self, start: int, end: int) -> Pcm | None:
+        """Samples ``[start, end)`` when they are all still at hand (a copy), else None."""
+        if not self.recent or start < self.recent[0][0] or end > self.samples:
+            return None
+        parts = [
+            block[max(0, start - at) : end - at]
+            for at, block in self.recent
+            if at < end and at + block.size > start
+        ]
+        return np.concatenate(parts) if parts else None
 
 
 @dataclass(slots=True)

@@ -11,11 +11,9 @@ from pathlib import Path
 from typing import Literal
 
 from vt_desktop.core.jobs.store import call_id
-from vt_desktop.core.media import (
-    Segment,
-    SegmentPlan,
-    encode_segment,
-)
+from vt_desktop.core.media import Segment, SegmentPlan
+from vt_desktop.core.media.audio import Pcm, read_pcm
+from vt_desktop.core.media.encode import SegmentCodec, encode_pcm
 from vt_desktop.core.pipeline.context import JobContext, bounded_gather
 from vt_desktop.core.subtitles import TimedWord
 from worker.protocol.asr import (
@@ -46,16 +44,23 @@ def _clock(seconds: float) -> str:
     return f"{minutes:d}:{sec:02d}"
 
 
-async def _audio_of(ctx: JobContext, path: Path, stream_index: int, seg: Segment) -> str:
-    data = await asyncio.to_thread(
-        encode_segment, path, stream_index, seg, codec=ctx.spec.segment_codec
-    )
+def call_audio(pcm: Pcm, codec: SegmentCodec, what: str) -> str:
+    """A segment's samples as its call carries them: base64 of a FLAC (or Opus) file, Opus
+    when the FLAC would pass ``FLAC_LIMIT``. ``what`` names the segment in the log."""
+    data = encode_pcm(pcm, codec=codec)
     if len(data) > FLAC_LIMIT:
-        log.info(
-            "job %s: segment %d is %d bytes as FLAC; sending Opus", ctx.job_id, seg.index, len(data)
-        )
-        data = await asyncio.to_thread(encode_segment, path, stream_index, seg, codec="opus")
+        log.info("%s is %d bytes as FLAC; sending Opus", what, len(data))
+        data = encode_pcm(pcm, codec="opus")
     return base64.b64encode(data).decode("ascii")
+
+
+def _encode_from_file(ctx: JobContext, path: Path, stream_index: int, seg: Segment) -> str:
+    pcm = read_pcm(path, stream_index, seg.start_s, seg.end_s)
+    return call_audio(pcm, ctx.spec.segment_codec, f"job {ctx.job_id}: segment {seg.index}")
+
+
+async def _audio_of(ctx: JobContext, path: Path, stream_index: int, seg: Segment) -> str:
+    return await asyncio.to_thread(_encode_from_file, ctx, path, stream_index, seg)
 
 
 class SegmentRecogniser:
@@ -76,15 +81,16 @@ class SegmentRecogniser:
         self.verb = "recognised" if task == "transcribe" else "translated"
         self.done = 0
 
-    async def language(self, first: Segment) -> str:
-        """The spoken language: the user's choice, or detected once on the first segment."""
+    async def language(self, first: Segment, audio: str | None = None) -> str:
+        """The spoken language: the user's choice, or detected once on the first segment
+        (``audio``: its encoded audio when the caller has it already)."""
         ctx = self.ctx
         if ctx.spec.source_language:
             return ctx.spec.source_language
         stored = ctx.store.artifact(ctx.job_id, "language")
         if isinstance(stored, str):
             return stored
-        audio = await _audio_of(ctx, self.path, self.stream_index, first)
+        audio = audio or await _audio_of(ctx, self.path, self.stream_index, first)
         params = DetectLanguageParams(audio=audio, offset_s=first.start_s, model=ctx.spec.model)
         result = await ctx.call(DETECT_LANGUAGE, params, "lang", 0)
         ctx.store.put_artifact(ctx.job_id, "language", result.language)

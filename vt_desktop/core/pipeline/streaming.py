@@ -3,12 +3,17 @@
 The plan of a long file takes a second or more of the client's CPU; recognition need not
 wait for it. The first segment's call leaves after ~30 s of audio has been analysed, and the
 plan, once complete, is stored so a resumed job does not analyse the file again.
+
+Each segment's call audio is encoded in the planning thread from the samples the plan has
+just decoded, so the file is decoded once, not twice. The planner waits while the workers
+are behind (a few segments ready is enough), so encoded audio never piles up in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from pathlib import Path
 
@@ -17,12 +22,17 @@ from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.media import MediaInfo, Segment, SegmentPlan, pick_audio_stream, probe
 from vt_desktop.core.media.plan import SegmentStream
 from vt_desktop.core.pipeline.context import JobContext
-from vt_desktop.core.pipeline.recognise import AHEAD, SegmentRecogniser
+from vt_desktop.core.pipeline.recognise import AHEAD, SegmentRecogniser, call_audio
 from worker.protocol.asr import TranscribeResult
 from worker.transport.client import RpcClient
 from worker.transport.events import EventStream
 
-Item = Segment | BaseException | None
+#: A segment and its call's audio (None: stored already, or to be read from the file again).
+log = logging.getLogger(__name__)
+Item = tuple[Segment, str | None] | BaseException | None
+#: Seconds of the planner's decoded audio kept at hand to cut segments from (9 MB of samples):
+#: a segment is found well within this of the newest audio unless a long silence follows it.
+KEEP_S = 150.0
 
 
 class PlanAbandoned(Exception):
@@ -49,8 +59,15 @@ class _Streaming:
         self.stop = threading.Event()
         self.total_s = max(info.duration_s, 1e-6)
         self.analysed = 0.0
-        self.stream = SegmentStream(info.path, stream_index, on_progress=self._progress)
+        self.stream = SegmentStream(
+            info.path, stream_index, on_progress=self._progress, keep_s=KEEP_S
+        )
         self.rec = SegmentRecogniser(ctx, info.path, stream_index)
+        self.stored = ctx.store.stored_keys(ctx.job_id, self.rec.kind)
+        # Segments planned and encoded but not yet taken by the event loop: the planner
+        # waits when the workers fall behind, so encoded audio never piles up in memory.
+        self.room = threading.Semaphore(max(2, ctx.capacity("asr")))
+        self.reused = 0
         self.segments: list[Segment] = []
         self.results: dict[int, TranscribeResult] = {}
         self.running: set[asyncio.Task[None]] = set()
@@ -65,12 +82,25 @@ class _Streaming:
         put = self.queue.put_nowait
         try:
             for seg in self.stream:
-                self.loop.call_soon_threadsafe(put, seg)
+                while not self.room.acquire(timeout=0.1):
+                    if self.stop.is_set():
+                        raise PlanAbandoned
+                self.loop.call_soon_threadsafe(put, (seg, self._audio(seg)))
             self.loop.call_soon_threadsafe(put, None)
         except PlanAbandoned:
             pass
         except BaseException as exc:  # handed to the event loop, raised there
             self.loop.call_soon_threadsafe(put, exc)
+
+    def _audio(self, seg: Segment) -> str | None:  # in the planning thread
+        """The segment's call audio, encoded from the samples the plan has just decoded
+        (decoding the file a second time cost more than the encoding); None when its result
+        is stored or the samples are no longer at hand."""
+        if str(seg.index) in self.stored or (pcm := self.stream.pcm(seg)) is None:
+            return None
+        self.reused += 1
+        what = f"job {self.ctx.job_id}: segment {seg.index}"
+        return call_audio(pcm, self.ctx.spec.segment_codec, what)
 
     def _expected(self) -> int:
         """Segments so far, scaled up by how much of the file is still to analyse."""
@@ -89,20 +119,19 @@ class _Streaming:
             for task in done:
                 task.result()
 
-    async def _send(self, segments: list[Segment], language: str) -> None:
-        """Start recognising ``segments`` (as room allows) and empty the list.
+    async def _send(self, held: list[tuple[Segment, str | None]], language: str) -> None:
+        """Start recognising the ``held`` segments (as room allows) and empty the list.
 
-        Several at once are encoded first and then sent together: sent as each encoding
+        Several at once are all encoded first and then sent together: sent as each encoding
         finished, the calls of a video's first wave reached the worker up to half a second
         apart and the first one ran alone.
         """
-        audio: list[str | None] = [None] * len(segments)
-        if len(segments) > 1:  # one at a time: side by side, they fought over the GIL
-            audio = [await self.rec.encoded(seg) for seg in segments]
-        for seg, encoded in zip(segments, audio, strict=True):
+        if len(held) > 1:  # one at a time: side by side, they fought over the GIL
+            held[:] = [(seg, audio or await self.rec.encoded(seg)) for seg, audio in held]
+        for seg, audio in held:
             await self._make_room()
-            self.running.add(asyncio.create_task(self._one(seg, language, encoded)))
-        segments.clear()
+            self.running.add(asyncio.create_task(self._one(seg, language, audio)))
+        held.clear()
 
     async def run(self) -> tuple[SegmentPlan, str | None, list[TranscribeResult]]:
         producer = asyncio.ensure_future(asyncio.to_thread(self._produce))
@@ -110,13 +139,15 @@ class _Streaming:
         # The first wave waits until it fills the workers (or the plan ends): sent one by one
         # as the VAD finds them, the first segment ran alone and the rest waited a whole model
         # call for it (on a CPU a batch of one recognises half as much audio per second).
-        held: list[Segment] = []
+        held: list[tuple[Segment, str | None]] = []
         try:
             while (item := await self.queue.get()) is not None:
                 if isinstance(item, BaseException):
                     raise item
-                self.segments.append(item)
-                language = language or await self.rec.language(item)
+                self.room.release()
+                seg, audio = item
+                self.segments.append(seg)
+                language = language or await self.rec.language(seg, audio)
                 held.append(item)
                 if len(held) == len(self.segments) < self.ctx.capacity("asr"):
                     continue
@@ -132,6 +163,8 @@ class _Streaming:
             with contextlib.suppress(BaseException):
                 await asyncio.gather(*self.running, producer, return_exceptions=True)
         plan = self.stream.plan(tuple(self.segments))
+        log.debug("job %s: %d of %d segment(s) encoded from the plan's samples",
+                  self.ctx.job_id, self.reused, len(plan.segments))  # fmt: skip
         self.ctx.report("plan", 1.0, f"{len(plan.segments)} segment(s), "
                                      f"{plan.speech_s:.0f} s of speech")  # fmt: skip
         return plan, language, [self.results[s.index] for s in plan.segments]
