@@ -111,13 +111,19 @@ class VideoPreview(QWidget):
     def _connect_signals(self) -> None:
         self.play_button.clicked.connect(self._on_play_button_clicked)
         self.slider.valueChanged.connect(self._on_slider_value_changed)
-        self.player.durationChanged.connect(self._on_player_duration_changed)
-        self.player.positionChanged.connect(self._on_player_position_changed)
-        self.player.playbackStateChanged.connect(self._on_player_playback_state_changed)
-        self.player.mediaStatusChanged.connect(self._on_player_media_status_changed)
-        self.player.errorOccurred.connect(self._on_player_error_occurred)
-        self.video_item.nativeSizeChanged.connect(self._on_video_item_native_size_changed)
-        self.video_item.videoSink().videoFrameChanged.connect(self._on_video_sink_frame_changed)
+        # The player's signals are queued: a slot that ran inside the player's own
+        # stop()/pause() and called back into the player or the scene deadlocked Qt's FFmpeg
+        # playback thread now and then (the window hung for good; two runs in six in tests).
+        queued = Qt.ConnectionType.QueuedConnection
+        self.player.durationChanged.connect(self._on_player_duration_changed, queued)
+        self.player.positionChanged.connect(self._on_player_position_changed, queued)
+        self.player.playbackStateChanged.connect(self._on_player_playback_state_changed, queued)
+        self.player.mediaStatusChanged.connect(self._on_player_media_status_changed, queued)
+        self.player.errorOccurred.connect(self._on_player_error_occurred, queued)
+        self.video_item.nativeSizeChanged.connect(self._on_video_item_native_size_changed, queued)
+        self.video_item.videoSink().videoFrameChanged.connect(
+            self._on_video_sink_frame_changed, queued
+        )
 
     def load(self, path: Path | None, position_ms: int = 0) -> None:
         """Show ``path`` paused at ``position_ms`` (a notice instead when it is missing)."""

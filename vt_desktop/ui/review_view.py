@@ -178,7 +178,11 @@ class ReviewView(QWidget):
         self.export_button.clicked.connect(self._on_export_button_clicked)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
-        self.preview.player.positionChanged.connect(self._on_player_position_changed)
+        # Queued, as in the preview: a slot run inside the player's own stop()/pause() could
+        # deadlock Qt's FFmpeg playback thread (seen as a hung window in tests).
+        self.preview.player.positionChanged.connect(
+            self._on_player_position_changed, Qt.ConnectionType.QueuedConnection
+        )
         self.table.horizontalHeader().sectionResized.connect(self._fit_rows)
         self.table.installEventFilter(self)
         self.table_model.modelReset.connect(self._fit_rows)
