@@ -330,9 +330,13 @@ class _Counted:
     blocks: Iterator[Pcm]
     on_progress: Callable[[float], None] | None
     keep: int = 0
-    seconds: float = 0.0
     samples: int = 0
     recent: deque[tuple[int, Pcm]] = field(default_factory=deque)
+
+    @property
+    def seconds(self) -> float:
+        """Seconds of audio passed through so far."""
+        return self.samples / PCM_RATE
 
     def __iter__(self) -> Iterator[Pcm]:
         for block in self.blocks:
@@ -341,7 +345,6 @@ class _Counted:
                 while self.recent and self.samples + block.size - self.recent[0][0] > self.keep:
                     self.recent.popleft()
             self.samples += block.size
-            self.seconds = self.samples / PCM_RATE
             if self.on_progress is not None:
                 self.on_progress(self.seconds)
             yield block

@@ -13,7 +13,7 @@ from typing import Literal
 from vt_desktop.core.jobs.store import call_id
 from vt_desktop.core.media import Segment, SegmentPlan
 from vt_desktop.core.media.audio import Pcm, read_pcm
-from vt_desktop.core.media.encode import SegmentCodec, encode_pcm
+from vt_desktop.core.media.encode import encode_pcm
 from vt_desktop.core.pipeline.context import JobContext, bounded_gather
 from vt_desktop.core.subtitles import TimedWord
 from worker.protocol.asr import (
@@ -44,19 +44,20 @@ def _clock(seconds: float) -> str:
     return f"{minutes:d}:{sec:02d}"
 
 
-def call_audio(pcm: Pcm, codec: SegmentCodec, what: str) -> str:
-    """A segment's samples as its call carries them: base64 of a FLAC (or Opus) file, Opus
-    when the FLAC would pass ``FLAC_LIMIT``. ``what`` names the segment in the log."""
-    data = encode_pcm(pcm, codec=codec)
+def call_audio(ctx: JobContext, seg: Segment, pcm: Pcm) -> str:
+    """A segment's samples as its call carries them: base64 of a file in the job's codec,
+    Opus when the FLAC would pass ``FLAC_LIMIT``."""
+    data = encode_pcm(pcm, codec=ctx.spec.segment_codec)
     if len(data) > FLAC_LIMIT:
-        log.info("%s is %d bytes as FLAC; sending Opus", what, len(data))
+        log.info(
+            "job %s: segment %d is %d bytes as FLAC; sending Opus", ctx.job_id, seg.index, len(data)
+        )
         data = encode_pcm(pcm, codec="opus")
     return base64.b64encode(data).decode("ascii")
 
 
 def _encode_from_file(ctx: JobContext, path: Path, stream_index: int, seg: Segment) -> str:
-    pcm = read_pcm(path, stream_index, seg.start_s, seg.end_s)
-    return call_audio(pcm, ctx.spec.segment_codec, f"job {ctx.job_id}: segment {seg.index}")
+    return call_audio(ctx, seg, read_pcm(path, stream_index, seg.start_s, seg.end_s))
 
 
 async def _audio_of(ctx: JobContext, path: Path, stream_index: int, seg: Segment) -> str:

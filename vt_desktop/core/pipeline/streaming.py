@@ -27,8 +27,8 @@ from worker.protocol.asr import TranscribeResult
 from worker.transport.client import RpcClient
 from worker.transport.events import EventStream
 
-#: A segment and its call's audio (None: stored already, or to be read from the file again).
 log = logging.getLogger(__name__)
+#: A segment and its call's audio (None: stored already, or to be read from the file again).
 Item = tuple[Segment, str | None] | BaseException | None
 #: Seconds of the planner's decoded audio kept at hand to cut segments from (9 MB of samples):
 #: a segment is found well within this of the newest audio unless a long silence follows it.
@@ -99,8 +99,7 @@ class _Streaming:
         if str(seg.index) in self.stored or (pcm := self.stream.pcm(seg)) is None:
             return None
         self.reused += 1
-        what = f"job {self.ctx.job_id}: segment {seg.index}"
-        return call_audio(pcm, self.ctx.spec.segment_codec, what)
+        return call_audio(self.ctx, seg, pcm)
 
     def _expected(self) -> int:
         """Segments so far, scaled up by how much of the file is still to analyse."""
