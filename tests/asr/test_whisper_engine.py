@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +19,7 @@ from worker.engines.asr import (
     decode_segment,
     explain_cuda_failure,
 )
+from worker.engines.asr.audio import _as_sent
 from worker.engines.asr.device import choose_device, cuda_device_count
 from worker.protocol.errors import Cancelled, InvalidParams, ModelUnavailable, UnsupportedMedia
 
@@ -165,6 +168,31 @@ def test_a_cancelled_request_in_a_batch_does_not_stop_the_others(engine, jfk_sam
     assert isinstance(second, Cancelled)
     assert not isinstance(first, Exception)
     assert "fellow" in words_of(" ".join(s.text for s in first.segments))
+
+
+def test_the_pipelines_flac_is_read_as_sent_bit_identical_to_the_resampling_decoder(
+    jfk_bytes, jfk_samples, german_wav
+):
+    from faster_whisper import decode_audio
+
+    fast = _as_sent(jfk_bytes)  # 16 kHz mono 16-bit FLAC, as the pipeline sends it
+    assert fast is not None
+    reference = decode_audio(io.BytesIO(jfk_bytes), sampling_rate=16000)
+    np.testing.assert_array_equal(decode_segment(jfk_bytes), reference)
+    np.testing.assert_array_equal(fast, reference)
+    # other rates and sample formats go through the resampler, as before
+    assert _as_sent(encode_segment(jfk_samples, "opus")) is None  # 48 kHz float
+    assert _as_sent(german_wav.read_bytes()) is None  # espeak-ng: 22.05 kHz
+    german = decode_segment(german_wav.read_bytes())
+    assert german.dtype == np.float32
+    assert abs(len(german) / 16000 - _seconds(german_wav)) < 0.01
+
+
+def _seconds(wav: Path) -> float:
+    import wave
+
+    with wave.open(str(wav)) as w:
+        return float(w.getnframes() / w.getframerate())
 
 
 @pytest.mark.parametrize(
