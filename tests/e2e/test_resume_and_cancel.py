@@ -44,12 +44,32 @@ def asr_results(db: Path) -> int:
             return 0
 
 
+@pytest.fixture(scope="module")
+def long_talk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """About 18 segments: more than one batch of 8, so a batched job has stored results
+    while its later segments are still being recognised."""
+    return make_talk_video(tmp_path_factory.mktemp("long") / "talk.mp4", seconds=430.0)
+
+
 def test_cli_killed_mid_recognition_resumes_sending_only_missing_calls(
     talk: Path, tmp_path: Path
 ) -> None:
     # One call at a time, so results arrive one by one and the app can be killed between
     # them: batched (the default, 8), all 8 segments of this talk come back at once.
-    env = dict(vt_env(tmp_path), WORKER_PREFETCH="1")
+    _kill_then_resume(talk, tmp_path, dict(vt_env(tmp_path), WORKER_PREFETCH="1"), kill_at=1)
+
+
+def test_a_batched_job_killed_after_its_first_batch_resumes_sending_only_missing_calls(
+    long_talk: Path, tmp_path: Path
+) -> None:
+    # The default worker takes 8 calls at once and recognises them as one batch: the kill
+    # lands once the first batch is stored, while the next one is being recognised.
+    _kill_then_resume(long_talk, tmp_path, vt_env(tmp_path), kill_at=8)
+
+
+def _kill_then_resume(talk: Path, tmp_path: Path, env: dict[str, str], kill_at: int) -> None:
+    """Kill the CLI once ``kill_at`` segments are recognised, resume the job, and check the
+    resumed run sent only the calls whose results were not stored."""
     db = tmp_path / "data" / "jobs.sqlite3"
     out = tmp_path / "out"
     args = [
@@ -75,12 +95,12 @@ def test_cli_killed_mid_recognition_resumes_sending_only_missing_calls(
         text=True,
     )
     deadline = time.monotonic() + 300
-    while asr_results(db) < 1 and time.monotonic() < deadline and first.poll() is None:
+    while asr_results(db) < kill_at and time.monotonic() < deadline and first.poll() is None:
         time.sleep(0.05)
     done_at_kill = asr_results(db)
     first.send_signal(signal.SIGKILL)
     _, err = first.communicate(timeout=30)
-    assert done_at_kill >= 1, err[-2000:]
+    assert done_at_kill >= kill_at, err[-2000:]
     with sqlite3.connect(db) as conn:
         job_id = conn.execute("SELECT id FROM jobs").fetchone()[0]
         state = conn.execute("SELECT state FROM jobs").fetchone()[0]
@@ -89,7 +109,8 @@ def test_cli_killed_mid_recognition_resumes_sending_only_missing_calls(
 
     second = vt("jobs", "resume", job_id, env=env, timeout=500)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert (out / "talk.pt.srt").exists()
+    srt = (out / "talk.pt.srt").read_text(encoding="utf-8")
+    assert srt.count(" --> ") >= 5, srt[:500]
     summary = re.search(r"done: (\d+) call\(s\) sent, (\d+) result\(s\) reused", second.stderr)
     assert summary is not None, second.stderr[-2000:]
     sent, reused = int(summary.group(1)), int(summary.group(2))
@@ -102,6 +123,8 @@ def test_cli_killed_mid_recognition_resumes_sending_only_missing_calls(
     assert reused >= done_at_kill
     assert sent == total - reused, (sent, total, reused)
     assert sent < total
+    print(f"resume: segments={len(plan['segments'])} stored_at_kill={done_at_kill} "
+          f"resumed_sent={sent} reused={reused}")  # fmt: skip
 
 
 async def test_cancel_frees_the_worker_within_2s_and_removes_partial_outputs(
