@@ -15,6 +15,7 @@ from tests.support.media import JFK_TEXT
 from worker.engines.asr import (
     TranscribeRequest,
     Transcript,
+    WhisperEngine,
     WordTiming,
     decode_segment,
     explain_cuda_failure,
@@ -149,6 +150,33 @@ def test_batched_results_equal_single_results(engine, jfk_samples):
     for single, together in zip(alone, batched, strict=True):
         assert not isinstance(together, Exception)
         assert together.batch_size == 3
+        single_words, batch_words = all_words(single), all_words(together)
+        assert [w.word for w in batch_words] == [w.word for w in single_words]
+        for a, b in zip(single_words, batch_words, strict=True):
+            assert abs(a.start - b.start) <= 0.1
+            assert abs(a.end - b.end) <= 0.1
+
+
+@pytest.mark.slow
+def test_two_copies_share_one_set_of_weights_and_split_a_batch_alike(manager, jfk_samples):
+    """On the CPU a batch is split over two copies of the model; the copies are one
+    CTranslate2 model with two workers (the weights in memory once), and each part of the
+    batch gives what each segment gives alone."""
+    engine = WhisperEngine(
+        manager, default_model="tiny.en", device="cpu", cpu_threads=2, replicas=2
+    )
+    first, second = engine.loaded().replicas
+    assert second.model.model is first.model.model
+    assert first.model.model.num_workers == 2
+    assert second.model is not first.model
+    assert second.model.feature_extractor is not first.model.feature_extractor
+    segments = [jfk_samples[: 16000 * 5], jfk_samples, jfk_samples[16000 * 4 :], jfk_samples]
+    requests = [TranscribeRequest(audio=s, language="en") for s in segments]
+    alone = [engine.transcribe(r) for r in requests]
+    batched = engine.transcribe_batch(requests)
+    for single, together in zip(alone, batched, strict=True):
+        assert not isinstance(together, Exception)
+        assert together.batch_size == 4
         single_words, batch_words = all_words(single), all_words(together)
         assert [w.word for w in batch_words] == [w.word for w in single_words]
         for a, b in zip(single_words, batch_words, strict=True):

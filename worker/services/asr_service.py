@@ -47,8 +47,8 @@ class AsrSettings(ServiceSettings):
     compute_type: str = "auto"
     cpu_threads: int = Field(default=0, ge=0, le=256, description="0: every core")
     #: Copies of the model on the CPU that recognise parts of a batch side by side, sharing
-    #: ``cpu_threads``; 0 chooses (two when there are two threads or more). Each copy costs
-    #: the model's memory again.
+    #: ``cpu_threads``; 0 chooses (two when there are two threads or more). The copies share
+    #: one set of weights; each adds only its working memory.
     replicas: int = Field(default=0, ge=0, le=16)
     batch_size: int = Field(default=8, ge=1, le=64)
     #: After an idle spell, how long a batch waits for one more call to arrive (each arrival

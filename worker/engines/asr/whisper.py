@@ -50,7 +50,8 @@ class LoadedWhisper:
 
     ``lock`` serialises transcriptions of this model (the batched pipeline keeps state).
     ``spares`` are further copies on the CPU: a batch is split over all copies, which run
-    side by side with ``threads`` threads each (see ``WhisperEngine``).
+    side by side with ``threads`` threads each on one shared set of weights (see
+    ``WhisperEngine`` and ``_sharing_weights``).
     """
 
     name: str
@@ -81,6 +82,23 @@ def cpu_split(threads: int, replicas: int) -> tuple[int, int]:
     if copies == 1:
         return 1, threads  # as configured (0: CTranslate2's own default)
     return copies, max(1, budget // copies)
+
+
+def _sharing_weights(model: Any) -> Any:
+    """Another copy of ``model`` for a thread of its own, sharing its weights.
+
+    The CTranslate2 model was loaded with one worker per copy (``num_workers``): it runs that
+    many calls side by side on one set of weights. Each copy is a ``WhisperModel`` of its own
+    (the batched path patches word timing per model, and the feature extractor keeps the
+    last chunk length), so only the weights, the tokenizer and the settings are shared.
+    """
+    import copy
+
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    twin = copy.copy(model)
+    twin.feature_extractor = FeatureExtractor(**model.feat_kwargs)
+    return twin
 
 
 class WhisperEngine:
@@ -166,18 +184,17 @@ class WhisperEngine:
             copies, threads = cpu_split(self._cpu_threads, self._replicas)
         started = time.perf_counter()
         try:
-            models = [
-                WhisperModel(
-                    str(path),
-                    device=choice.device,
-                    compute_type=choice.compute_type,
-                    cpu_threads=threads,
-                    local_files_only=True,
-                )
-                for _ in range(copies)
-            ]
+            first = WhisperModel(
+                str(path),
+                device=choice.device,
+                compute_type=choice.compute_type,
+                cpu_threads=threads,
+                num_workers=copies,
+                local_files_only=True,
+            )
         except Exception as exc:  # a corrupt model.bin or a CUDA failure: say which model
             raise ModelUnavailable(f"cannot load model {name} from {path}: {exc}") from None
+        models = [first, *(_sharing_weights(first) for _ in range(copies - 1))]
         load_s = time.perf_counter() - started
         log.info(
             "loaded model %s on %s/%s in %.2fs (%d cop%s, %s thread(s) each)",
