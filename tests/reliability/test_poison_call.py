@@ -12,7 +12,8 @@ from tests.integration.conftest import open_caller
 from tests.support.broker import TestBroker
 from tests.support.workers import WorkerProcs, worker_procs
 from worker.protocol.errors import PoisonCall
-from worker.transport.topology import DELIVERY_LIMIT
+from worker.transport.consumer import ISOLATE_AFTER
+from worker.transport.topology import DELIVERY_LIMIT, ISOLATION_DELIVERY_LIMIT
 
 pytestmark = pytest.mark.slow
 PLUGINS = Path(__file__).parent / "plugins"
@@ -74,3 +75,47 @@ async def test_poison_call_is_dead_lettered_named_and_other_calls_keep_going(
         f"dead_lettered=1 other_calls={OTHER_CALLS} other_answered={len(answered)} "
         f"error={message!r}"
     )
+
+
+async def test_with_prefetch_the_poison_call_alone_is_given_up_not_the_calls_held_beside_it(
+    broker: TestBroker, tmp_path: Path
+) -> None:
+    """A worker taking 4 calls at once dies with all 4 whenever the poison call runs: its 3
+    neighbours come back as often as the poison does. Past ISOLATE_AFTER returns each call
+    runs alone, so the neighbours are answered and the poison alone is given up."""
+    with worker_procs(broker.url, tmp_path / "w") as pool:
+        env = {**_enable_crash_plugin(pool), "VT_WORKER_PREFETCH": "4"}
+        pool.start(**env)
+        caller = await open_caller(broker.url, pool.prefix)
+        crashes: list[str] = []
+        supervisor = asyncio.create_task(_supervise(pool, env, crashes))
+        try:
+            await caller.events.wait_for_workers(1, "crash", timeout=60)
+            neighbours = [
+                asyncio.create_task(
+                    caller.rpc.call_raw(
+                        "crash.maybe", {"hold_s": 1.5}, call_id=f"held-{i}", timeout=180
+                    )
+                )
+                for i in range(3)
+            ]
+            await asyncio.sleep(0.3)  # the neighbours are taken (and held) first
+            call = caller.rpc.call_raw(
+                "crash.maybe", {"poison": True}, call_id="poison-2", timeout=180
+            )
+            poison = asyncio.create_task(call)
+            answered = await asyncio.gather(*neighbours, return_exceptions=True)
+            with pytest.raises(PoisonCall) as failed:
+                await poison
+        finally:
+            supervisor.cancel()
+            await caller.rpc.close()
+            await caller.rpc.connection.close()
+        logs = "".join(p.read_text(errors="replace") for p in pool.home.glob("*.log"))
+    assert all(isinstance(a, dict) and "worker_id" in a for a in answered), answered
+    assert "poison-2" in str(failed.value)
+    assert logs.count("runs alone") >= 2, logs[-3000:]  # the poison, twice (and neighbours)
+    # twice in the queue with its neighbours (ISOLATE_AFTER), then twice alone
+    assert len(crashes) == ISOLATE_AFTER + ISOLATION_DELIVERY_LIMIT + 1, crashes
+    print(f"reliability: prefetch=4 neighbours=3 answered={len(answered)} "
+          f"worker_deaths={len(crashes)} poison_given_up=1")  # fmt: skip

@@ -4,12 +4,21 @@ Ack order is run → publish the response (publisher-confirmed) → ack the requ
 worker that dies mid-call has its call redelivered to another worker. Calls that crashed
 their workers past the delivery limit reach ``vt.dead``; a worker answers them with
 ``PoisonCall`` so the caller learns which call failed instead of waiting out its deadline.
+
+A worker that takes several calls at once (prefetch > 1, e.g. to batch them) returns all of
+them when it dies, so a call that crashes it takes its neighbours down with it, and they
+would reach the delivery limit together. A call returned ``ISOLATE_AFTER`` times is
+therefore moved to its service's isolation queue, where it runs alone: the worker that takes
+it first lets the calls it is running finish, holds back new ones, and only then fetches it.
+Its neighbours, moved there too, then each succeed on their own, and the culprit alone is
+given up (after one more death there), named in its ``PoisonCall``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -25,9 +34,19 @@ from aio_pika.abc import (
 
 from worker.protocol.errors import PoisonCall
 from worker.protocol.jsonrpc import Response, salvage_id
-from worker.transport.topology import Names, declare_exchanges, declare_service_queue
+from worker.transport.topology import (
+    Names,
+    declare_exchanges,
+    declare_isolation_queue,
+    declare_service_queue,
+)
 
 log = logging.getLogger(__name__)
+#: Returned this many times (its worker died, or lost its connection, while holding it), a
+#: call is moved to run alone. Once is common (a worker restarted); twice is suspicious.
+ISOLATE_AFTER = 2
+#: How often a worker looks for calls waiting to run alone (besides when it moves one).
+ISOLATION_POLL_S = 2.0
 Handler = Callable[[bytes, dict[str, Any]], Awaitable[Response | None]]
 ControlHandler = Callable[[dict[str, Any]], None]
 
@@ -47,6 +66,12 @@ def _text(value: Any) -> str | None:
         except UnicodeDecodeError:
             return None
     return value if isinstance(value, str) else None
+
+
+def returned(message: AbstractIncomingMessage) -> int:
+    """How many times the call came back to its queue unanswered (quorum queues count)."""
+    value = (message.headers or {}).get("x-delivery-count")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def call_meta_headers(message: AbstractIncomingMessage) -> dict[str, Any]:
@@ -82,6 +107,15 @@ class CallConsumer:
         self._reply_channel: AbstractChannel | None = None
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        # Isolation (prefetch > 1 only): calls past the gate run; the gate closes while a
+        # call runs alone.
+        self._isolation: dict[str, AbstractQueue] = {}
+        self._running: set[asyncio.Task[None]] = set()
+        self._gate = asyncio.Event()
+        self._gate.set()
+        self._poke = asyncio.Event()
+        self._watcher: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @property
     def in_flight(self) -> int:
@@ -96,8 +130,13 @@ class CallConsumer:
         await declare_exchanges(self._channel, self.names)
         for service in self.services:
             queue = await declare_service_queue(self._channel, self.names, service)
-            tag = await queue.consume(self._on_call)
+            if self.prefetch > 1:
+                alone = await declare_isolation_queue(self._channel, self.names, service)
+                self._isolation[service] = alone
+            tag = await queue.consume(functools.partial(self._on_call, service))
             self._consumers.append((queue, tag))
+        if self._isolation:
+            self._watcher = asyncio.create_task(self._watch_isolation(), name="isolation")
         dead = await self._channel.declare_queue(
             self.names.dead, durable=True, arguments={"x-queue-type": "quorum"}
         )
@@ -109,6 +148,8 @@ class CallConsumer:
 
     async def stop_consuming(self) -> None:
         """Take no new calls (prefetched ones return to the queue when the channel closes)."""
+        self._stopping = True
+        self._poke.set()  # a call running alone finishes; no further one is fetched
         for queue, tag in self._consumers:
             with contextlib.suppress(Exception):
                 await queue.cancel(tag)
@@ -116,26 +157,35 @@ class CallConsumer:
 
     async def drain(self, grace: float) -> bool:
         """Wait up to ``grace`` seconds for running calls; True when none is left."""
-        if not self._tasks:
+        busy: set[asyncio.Task[None]] = set(self._tasks)
+        if self._watcher is not None and not self._watcher.done():
+            busy.add(self._watcher)
+        if not busy:
             return True
-        _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+        _, pending = await asyncio.wait(busy, timeout=grace)
         return not pending
 
     async def close(self) -> None:
         """Close the channels; unacknowledged calls go back to their queues."""
-        for task in list(self._tasks):
+        for task in [*self._tasks, *([self._watcher] if self._watcher else [])]:
             task.cancel()
         for ch in (self._channel, self._reply_channel):
             if ch is not None and not ch.is_closed:
                 with contextlib.suppress(Exception):
                     await ch.close()
 
-    async def _on_call(self, message: AbstractIncomingMessage) -> None:
+    async def _on_call(self, service: str, message: AbstractIncomingMessage) -> None:
         # aiormq already runs each delivery in a task of its own: track it, do not add one
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
         try:
+            suspect = service in self._isolation and returned(message) >= ISOLATE_AFTER
+            if suspect and await self._isolate(service, message):
+                return
+            await self._gate.wait()  # a call running alone has this worker to itself
+            if task is not None:
+                self._running.add(task)
             await self._serve(message)
         except Exception:
             # Never leave a delivery unacknowledged: with prefetch 1 that wedges the worker.
@@ -146,6 +196,75 @@ class CallConsumer:
         finally:
             if task is not None:
                 self._tasks.discard(task)
+                self._running.discard(task)
+
+    async def _isolate(self, service: str, message: AbstractIncomingMessage) -> bool:
+        """Move a call that keeps coming back to the isolation queue; False if it could not
+        be moved (it is then served as usual)."""
+        if self._reply_channel is None:
+            return False
+        headers = {k: v for k, v in (message.headers or {}).items() if k != "x-delivery-count"}
+        headers["x-returned-before-isolation"] = returned(message)
+        moved = aio_pika.Message(
+            body=message.body,
+            headers=headers,
+            content_type=message.content_type,
+            content_encoding=message.content_encoding,
+            correlation_id=message.correlation_id,
+            message_id=message.message_id,
+            reply_to=message.reply_to,
+            type=message.type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        try:
+            await self._reply_channel.default_exchange.publish(
+                moved, routing_key=self.names.isolation_queue(service), mandatory=True
+            )
+        except Exception as exc:
+            log.warning("rpc id=%s could not be isolated: %s", message.correlation_id, exc)
+            return False
+        await message.ack()
+        log.warning(
+            "rpc id=%s came back %d times with its worker's other calls; it will run alone",
+            message.correlation_id, returned(message),
+        )  # fmt: skip
+        self._poke.set()
+        return True
+
+    async def _watch_isolation(self) -> None:
+        """Run the calls waiting in isolation, one at a time, each with the worker to itself."""
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poke.wait(), ISOLATION_POLL_S)
+            self._poke.clear()
+            for queue in self._isolation.values():
+                try:
+                    waiting = (await queue.declare()).message_count
+                except Exception as exc:  # the connection is down: it comes back by itself
+                    log.debug("isolation queue %s not checked: %s", queue.name, exc)
+                    continue
+                if waiting:
+                    await self._run_alone(queue)
+
+    async def _run_alone(self, queue: AbstractQueue) -> None:
+        self._gate.clear()
+        try:
+            while self._running:  # calls already running finish first
+                await asyncio.wait(set(self._running))
+            while not self._stopping:
+                message = await queue.get(no_ack=False, fail=False)
+                if message is None:
+                    return
+                log.warning("rpc id=%s runs alone", message.correlation_id)
+                try:
+                    await self._serve(message)
+                except Exception:
+                    log.exception("rpc id=%s could not be served; rejecting it",
+                                  message.correlation_id)  # fmt: skip
+                    with contextlib.suppress(Exception):
+                        await message.reject(requeue=False)
+        finally:
+            self._gate.set()
 
     async def _serve(self, message: AbstractIncomingMessage) -> None:
         meta = call_meta_headers(message)

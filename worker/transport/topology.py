@@ -9,6 +9,8 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 
 REPLY_QUEUE_EXPIRES_MS = 7 * 24 * 3600 * 1000  # a week of disuse
 DELIVERY_LIMIT = 3
+#: A call in isolation runs alone, so a second death there is its own fault: given up.
+ISOLATION_DELIVERY_LIMIT = 1
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class Names:
 
     def service_queue(self, service: str) -> str:
         return f"{self.prefix}.rpc.{service}"
+
+    def isolation_queue(self, service: str) -> str:
+        return f"{self.prefix}.rpc.{service}.alone"
 
     def reply_queue(self, client_id: str) -> str:
         return f"{self.prefix}.reply.{client_id}"
@@ -83,6 +88,22 @@ async def declare_service_queue(
     )
     await queue.bind(names.rpc, routing_key=service)
     return queue
+
+
+async def declare_isolation_queue(
+    channel: AbstractChannel, names: Names, service: str
+) -> AbstractQueue:
+    """Where a service's calls that keep coming back wait to run alone (see
+    ``worker.transport.consumer``); reached through the default exchange only."""
+    return await channel.declare_queue(
+        names.isolation_queue(service),
+        durable=True,
+        arguments={
+            "x-queue-type": "quorum",
+            "x-delivery-limit": ISOLATION_DELIVERY_LIMIT,
+            "x-dead-letter-exchange": names.dlx,
+        },
+    )
 
 
 async def declare_reply_queue(

@@ -3,18 +3,21 @@ process (as a segment that segfaults a decoder would) when asked to, and answers
 
 from __future__ import annotations
 
+import asyncio
 import os
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from worker.protocol.methods import Method
 from worker.services.base import BaseService, rpc_method
 
 
 class MaybeParams(BaseModel):
-    """``poison``: crash the worker instead of answering."""
+    """``poison``: crash the worker instead of answering; ``hold_s``: take this long to answer
+    (so a worker that takes several calls at once holds them side by side)."""
 
     poison: bool = False
+    hold_s: float = Field(default=0.0, ge=0.0, le=30.0)
 
 
 class MaybeResult(BaseModel):
@@ -36,4 +39,5 @@ class CrashService(BaseService):
         """Answer, or die at once without a reply or an ack."""
         if p.poison:
             os._exit(70)
+        await asyncio.sleep(p.hold_s)
         return MaybeResult(worker_id=self.worker.worker_id)
