@@ -233,18 +233,18 @@ class CallConsumer:
 
     async def _watch_isolation(self) -> None:
         """Run the calls waiting in isolation, one at a time, each with the worker to itself."""
-        while not self._stopping:
+        while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poke.wait(), ISOLATION_POLL_S)
             self._poke.clear()
             for queue in self._isolation.values():
+                if self._stopping:
+                    return
                 try:
-                    waiting = (await queue.declare()).message_count
+                    if (await queue.declare()).message_count:
+                        await self._run_alone(queue)
                 except Exception as exc:  # the connection is down: it comes back by itself
-                    log.debug("isolation queue %s not checked: %s", queue.name, exc)
-                    continue
-                if waiting:
-                    await self._run_alone(queue)
+                    log.info("isolation queue %s not served now: %s", queue.name, exc)
 
     async def _run_alone(self, queue: AbstractQueue) -> None:
         self._gate.clear()
