@@ -33,8 +33,10 @@ class Caller:
     events: EventStream
 
 
-async def open_caller(url: str, prefix: str, client_id: str | None = None) -> Caller:
-    settings = BrokerSettings(rabbitmq_url=url, rabbitmq_heartbeat=2)
+async def open_caller(
+    url: str, prefix: str, client_id: str | None = None, heartbeat: int = 2
+) -> Caller:
+    settings = BrokerSettings(rabbitmq_url=url, rabbitmq_heartbeat=heartbeat)
     conn = await connect(settings, name="test-client")
     names = Names(prefix)
     cid = client_id or f"c{uuid.uuid4().hex[:8]}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from tests.integration.conftest import Caller, open_caller
 from tests.support.broker import TestBroker
 from tests.support.proxy import CuttableProxy
 from tests.support.workers import WorkerProcs, worker_procs
+from worker.protocol.errors import Cancelled
 from worker.protocol.system import PING, SLEEP, PingParams, SleepParams
 from worker.transport.client import LIVE_CHECK_TTL
 
@@ -77,6 +79,57 @@ async def test_a_call_sent_while_the_clients_link_is_cut_waits_for_the_broker(
                 await caller.rpc.connection.close()
     finally:
         proxy.stop()
+
+
+async def test_links_dropped_on_our_side_only_come_back_at_once_not_when_the_broker_notices(
+    own_broker: TestBroker, tmp_path: Path
+) -> None:
+    """The app's and the worker's connections close on their side while the broker keeps the
+    old ones (10 s heartbeats: it notices after 20-30 s). Both reconnect within seconds,
+    and their private queues (the app's events, the worker's control queue) come back under
+    fresh names. Restored under the old names, which the old connections still held, they
+    were refused with RESOURCE_LOCKED, which aborted each connection's restore until the
+    broker noticed.
+
+    Left as it is: the old connection's consumer on the app's durable reply queue may still
+    be handed a reply until the broker drops it; the reply then comes back to the queue and
+    reaches the app (late, not lost)."""
+    proxy = CuttableProxy(own_broker.port)
+    proxy.start()
+    via_proxy = own_broker.url.replace(f":{own_broker.port}/", f":{proxy.port}/")
+    try:
+        with worker_procs(via_proxy, tmp_path / "w") as workers:
+            wid = workers.start(RABBITMQ_HEARTBEAT="10")
+            caller = await open_caller(via_proxy, workers.prefix, heartbeat=10)
+            try:
+                await caller.events.wait_for_workers(1)
+                assert (await caller.rpc.call(PING, PingParams(), timeout=10)).worker_id == wid
+                links = proxy.connections
+                proxy.sever_clients()
+                severed = time.monotonic()
+                caller.events.workers.clear()
+                # the worker's presence reaches the app again: both links and the app's
+                # events queue are back
+                await caller.events.wait_for_workers(1, timeout=60)
+                back_s = time.monotonic() - severed
+                assert proxy.connections >= links + 2  # the app and the worker reconnected
+                # the worker's control queue is back too: a cancel stops its 20 s call (a
+                # lost cancel would let it finish and answer normally)
+                call = asyncio.create_task(
+                    caller.rpc.call(SLEEP, SleepParams(seconds=20), call_id="long-1",
+                                    timeout=120, require_worker=False)
+                )  # fmt: skip
+                await asyncio.sleep(1.0)
+                await caller.rpc.cancel(call_id="long-1")
+                with pytest.raises(Cancelled):
+                    await call
+            finally:
+                await caller.rpc.close()
+                await caller.rpc.connection.close()
+    finally:
+        proxy.stop()
+    assert back_s < 15, back_s  # aio-pika reconnects after 5 s; the broker notices at 20-30 s
+    print(f"reliability: links severed on our side only, back in {back_s:.1f} s")
 
 
 async def test_sigterm_lets_the_running_call_finish_before_exit(

@@ -1,5 +1,8 @@
 """A TCP proxy on loopback that a test can cut: bytes stop flowing both ways, like a pulled
-cable (no RST, so each side only notices when its heartbeats go unanswered).
+cable (no RST, so each side only notices when its heartbeats go unanswered). It can also
+sever the clients' side only: they see their connections close at once, while the broker
+keeps the old ones open until their heartbeats go unanswered (a laptop that slept, a NAT
+that forgot the flow).
 
 It runs its own event loop in a thread, so worker subprocesses and the test's loop can both
 connect through it.
@@ -24,6 +27,8 @@ class CuttableProxy:
         self._cut = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._writers: set[asyncio.StreamWriter] = set()
+        self._pairs: list[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = []
+        self._zombies: set[asyncio.StreamWriter] = set()  # broker side of severed links
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.Server | None = None
 
@@ -44,6 +49,17 @@ class CuttableProxy:
         asyncio.run_coroutine_threadsafe(self._drop_all(), self._loop).result(10)
         self._cut.clear()
 
+    def sever_clients(self) -> None:
+        """Close every client's connection now; the broker's side stays open and silent."""
+        asyncio.run_coroutine_threadsafe(self._sever(), self._loop).result(10)
+
+    async def _sever(self) -> None:
+        for client, upstream in self._pairs:
+            self._zombies.add(upstream)
+            self._writers.discard(upstream)
+            client.close()
+        self._pairs.clear()
+
     async def _drop_all(self) -> None:
         for writer in list(self._writers):
             writer.close()
@@ -62,6 +78,7 @@ class CuttableProxy:
             return
         self.connections += 1
         self._writers.add(up_writer)
+        self._pairs.append((writer, up_writer))
         await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer))
 
     async def _swallow(self, reader: asyncio.StreamReader) -> None:
@@ -72,14 +89,15 @@ class CuttableProxy:
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
-                if self._cut.is_set():
+                if self._cut.is_set() or writer in self._zombies:
                     continue  # lost on the wire
                 writer.write(data)
                 await writer.drain()
         except OSError:
             pass
         finally:
-            writer.close()
+            if writer not in self._zombies:  # a severed link stays open on the broker's side
+                writer.close()
             self._writers.discard(writer)
 
     def stop(self) -> None:
@@ -87,5 +105,7 @@ class CuttableProxy:
             self._server.close()
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(self._drop_all(), self._loop).result(10)
+        for zombie in list(self._zombies):
+            self._loop.call_soon_threadsafe(zombie.close)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)

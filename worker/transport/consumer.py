@@ -34,6 +34,7 @@ from aio_pika.abc import (
 
 from worker.protocol.errors import PoisonCall
 from worker.protocol.jsonrpc import Response, salvage_id
+from worker.transport.private_queue import consume_private
 from worker.transport.topology import (
     Names,
     declare_exchanges,
@@ -141,9 +142,7 @@ class CallConsumer:
             self.names.dead, durable=True, arguments={"x-queue-type": "quorum"}
         )
         self._consumers.append((dead, await dead.consume(self._on_dead)))
-        control = await self._channel.declare_queue(exclusive=True, auto_delete=True)
-        await control.bind(self.names.control)
-        await control.consume(self._on_control, no_ack=True)
+        await consume_private(self._channel, self.names.control, [""], self._on_control)
         return self._reply_channel
 
     async def stop_consuming(self) -> None:

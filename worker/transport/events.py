@@ -18,6 +18,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
 
 from worker.protocol.system import Capabilities
+from worker.transport.private_queue import consume_private
 from worker.transport.topology import Names
 
 log = logging.getLogger(__name__)
@@ -113,10 +114,8 @@ class EventStream:
         exchange = await self.channel.declare_exchange(
             self.names.events, aio_pika.ExchangeType.TOPIC, durable=True
         )
-        queue = await self.channel.declare_queue(exclusive=True, auto_delete=True)
-        for key in ("worker.*.presence", "worker.*.log.*", f"job.{self.client_id}.#"):
-            await queue.bind(exchange, routing_key=key)
-        await queue.consume(self._on_event, no_ack=True)
+        keys = ("worker.*.presence", "worker.*.log.*", f"job.{self.client_id}.#")
+        await consume_private(self.channel, exchange.name, keys, self._on_event)
 
     def online(self, service: str | None = None) -> list[Capabilities]:
         """Capabilities of the workers online now, optionally only those serving ``service``."""
