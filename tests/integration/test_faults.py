@@ -89,11 +89,9 @@ async def test_links_dropped_on_our_side_only_come_back_at_once_not_when_the_bro
     and their private queues (the app's events, the worker's control queue) come back under
     fresh names. Restored under the old names, which the old connections still held, they
     were refused with RESOURCE_LOCKED, which aborted each connection's restore until the
-    broker noticed.
-
-    Left as it is: the old connection's consumer on the app's durable reply queue may still
-    be handed a reply until the broker drops it; the reply then comes back to the queue and
-    reaches the app (late, not lost)."""
+    broker noticed. Replies reach the new connection at once: the old connection's consumer
+    still sits on the app's durable reply queue, and at equal priority the broker handed it
+    every other reply, late by as long as it took the broker to notice."""
     proxy = CuttableProxy(own_broker.port)
     proxy.start()
     via_proxy = own_broker.url.replace(f":{own_broker.port}/", f":{proxy.port}/")
@@ -113,6 +111,12 @@ async def test_links_dropped_on_our_side_only_come_back_at_once_not_when_the_bro
                 await caller.events.wait_for_workers(1, timeout=60)
                 back_s = time.monotonic() - severed
                 assert proxy.connections >= links + 2  # the app and the worker reconnected
+                pongs = await asyncio.gather(
+                    *(caller.rpc.call(PING, PingParams(), timeout=60, require_worker=False)
+                      for _ in range(6))
+                )  # fmt: skip
+                replies_s = time.monotonic() - severed
+                assert all(p.worker_id == wid for p in pongs)
                 # the worker's control queue is back too: a cancel stops its 20 s call (a
                 # lost cancel would let it finish and answer normally)
                 call = asyncio.create_task(
@@ -128,8 +132,11 @@ async def test_links_dropped_on_our_side_only_come_back_at_once_not_when_the_bro
                 await caller.rpc.connection.close()
     finally:
         proxy.stop()
-    assert back_s < 15, back_s  # aio-pika reconnects after 5 s; the broker notices at 20-30 s
-    print(f"reliability: links severed on our side only, back in {back_s:.1f} s")
+    # aio-pika reconnects after 5 s; the broker notices the old links after 20-30 s
+    assert back_s < 15, back_s
+    assert replies_s < 15, replies_s  # 6 of 6 replies, none held by the old consumer
+    print(f"reliability: links severed on our side only: back in {back_s:.1f} s, "
+          f"6 pings answered by {replies_s:.1f} s")  # fmt: skip
 
 
 async def test_sigterm_lets_the_running_call_finish_before_exit(

@@ -24,7 +24,9 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustChannel,
     AbstractRobustConnection,
+    AbstractRobustQueue,
 )
+from pamqp.common import FieldTable
 from pydantic import BaseModel
 
 from worker.protocol.errors import (
@@ -75,6 +77,7 @@ class RpcClient:
         self._exchanges: Exchanges | None = None
         self._reply_queue: AbstractQueue | None = None
         self._acker = BatchedAcker()
+        self._generation = 0  # of reply consumers: each new one outranks the ones before
 
     async def start(self) -> None:
         """Declare the topology and start consuming this client's reply queue."""
@@ -83,7 +86,34 @@ class RpcClient:
         )
         self._exchanges = await declare_exchanges(self._channel, self.names)
         self._reply_queue = await declare_reply_queue(self._channel, self.names, self.client_id)
-        await self._reply_queue.consume(self._on_reply)
+        await self._consume_replies()
+        if isinstance(self._channel, AbstractRobustChannel):
+            self._channel.reopen_callbacks.add(self._on_reopen)
+
+    async def _consume_replies(self) -> None:
+        """Consume the reply queue, ahead of every earlier consumer of this client.
+
+        A link that died on our side only leaves the old connection's consumer on the queue
+        until the broker notices (two heartbeats or more); at equal priority the broker would
+        hand it every other reply, which would then wait for that connection's end. Each new
+        consumer has a higher ``x-priority`` than the one before, so the broker hands the
+        old one nothing while the new one takes (it has no prefetch limit).
+        """
+        queue = self._reply_queue
+        if queue is None:
+            raise BrokerError("RpcClient.start() was not called")
+        self._generation += 1
+        arguments: FieldTable = {"x-priority": self._generation}
+        if isinstance(queue, AbstractRobustQueue):  # restored by _on_reopen, not by aio-pika
+            await queue.consume(self._on_reply, arguments=arguments, robust=False)
+        else:
+            await queue.consume(self._on_reply, arguments=arguments)
+
+    async def _on_reopen(self, _channel: object) -> None:
+        try:
+            await self._consume_replies()
+        except Exception as exc:  # the channel reopens again later and tries again
+            log.warning("reply queue not consumed again after a reconnect: %s", exc)
 
     async def close(self) -> None:
         """Stop consuming, acknowledge what was handled, fail every pending call."""
