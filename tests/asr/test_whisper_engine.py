@@ -136,6 +136,22 @@ def test_a_call_cancelled_before_it_starts_does_no_work(engine, jfk_audio):
         engine.transcribe(TranscribeRequest(audio=jfk_audio, checkpoint=checkpoint))
 
 
+def assert_batch_gives_what_each_gives_alone(
+    engine: WhisperEngine, requests: list[TranscribeRequest]
+) -> None:
+    """The same words, within 0.1 s, from one batched call as from each request alone."""
+    alone = [engine.transcribe(r) for r in requests]
+    batched = engine.transcribe_batch(requests)
+    for single, together in zip(alone, batched, strict=True):
+        assert not isinstance(together, Exception)
+        assert together.batch_size == len(requests)
+        single_words, batch_words = all_words(single), all_words(together)
+        assert [w.word for w in batch_words] == [w.word for w in single_words]
+        for a, b in zip(single_words, batch_words, strict=True):
+            assert abs(a.start - b.start) <= 0.1
+            assert abs(a.end - b.end) <= 0.1
+
+
 @pytest.mark.slow
 def test_batched_results_equal_single_results(engine, jfk_samples):
     """Three different segments in one batched call give what each gives alone."""
@@ -145,16 +161,7 @@ def test_batched_results_equal_single_results(engine, jfk_samples):
         jfk_samples[16000 * 4 :],
     ]
     requests = [TranscribeRequest(audio=s, language="en") for s in segments]
-    alone = [engine.transcribe(r) for r in requests]
-    batched = engine.transcribe_batch(requests)
-    for single, together in zip(alone, batched, strict=True):
-        assert not isinstance(together, Exception)
-        assert together.batch_size == 3
-        single_words, batch_words = all_words(single), all_words(together)
-        assert [w.word for w in batch_words] == [w.word for w in single_words]
-        for a, b in zip(single_words, batch_words, strict=True):
-            assert abs(a.start - b.start) <= 0.1
-            assert abs(a.end - b.end) <= 0.1
+    assert_batch_gives_what_each_gives_alone(engine, requests)
 
 
 @pytest.mark.slow
@@ -172,16 +179,7 @@ def test_two_copies_share_one_set_of_weights_and_split_a_batch_alike(manager, jf
     assert second.model.feature_extractor is not first.model.feature_extractor
     segments = [jfk_samples[: 16000 * 5], jfk_samples, jfk_samples[16000 * 4 :], jfk_samples]
     requests = [TranscribeRequest(audio=s, language="en") for s in segments]
-    alone = [engine.transcribe(r) for r in requests]
-    batched = engine.transcribe_batch(requests)
-    for single, together in zip(alone, batched, strict=True):
-        assert not isinstance(together, Exception)
-        assert together.batch_size == 4
-        single_words, batch_words = all_words(single), all_words(together)
-        assert [w.word for w in batch_words] == [w.word for w in single_words]
-        for a, b in zip(single_words, batch_words, strict=True):
-            assert abs(a.start - b.start) <= 0.1
-            assert abs(a.end - b.end) <= 0.1
+    assert_batch_gives_what_each_gives_alone(engine, requests)
 
 
 def test_a_cancelled_request_in_a_batch_does_not_stop_the_others(engine, jfk_samples):

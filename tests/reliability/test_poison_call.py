@@ -4,11 +4,13 @@ delivery limit, its caller is told which call failed and why, and other calls ke
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import open_caller
+from tests.integration.conftest import Caller, open_caller
 from tests.support.broker import TestBroker
 from tests.support.workers import WorkerProcs, worker_procs
 from worker.protocol.errors import PoisonCall
@@ -37,34 +39,42 @@ async def _supervise(pool: WorkerProcs, env: dict[str, str], crashes: list[str])
         await asyncio.sleep(0.1)
 
 
-async def test_poison_call_is_dead_lettered_named_and_other_calls_keep_going(
-    broker: TestBroker, tmp_path: Path
-) -> None:
-    with worker_procs(broker.url, tmp_path / "w") as pool:
-        env = _enable_crash_plugin(pool)
-        for _ in range(2):
+@contextlib.asynccontextmanager
+async def _crashing_workers(
+    broker: TestBroker, home: Path, workers: int, **extra: str
+) -> AsyncIterator[tuple[Caller, list[str], WorkerProcs]]:
+    """``workers`` workers serving ``crash``, each replaced as it dies (the ids of the dead
+    ones gather in the list), and a caller that sees them online."""
+    with worker_procs(broker.url, home) as pool:
+        env = {**_enable_crash_plugin(pool), **extra}
+        for _ in range(workers):
             pool.start(**env)
         caller = await open_caller(broker.url, pool.prefix)
         crashes: list[str] = []
         supervisor = asyncio.create_task(_supervise(pool, env, crashes))
         try:
-            await caller.events.wait_for_workers(2, "crash", timeout=60)
-            poison = asyncio.create_task(
-                caller.rpc.call_raw(
-                    "crash.maybe", {"poison": True}, call_id="poison-1", timeout=120
-                )
-            )
-            others = [
-                caller.rpc.call_raw("crash.maybe", {}, timeout=120, require_worker=False)
-                for _ in range(OTHER_CALLS)
-            ]
-            answered = await asyncio.gather(*others)
-            with pytest.raises(PoisonCall) as failed:
-                await poison
+            await caller.events.wait_for_workers(workers, "crash", timeout=60)
+            yield caller, crashes, pool
         finally:
             supervisor.cancel()
             await caller.rpc.close()
             await caller.rpc.connection.close()
+
+
+async def test_poison_call_is_dead_lettered_named_and_other_calls_keep_going(
+    broker: TestBroker, tmp_path: Path
+) -> None:
+    async with _crashing_workers(broker, tmp_path / "w", 2) as (caller, crashes, _):
+        poison = asyncio.create_task(
+            caller.rpc.call_raw("crash.maybe", {"poison": True}, call_id="poison-1", timeout=120)
+        )
+        others = [
+            caller.rpc.call_raw("crash.maybe", {}, timeout=120, require_worker=False)
+            for _ in range(OTHER_CALLS)
+        ]
+        answered = await asyncio.gather(*others)
+        with pytest.raises(PoisonCall) as failed:
+            await poison
     message = str(failed.value)
     assert "poison-1" in message and "crash.maybe" in message, message
     assert "crashed or was rejected" in message
@@ -83,35 +93,23 @@ async def test_with_prefetch_the_poison_call_alone_is_given_up_not_the_calls_hel
     """A worker taking 4 calls at once dies with all 4 whenever the poison call runs: its 3
     neighbours come back as often as the poison does. Past ISOLATE_AFTER returns each call
     runs alone, so the neighbours are answered and the poison alone is given up."""
-    with worker_procs(broker.url, tmp_path / "w") as pool:
-        env = {**_enable_crash_plugin(pool), "VT_WORKER_PREFETCH": "4"}
-        pool.start(**env)
-        caller = await open_caller(broker.url, pool.prefix)
-        crashes: list[str] = []
-        supervisor = asyncio.create_task(_supervise(pool, env, crashes))
-        try:
-            await caller.events.wait_for_workers(1, "crash", timeout=60)
-            neighbours = [
-                asyncio.create_task(
-                    caller.rpc.call_raw(
-                        "crash.maybe", {"hold_s": 1.5}, call_id=f"held-{i}", timeout=180
-                    )
+    home = tmp_path / "w"
+    async with _crashing_workers(broker, home, 1, VT_WORKER_PREFETCH="4") as (caller, crashes, _):
+        neighbours = [
+            asyncio.create_task(
+                caller.rpc.call_raw(
+                    "crash.maybe", {"hold_s": 1.5}, call_id=f"held-{i}", timeout=180
                 )
-                for i in range(3)
-            ]
-            await asyncio.sleep(0.3)  # the neighbours are taken (and held) first
-            call = caller.rpc.call_raw(
-                "crash.maybe", {"poison": True}, call_id="poison-2", timeout=180
             )
-            poison = asyncio.create_task(call)
-            answered = await asyncio.gather(*neighbours, return_exceptions=True)
-            with pytest.raises(PoisonCall) as failed:
-                await poison
-        finally:
-            supervisor.cancel()
-            await caller.rpc.close()
-            await caller.rpc.connection.close()
-        logs = "".join(p.read_text(errors="replace") for p in pool.home.glob("*.log"))
+            for i in range(3)
+        ]
+        await asyncio.sleep(0.3)  # the neighbours are taken (and held) first
+        call = caller.rpc.call_raw("crash.maybe", {"poison": True}, call_id="poison-2", timeout=180)
+        poison = asyncio.create_task(call)
+        answered = await asyncio.gather(*neighbours, return_exceptions=True)
+        with pytest.raises(PoisonCall) as failed:
+            await poison
+    logs = "".join(p.read_text(errors="replace") for p in home.glob("*.log"))
     assert all(isinstance(a, dict) and "worker_id" in a for a in answered), answered
     assert "poison-2" in str(failed.value)
     assert logs.count("runs alone") >= 2, logs[-3000:]  # the poison, twice (and neighbours)

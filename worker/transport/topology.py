@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
@@ -78,13 +79,7 @@ async def declare_service_queue(
 ) -> AbstractQueue:
     """The durable quorum queue of one service, bound to ``vt.rpc`` by the service name."""
     queue = await channel.declare_queue(
-        names.service_queue(service),
-        durable=True,
-        arguments={
-            "x-queue-type": "quorum",
-            "x-delivery-limit": DELIVERY_LIMIT,
-            "x-dead-letter-exchange": names.dlx,
-        },
+        names.service_queue(service), durable=True, arguments=_calls(names, DELIVERY_LIMIT)
     )
     await queue.bind(names.rpc, routing_key=service)
     return queue
@@ -98,12 +93,17 @@ async def declare_isolation_queue(
     return await channel.declare_queue(
         names.isolation_queue(service),
         durable=True,
-        arguments={
-            "x-queue-type": "quorum",
-            "x-delivery-limit": ISOLATION_DELIVERY_LIMIT,
-            "x-dead-letter-exchange": names.dlx,
-        },
+        arguments=_calls(names, ISOLATION_DELIVERY_LIMIT),
     )
+
+
+def _calls(names: Names, delivery_limit: int) -> dict[str, Any]:
+    """Arguments of a queue of calls: quorum, dead-lettered past ``delivery_limit`` returns."""
+    return {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": delivery_limit,
+        "x-dead-letter-exchange": names.dlx,
+    }
 
 
 async def declare_reply_queue(
