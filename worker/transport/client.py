@@ -24,7 +24,6 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustChannel,
     AbstractRobustConnection,
-    AbstractRobustQueue,
 )
 from pamqp.common import FieldTable
 from pydantic import BaseModel
@@ -40,6 +39,7 @@ from worker.protocol.errors import (
 from worker.protocol.jsonrpc import Response, encode_request, new_call_id, parse_response
 from worker.protocol.methods import Method
 from worker.transport.acks import BatchedAcker
+from worker.transport.private_queue import not_restored
 from worker.transport.topology import (
     Exchanges,
     Names,
@@ -104,10 +104,8 @@ class RpcClient:
             raise BrokerError("RpcClient.start() was not called")
         self._generation += 1
         arguments: FieldTable = {"x-priority": self._generation}
-        if isinstance(queue, AbstractRobustQueue):  # restored by _on_reopen, not by aio-pika
-            await queue.consume(self._on_reply, arguments=arguments, robust=False)
-        else:
-            await queue.consume(self._on_reply, arguments=arguments)
+        # restored by _on_reopen (with a higher priority), not by aio-pika
+        await queue.consume(self._on_reply, arguments=arguments, **not_restored(queue))
 
     async def _on_reopen(self, _channel: object) -> None:
         try:

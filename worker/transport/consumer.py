@@ -187,15 +187,20 @@ class CallConsumer:
                 self._running.add(task)
             await self._serve(message)
         except Exception:
-            # Never leave a delivery unacknowledged: with prefetch 1 that wedges the worker.
-            # Rejected, it is dead-lettered and answered with PoisonCall (see _on_dead).
-            log.exception("rpc id=%s could not be served; rejecting it", message.correlation_id)
-            with contextlib.suppress(Exception):
-                await message.reject(requeue=False)
+            await self._reject(message)
         finally:
             if task is not None:
                 self._tasks.discard(task)
                 self._running.discard(task)
+
+    @staticmethod
+    async def _reject(message: AbstractIncomingMessage) -> None:
+        """In an ``except`` block: log why, and reject the call. Never leave a delivery
+        unacknowledged: with prefetch 1 that wedges the worker. Rejected, it is dead-lettered
+        and answered with PoisonCall (see _on_dead)."""
+        log.exception("rpc id=%s could not be served; rejecting it", message.correlation_id)
+        with contextlib.suppress(Exception):
+            await message.reject(requeue=False)
 
     async def _isolate(self, service: str, message: AbstractIncomingMessage) -> bool:
         """Move a call that keeps coming back to the isolation queue; False if it could not
@@ -258,10 +263,7 @@ class CallConsumer:
                 try:
                     await self._serve(message)
                 except Exception:
-                    log.exception("rpc id=%s could not be served; rejecting it",
-                                  message.correlation_id)  # fmt: skip
-                    with contextlib.suppress(Exception):
-                        await message.reject(requeue=False)
+                    await self._reject(message)
         finally:
             self._gate.set()
 

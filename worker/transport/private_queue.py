@@ -17,11 +17,24 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustChannel
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractIncomingMessage,
+    AbstractRobustChannel,
+    AbstractRobustQueue,
+)
 
 log = logging.getLogger(__name__)
 
 OnMessage = Callable[[AbstractIncomingMessage], Awaitable[None]]
+
+
+def not_restored(robust_or_not: object) -> dict[str, Any]:
+    """Keyword arguments that keep what a robust channel or queue declares, binds or
+    consumes out of aio-pika's restore after a reconnect (the caller redoes it itself); none
+    for a plain one, which restores nothing."""
+    robust = isinstance(robust_or_not, AbstractRobustChannel | AbstractRobustQueue)
+    return {"robust": False} if robust else {}
 
 
 async def consume_private(
@@ -34,17 +47,13 @@ async def consume_private(
     declared again under a fresh name whenever ``channel`` reopens after a lost link."""
 
     async def declare() -> None:
-        if not isinstance(channel, AbstractRobustChannel):  # nothing restores it anyway
-            plain = await channel.declare_queue(exclusive=True, auto_delete=True)
-            for key in routing_keys:
-                await plain.bind(exchange, routing_key=key)
-            await plain.consume(on_message, no_ack=True)
-            return
-        # robust=False: the channel must not restore it under its old name (see above)
-        queue = await channel.declare_queue(exclusive=True, auto_delete=True, robust=False)
+        # not restored by aio-pika: it would restore the queue under its old name (see above)
+        queue = await channel.declare_queue(
+            exclusive=True, auto_delete=True, **not_restored(channel)
+        )
         for key in routing_keys:
-            await queue.bind(exchange, routing_key=key, robust=False)
-        await queue.consume(on_message, no_ack=True, robust=False)
+            await queue.bind(exchange, routing_key=key, **not_restored(queue))
+        await queue.consume(on_message, no_ack=True, **not_restored(queue))
 
     async def redeclare(_channel: Any) -> None:
         try:
