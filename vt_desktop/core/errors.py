@@ -1,0 +1,35 @@
+"""The app's one error tree: every error the app raises on purpose is a :class:`VtError`.
+
+The runner and the job queue catch the base: a ``VtError`` fails its job with its own message,
+and anything else is an internal error (a bug) that is logged with its traceback, fails its job
+as ``internal error: …`` and never stops the queue. The CLI maps the branches to exit codes in
+one place (``vt_desktop.cli``). Errors that come back over the wire are the worker's own tree
+(``worker.protocol.errors.RpcError``), turned into these where a job meets them::
+
+    VtError                       (never raised itself) the base: the app refused or failed
+    ├── IntakeError               a media file cannot be a job's source (media/errors.py,
+    │   └── MediaNotFoundError, … one subclass per reason, drawn there)
+    ├── JobFailed                 a job cannot finish (pipeline/runner.py)
+    ├── SegmentFailed             one segment could not be recognised (pipeline/recognise.py)
+    ├── MediaError                a video cannot be read or remuxed with subtitles (video/remux.py)
+    ├── BurnError                 ffmpeg cannot burn the subtitles in (video/burn.py)
+    ├── ReviewError               a review edit or export is refused (review.py)
+    ├── ServiceConfigError        a service config file or value is not acceptable
+    │                             (service_config.py)
+    ├── BrokerMissing             no rabbitmq-server is installed (supervisor/broker.py)
+    └── BrokerStartError          the local broker exits or does not answer in time
+                                  (supervisor/broker.py)
+
+Classes that were a ``ValueError`` (ReviewError, ServiceConfigError) or a ``RuntimeError``
+(JobFailed, SegmentFailed, BrokerMissing, BrokerStartError) before the tree existed keep that
+base too, so callers that catch the built-in still do.
+"""
+
+from __future__ import annotations
+
+__all__ = ["VtError"]
+
+
+class VtError(Exception):
+    """Raised never itself: the base of every error the app raises on purpose; its message
+    says what went wrong in words a user understands."""
