@@ -10,8 +10,10 @@ from pathlib import Path
 import av
 import numpy as np
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-JFK = SHARED / "media" / "jfk.flac"
+#: The media the tests use, kept in the repository (origins and licences in SOURCES.md there).
+DATA = Path(__file__).resolve().parents[1] / "data"
+JFK = DATA / "jfk.flac"
+SPEECH = DATA / "speech"
 JFK_TEXT = (
     "And so, my fellow Americans, ask not what your country can do for you, "
     "ask what you can do for your country."
