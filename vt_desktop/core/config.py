@@ -39,19 +39,10 @@ def config_file() -> Path:
     return config_dir() / "settings.toml"
 
 
-#: The broker connection's fields (changing one needs the broker and workers restarted).
-BROKER_FIELDS = (
-    "rabbitmq_url",
-    "rabbitmq_host",
-    "rabbitmq_port",
-    "rabbitmq_user",
-    "rabbitmq_password",
-    "rabbitmq_vhost",
-    "rabbitmq_tls",
-    "rabbitmq_ca_file",
-    "rabbitmq_cert_file",
-    "rabbitmq_key_file",
-)
+#: The broker connection's fields (changing one needs the broker and workers restarted):
+#: every field of ``BrokerSettings``, which the worker reads too, so the app saves and hands
+#: its local workers all of them (URL, TLS files, heartbeat, queue prefix, …).
+BROKER_FIELDS = tuple(BrokerSettings.model_fields)
 #: The fields a new job takes its options from (the window remembers them here).
 JOB_OPTION_FIELDS = (
     "targets",

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aio_pika.abc import AbstractRobustConnection
+from pydantic import SecretStr
 
-from vt_desktop.core.config import AppSettings
+from vt_desktop.core.config import BROKER_FIELDS, AppSettings
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.pipeline import PipelineEvent, PipelineRunner
 from vt_desktop.core.pipeline.queue import JobQueue
@@ -60,6 +61,22 @@ class RuntimeStatus:
     broker_url: str = ""
     workers: list[WorkerSeen] = field(default_factory=list)
     local: list[tuple[str, int | None, str, int]] = field(default_factory=list)
+
+
+def _broker_env(settings: AppSettings) -> dict[str, str]:
+    """The variables that give a local worker the app's broker settings: every broker field
+    (CA file, client certificate, heartbeat, …), each under the name the worker's
+    ``BrokerSettings`` reads it from. The pool sets ``RABBITMQ_URL`` to the URL in use."""
+    env: dict[str, str] = {}
+    for name in BROKER_FIELDS:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        if value is not None:
+            env[name.upper()] = str(value)
+    return env
 
 
 class _Forward(logging.Handler):
@@ -172,7 +189,7 @@ class AppRuntime:
     def _worker_env(self) -> dict[str, str]:
         s = self.settings
         return {
-            "RABBITMQ_RPC_QUEUE": s.rabbitmq_rpc_queue,
+            **_broker_env(s),
             "VT_WORKER_PREFETCH": str(s.worker_prefetch),
             "VT_CONFIG_DIR": str(s.config_dir),
             "VT_CACHE_DIR": str(s.cache_dir),
