@@ -1,5 +1,6 @@
 """A throw-away PKI made with the ``openssl`` command: a CA, a broker certificate signed by it,
-an expired one, and a second CA that signed nothing the broker shows."""
+an expired one, a client certificate signed by it, and a second CA that signed nothing the
+broker shows."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ class Pki:
     server_key: Path
     expired_cert: Path
     other_ca: Path
+    client_cert: Path
+    client_key: Path
 
 
 def _openssl(*args: str | Path) -> None:
@@ -55,7 +58,8 @@ def _request(folder: Path, name: str) -> tuple[Path, Path]:
 
 
 def make_pki(folder: Path) -> Pki:
-    """Generate the CA, a valid and an expired broker certificate, and an unrelated CA."""
+    """Generate the CA, a valid and an expired broker certificate, a client certificate, and
+    an unrelated CA."""
     folder.mkdir(parents=True, exist_ok=True)
     ca_cert, ca_key = _ca(folder, "test-ca")
     other_ca, _ = _ca(folder, "other-ca")
@@ -72,16 +76,23 @@ def make_pki(folder: Path) -> Pki:
     _openssl("ca", "-batch", "-config", config, "-cert", ca_cert, "-keyfile", ca_key,
              "-in", csr, "-out", expired, "-notext",
              "-startdate", "20200101000000Z", "-enddate", "20200102000000Z")  # fmt: skip
-    return Pki(ca_cert, server_cert, server_key, expired, other_ca)
+    client_csr, client_key = _request(folder, "client")
+    client_cert = folder / "client.pem"
+    _openssl("x509", "-req", "-in", client_csr, "-CA", ca_cert, "-CAkey", ca_key,
+             "-CAcreateserial", "-out", client_cert, "-days", "2")  # fmt: skip
+    return Pki(ca_cert, server_cert, server_key, expired, other_ca, client_cert, client_key)
 
 
-def tls_listener_config(pki: Pki, port: int) -> str:
-    """``rabbitmq.conf`` lines for an ``amqps`` listener on loopback with the broker cert."""
+def tls_listener_config(pki: Pki, port: int, *, require_client_cert: bool = False) -> str:
+    """``rabbitmq.conf`` lines for an ``amqps`` listener on loopback with the broker cert;
+    with ``require_client_cert`` the broker refuses a client without a certificate signed by
+    the test CA."""
+    verify = "verify_peer" if require_client_cert else "verify_none"
     return (
         f"listeners.ssl.default = 127.0.0.1:{port}\n"
         f"ssl_options.cacertfile = {pki.ca}\n"
         f"ssl_options.certfile = {pki.server_cert}\n"
         f"ssl_options.keyfile = {pki.server_key}\n"
-        "ssl_options.verify = verify_none\n"
-        "ssl_options.fail_if_no_peer_cert = false\n"
+        f"ssl_options.verify = {verify}\n"
+        f"ssl_options.fail_if_no_peer_cert = {str(require_client_cert).lower()}\n"
     )
