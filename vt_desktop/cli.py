@@ -49,14 +49,31 @@ def _voices(values: list[str]) -> dict[str, str]:
     return voices
 
 
-def parser() -> argparse.ArgumentParser:
-    """The ``vt`` command line."""
-    ap = argparse.ArgumentParser(prog="vt", description="Translate the speech in videos.")
+def _global_options(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the options every command takes (before or after the command's name) to ``ap``."""
     ap.add_argument("--broker", help="AMQP URL of a remote broker (default: a private local one)")
     ap.add_argument("--workers", type=int, help="local workers to start (default from settings)")
-    ap.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default WARNING)")
+    ap.add_argument("--log-level", help="DEBUG, INFO, WARNING (default WARNING)")
+    return ap
+
+
+def parser() -> argparse.ArgumentParser:
+    """The ``vt`` command line.
+
+    ``--broker``, ``--workers`` and ``--log-level`` go before or after the command's name
+    (``vt --broker URL translate …`` or ``vt translate … --broker URL``); given in both
+    places, the later one wins.
+    """
+    ap = _global_options(
+        argparse.ArgumentParser(prog="vt", description="Translate the speech in videos.")
+    )
+    # after the command's name: unset options leave no default behind, so they do not
+    # overwrite a value given before the name
+    after = _global_options(
+        argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    )
     sub = ap.add_subparsers(dest="command", required=True)
-    tr = sub.add_parser("translate", help="translate one or more videos")
+    tr = sub.add_parser("translate", parents=[after], help="translate one or more videos")
     tr.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
     tr.add_argument("--to", required=True, type=_csv, help="target languages, e.g. de,pt")
     tr.add_argument("--from", dest="source", help="spoken language (default: detect)")
@@ -85,14 +102,20 @@ def parser() -> argparse.ArgumentParser:
         help="dub voice, e.g. pt=espeak-ng:pt-br or en=hibari:heart (repeatable)",
     )
     tr.add_argument("--out", type=Path, help="output folder (default: beside each input)")
-    jobs = sub.add_parser("jobs", help="list, resume or cancel stored jobs")
+    jobs = sub.add_parser("jobs", parents=[after], help="list, resume or cancel stored jobs")
     jobs.add_argument("action", nargs="?", default="list", choices=["list", "resume", "cancel"])
     jobs.add_argument("job_id", nargs="?")
-    sub.add_parser("workers", help="who is online, device and load")
-    models = sub.add_parser("models", help="list, download or delete speech models")
+    sub.add_parser("workers", parents=[after], help="who is online, device and load")
+    models = sub.add_parser(
+        "models", parents=[after], help="list, download or delete speech models"
+    )
     models.add_argument("action", nargs="?", default="list", choices=["list", "download", "delete"])
     models.add_argument("name", nargs="?")
-    sub.add_parser("doctor", help="check broker, workers, rabbitmq-server, ffmpeg, GPU, disk")
+    sub.add_parser(
+        "doctor",
+        parents=[after],
+        help="check broker, workers, rabbitmq-server, ffmpeg, GPU, disk",
+    )
     return ap
 
 
