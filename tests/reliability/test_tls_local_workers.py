@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,22 +99,29 @@ async def test_local_worker_beside_a_remote_tls_broker_translates_a_clip(
     rt = AppRuntime(AppSettings())
     output: list[LogLine] = []
     rt.on_log.append(output.append)
+    started = time.monotonic()
     await rt.start()
     try:
         assert rt.status.broker.startswith("remote amqps://")
         assert rt.runner is not None and rt.pool is not None
         assert list(rt.pool.workers) == ["local-1"]
         await wait_for_local_worker(rt, output, timeout=120)
+        online_s = time.monotonic() - started
         spec = JobSpec(input=video, targets=["en", "pt"], out_dir=out, model="tiny.en",
                        engine="bergamot", formats=["srt"])  # fmt: skip
         job = rt.store.create_job(spec)
         await asyncio.wait_for(rt.runner.run(job), 300)
         record = rt.store.get(job)
+        job_s = time.monotonic() - started - online_s
+        restarts = sum(w.restarts for w in rt.pool.workers.values())
     finally:
         await rt.stop()
 
     assert record.state is JobState.DONE, record.error
+    assert restarts == 0
     english = " ".join(e.plaintext for e in pysubs2.load(str(out / "jfk.en.srt"))).lower()
     portuguese = " ".join(e.plaintext for e in pysubs2.load(str(out / "jfk.pt.srt"))).lower()
     assert "ask not what your country can do for you" in english.replace(",", ""), english
     assert "país" in portuguese, portuguese
+    print(f"reliability: tls_local_worker online_after={online_s:.1f}s job={job_s:.1f}s "
+          f"restarts={restarts}")  # fmt: skip
