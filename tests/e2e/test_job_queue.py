@@ -1,19 +1,29 @@
 """The job queue: jobs run in order; closing the app mid-job resumes it on the next start;
-queued jobs can be cancelled and failed ones retried."""
+queued jobs can be cancelled and failed ones retried; no job's failure stops the queue."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.media import make_talk_video, make_video
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.model import JobSpec, JobState
+from vt_desktop.core.pipeline import write
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.core.supervisor.broker import free_port
+from vt_desktop.core.video import (
+    BurnError,
+    MediaError,
+    SubtitleTrack,
+    burn_subtitles,
+    mux_soft_subtitles,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -86,3 +96,62 @@ async def test_queue_runs_in_order_cancels_retries_and_resumes_after_close(tmp_p
         assert again.store.result_count(long_job) >= kept
     finally:
         await again.stop()
+
+
+async def test_a_job_that_fails_in_any_way_fails_alone_and_the_next_job_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A remux failure, a burn-in failure and a bug in the write stage each fail their own
+    job, with a message that says why and none of its outputs left; the job after each ends
+    done."""
+    remux_error = MediaError("cannot remux remux.mp4 into remux.subtitled.mkv: Invalid argument")
+    burn_error = BurnError("ffmpeg could not burn the subtitles into burn.en.burned.mp4")
+    bug = RuntimeError("boom: a bug in the write stage")
+
+    def mux(video: Path, tracks: Sequence[SubtitleTrack], out: Path) -> Path:
+        if video.stem == "remux":
+            raise remux_error
+        if video.stem == "bug":
+            raise bug
+        return mux_soft_subtitles(video, tracks, out)
+
+    async def burn(video: Path, ass_file: Path, out: Path, **options: Any) -> Path:
+        if video.stem == "burn":
+            raise burn_error
+        return await burn_subtitles(video, ass_file, out, **options)
+
+    monkeypatch.setattr(write, "mux_soft_subtitles", mux)
+    monkeypatch.setattr(write, "burn_subtitles", burn)
+    clip = make_video(tmp_path / "clip.mp4", seconds=4)
+    rt = AppRuntime(settings_for(tmp_path, free_port()))
+    await rt.start()
+    try:
+        assert rt.queue is not None and rt.events is not None
+        await rt.events.wait_for_workers(1, "asr", timeout=120)
+        jobs: dict[str, str] = {}
+        for name in ("remux", "after-remux", "burn", "after-burn", "bug", "after-bug"):
+            video = shutil.copyfile(clip, tmp_path / f"{name}.mp4")
+            jobs[name] = rt.queue.submit(JobSpec(
+                input=video, targets=["en"], out_dir=tmp_path / name, model="tiny.en",
+                formats=["srt", "mkv"], burn_in=True,
+            ))  # fmt: skip
+        await rt.queue.start()
+        await settle(rt, jobs["after-bug"], JobState.DONE)
+        records = {name: rt.store.get(job) for name, job in jobs.items()}
+    finally:
+        await rt.stop()
+
+    assert [records[n].state for n in ("remux", "burn", "bug")] == [JobState.FAILED] * 3
+    assert records["remux"].error == str(remux_error)
+    assert records["burn"].error == str(burn_error)
+    assert (records["bug"].error or "").startswith("internal error:")
+    assert str(bug) in (records["bug"].error or "")
+    logged = [r for r in caplog.records if r.exc_info and r.exc_info[1] is bug]
+    assert logged, "the bug's traceback is not in the log"
+    for name in ("remux", "burn", "bug"):
+        left = sorted(p.name for p in (tmp_path / name).iterdir())
+        assert left == [], f"the failed {name} job left {left}"
+    for name in ("after-remux", "after-burn", "after-bug"):
+        assert records[name].state is JobState.DONE, records[name].error
+        written = sorted(p.name for p in (tmp_path / name).iterdir())
+        assert written == [f"{name}.en.burned.mp4", f"{name}.en.srt", f"{name}.subtitled.mkv"]

@@ -1,10 +1,10 @@
 """The app's one error tree: every error the app raises on purpose is a :class:`VtError`.
 
-The runner and the job queue catch the base: a ``VtError`` fails its job with its own message,
-and anything else is an internal error (a bug) that is logged with its traceback, fails its job
-as ``internal error: …`` and never stops the queue. The CLI maps the branches to exit codes in
-one place (``vt_desktop.cli``). Errors that come back over the wire are the worker's own tree
-(``worker.protocol.errors.RpcError``), turned into these where a job meets them::
+The runner catches the base: a ``VtError`` fails its job with its own message (as do a
+worker's ``worker.protocol.errors.RpcError``, the wire's own tree, and an ``OSError``, a file
+that could not be read or written), and anything else is an internal error (a bug) that is
+logged with its traceback and fails its job as ``internal error: …``; no job's failure stops
+the job queue. The CLI maps errors to its exit codes in one place (``vt_desktop.cli``)::
 
     VtError                       (never raised itself) the base: the app refused or failed
     ├── IntakeError               a media file cannot be a job's source (media/errors.py,
@@ -17,12 +17,13 @@ one place (``vt_desktop.cli``). Errors that come back over the wire are the work
     ├── ServiceConfigError        a service config file or value is not acceptable
     │                             (service_config.py)
     ├── BrokerMissing             no rabbitmq-server is installed (supervisor/broker.py)
-    └── BrokerStartError          the local broker exits or does not answer in time
-                                  (supervisor/broker.py)
+    ├── BrokerStartError          the local broker exits or does not answer in time
+    │                             (supervisor/broker.py)
+    └── SmokeError                a step of the window's smoke check fails (ui/smoke_media.py)
 
 Classes that were a ``ValueError`` (ReviewError, ServiceConfigError) or a ``RuntimeError``
-(JobFailed, SegmentFailed, BrokerMissing, BrokerStartError) before the tree existed keep that
-base too, so callers that catch the built-in still do.
+(JobFailed, SegmentFailed, BrokerMissing, BrokerStartError, SmokeError) before the tree
+existed keep that base too, so callers that catch the built-in still do.
 """
 
 from __future__ import annotations

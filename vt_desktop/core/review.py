@@ -21,6 +21,7 @@ from typing import Any
 
 import pysubs2
 
+from vt_desktop.core.errors import VtError
 from vt_desktop.core.jobs.model import JobRecord, JobState
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.pipeline.write import iso639_2
@@ -58,7 +59,7 @@ CONTEXT_CUES = 3
 _TIME = re.compile(r"^(?:(?:(\d+):)?(\d{1,2}):)?(\d+(?:[.,]\d{1,3})?)$")
 
 
-class ReviewError(ValueError):
+class ReviewError(VtError, ValueError):
     """Raised when a job cannot be reviewed, an edit is refused or an export cannot run;
     the message says why in plain words, and nothing was changed."""
 

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from vt_desktop.core.errors import VtError
+
 log = logging.getLogger(__name__)
 
 AsrDevice = Literal["auto", "cpu", "cuda"]
@@ -30,7 +32,7 @@ ASR_DEFAULT_MODEL = "base"
 MODEL_NAME_MAX = 512
 
 
-class ServiceConfigError(ValueError):
+class ServiceConfigError(VtError, ValueError):
     """Raised when a service config file cannot be read or a value is not acceptable."""
 
 

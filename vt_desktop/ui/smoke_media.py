@@ -19,6 +19,8 @@ import pysubs2
 from PySide6.QtCore import QUrl
 from PySide6.QtMultimedia import QMediaPlayer
 
+from vt_desktop.core.errors import VtError
+
 CLIP_SIZE = (160, 96)
 CLIP_FPS = 10
 CLIP_RATE = 48000
@@ -26,7 +28,7 @@ AAC_FRAME = 1024
 PLAYBACK_TIMEOUT = 20.0
 
 
-class SmokeError(RuntimeError):
+class SmokeError(VtError, RuntimeError):
     """Raised when a step of the smoke check fails; the message says which and why."""
 
 

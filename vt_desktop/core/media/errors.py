@@ -4,7 +4,7 @@ Every refusal is an :class:`IntakeError` whose ``kind`` is a stable, machine-rea
 the job store, the CLI's exit codes and UI icons) and whose message names the file in plain
 words (for the user)::
 
-    IntakeError                      a media file cannot be used (never raised itself)
+    IntakeError                      a media file cannot be used (never raised itself; a VtError)
     ├── MediaNotFoundError           the path does not exist (or is a dangling symlink)
     ├── IsADirectoryMediaError       the path is a directory
     ├── NotARegularFileError         the path is a device, FIFO or socket
@@ -25,6 +25,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from vt_desktop.core.errors import VtError
+
 __all__ = [
     "AudioUndecodableError",
     "CorruptMediaError",
@@ -43,7 +45,7 @@ __all__ = [
 ]
 
 
-class IntakeError(Exception):
+class IntakeError(VtError):
     """A media file cannot be used; the message says why in words a user understands.
 
     Attributes:

@@ -2,7 +2,8 @@
 
 On start, jobs that were running or paused when the app last closed (or died) go back to the
 queue and resume first, sending only the calls whose results are missing. Stopping the queue
-interrupts the running job without cancelling it, so it resumes on the next start.
+interrupts the running job without cancelling it, so it resumes on the next start. No job's
+failure stops the queue: an error of the app or a worker, or a bug, fails that job alone.
 """
 
 from __future__ import annotations
@@ -99,6 +100,16 @@ class JobQueue:
         queued = self.store.jobs(JobState.QUEUED)
         return queued[0].id if queued else None
 
+    def _fail_unfinished(self, job_id: str) -> None:
+        """Mark a job that ended by a bug as failed, so the loop does not pick it again."""
+        try:
+            if not self.store.get(job_id).state.finished:
+                self.store.update(
+                    job_id, state=JobState.FAILED, error="internal error (traceback in the log)"
+                )
+        except Exception:
+            log.exception("job %s: cannot mark it failed", job_id)
+
     async def _loop(self) -> None:
         while True:
             job_id = self._next()
@@ -117,6 +128,9 @@ class JobQueue:
                 me = asyncio.current_task()
                 if me is not None and me.cancelling():
                     raise  # the queue itself is stopping; a cancelled job just ends
+            except Exception:  # a bug outside the runner's own handling ends the job, not us
+                log.exception("job %s: internal error outside its stages", job_id)
+                self._fail_unfinished(job_id)
             finally:
                 self.current, self._current_task = None, None
                 self._changed(job_id)

@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from vt_desktop.core.errors import VtError
 from vt_desktop.core.jobs.model import JobState
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.media import (
-    IntakeError,
     MediaInfo,
     Segment,
     SegmentPlan,
@@ -38,8 +38,22 @@ from worker.transport.events import EventStream
 log = logging.getLogger(__name__)
 
 
-class JobFailed(RuntimeError):
+class JobFailed(VtError, RuntimeError):
     """Raised when a job cannot finish; the message says why in plain words."""
+
+
+def failure_message(exc: Exception) -> str | None:
+    """What a job that ``exc`` ended tells the user, or None when ``exc`` is a bug.
+
+    The app's own errors (:class:`VtError`) and the workers' (:class:`RpcError`) say why in
+    plain words; so does an ``OSError`` (a file the job reads or writes could not be: a full
+    disk, a folder it may not write to). Anything else is an internal error.
+    """
+    if isinstance(exc, RpcError):
+        return exc.message
+    if isinstance(exc, VtError | SegmentFailed | OSError):
+        return str(exc)
+    return None
 
 
 @dataclass(frozen=True)
@@ -77,7 +91,9 @@ class PipelineRunner:
         """Run (or resume) one job to its end, sending only calls whose results are missing.
 
         Raises:
-            JobFailed: the job failed (its state in the store says so too).
+            JobFailed: the job failed (its state in the store says so too, and its outputs
+                are removed): with the message of the app's or a worker's error, or
+                ``internal error: …`` for any other exception (its traceback is logged).
             asyncio.CancelledError: the job was cancelled (workers told, outputs removed).
         """
         record = self.store.get(job_id)
@@ -96,8 +112,11 @@ class PipelineRunner:
             else:
                 await self._cancelled(ctx)
             raise
-        except (IntakeError, SegmentFailed, RpcError, OSError, ValueError) as exc:
-            message = exc.message if isinstance(exc, RpcError) else str(exc)
+        except Exception as exc:
+            message = failure_message(exc)
+            if message is None:
+                log.exception("job %s: internal error in stage %s", job_id, ctx.clock_stage)
+                message = f"internal error: {type(exc).__name__}: {exc} (traceback in the log)"
             self._remove_written(ctx)  # a failed job leaves no part of its outputs behind
             self.store.update(job_id, state=JobState.FAILED, error=message)
             ctx.report(ctx.clock_stage, ctx.clock.done.get(ctx.clock_stage, 0.0), message, "ERROR")
@@ -118,7 +137,7 @@ class PipelineRunner:
         if ctx.spec.engine == "whisper" and (
             others := [t for t in ctx.spec.targets if primary(t) != "en"]
         ):
-            raise ValueError(
+            raise JobFailed(
                 f"the whisper engine translates speech into English only; choose another "
                 f"engine for {', '.join(others)}"
             )

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import aio_pika
 
+from vt_desktop.core.errors import VtError
 from worker.orphans import die_with_parent
 
 log = logging.getLogger(__name__)
@@ -40,14 +41,14 @@ INSTALL_HINT = (
 )
 
 
-class BrokerMissing(RuntimeError):
+class BrokerMissing(VtError, RuntimeError):
     """Raised when no ``rabbitmq-server`` can be found on this machine."""
 
     def __init__(self) -> None:
         super().__init__(INSTALL_HINT)
 
 
-class BrokerStartError(RuntimeError):
+class BrokerStartError(VtError, RuntimeError):
     """Raised when the node exits or does not answer AMQP within its deadline."""
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import av
 import imageio_ffmpeg
 
+from vt_desktop.core.errors import VtError
 from vt_desktop.core.subtitles.atomic import atomic_output
 
 __all__ = ["BurnError", "burn_subtitles", "subtitles_filter"]
@@ -32,7 +33,7 @@ _MICROSECONDS = 1_000_000
 ProgressCallback = Callable[[float], None]
 
 
-class BurnError(Exception):
+class BurnError(VtError):
     """Raised when ffmpeg cannot burn the subtitles in; the message holds ffmpeg's own words."""
 
 

@@ -19,6 +19,7 @@ import av
 import pysubs2
 from av.subtitles.subtitle import SubtitleSet
 
+from vt_desktop.core.errors import VtError
 from vt_desktop.core.subtitles.atomic import atomic_output
 from vt_desktop.core.subtitles.model import Cue
 from vt_desktop.core.subtitles.writers import AssStyle, cues_to_ssafile
@@ -33,7 +34,7 @@ _COPIED_STREAM_TYPES = ("video", "audio")
 _KEPT_METADATA = ("language", "title", "handler_name")
 
 
-class MediaError(Exception):
+class MediaError(VtError):
     """Raised when a video cannot be read, or its streams cannot go into the output container."""
 
 
