@@ -18,15 +18,23 @@ from typing import Any, TextIO
 
 from vt_desktop import cli_commands as commands
 from vt_desktop.core.config import AppSettings
+from vt_desktop.core.errors import VtError
 from vt_desktop.core.jobs.model import JobSpec
 from vt_desktop.core.media import IntakeError, probe
 from vt_desktop.core.pipeline import JobFailed, PipelineEvent
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.core.supervisor import BrokerMissing, BrokerStartError
 from worker.logs import setup_logging
-from worker.protocol.errors import BrokerError, NoWorker
+from worker.protocol.errors import BrokerError, Cancelled, NoWorker, RpcError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_CANCELLED = 0, 1, 2, 3, 130
+#: The one place an error becomes an exit code: the first row whose classes match wins, and
+#: any other error of the app or a worker is a failed job.
+EXIT_CODES: tuple[tuple[tuple[type[BaseException], ...], int], ...] = (
+    ((KeyboardInterrupt, asyncio.CancelledError, Cancelled), EXIT_CANCELLED),
+    ((NoWorker, BrokerError, BrokerMissing, BrokerStartError), EXIT_UNAVAILABLE),
+    ((IntakeError, ValueError), EXIT_USAGE),  # refused before any work (pydantic's too)
+)
 FORMATS = ("srt", "vtt", "ass", "mkv", "mp4")
 
 
@@ -170,6 +178,21 @@ def build_settings(args: argparse.Namespace) -> AppSettings:
     return settings
 
 
+def exit_code(exc: BaseException) -> int:
+    """The exit code for the error that ended ``vt`` or one of its jobs (see ``EXIT_CODES``).
+
+    A failed job is judged by its cause when that is an error of the app or a worker: a job
+    that found no worker serving it ends ``vt`` with 3, one whose file vanished with 2. A job
+    that a bug ended is 1, whatever the bug raised.
+    """
+    if isinstance(exc, JobFailed) and isinstance(exc.__cause__, VtError | RpcError):
+        exc = exc.__cause__
+    for kinds, code in EXIT_CODES:
+        if isinstance(exc, kinds):
+            return code
+    return EXIT_FAILED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``vt``; returns the exit code."""
     args = parser().parse_args(argv)
@@ -181,15 +204,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(settings.log_dir, args.log_level or "WARNING")
     try:
         return asyncio.run(_dispatch(args, settings))
-    except KeyboardInterrupt:
-        return EXIT_CANCELLED
+    except KeyboardInterrupt as exc:
+        return exit_code(exc)
+    except (VtError, RpcError, ValueError) as exc:
+        print(f"vt: {exc}", file=sys.stderr)
+        return exit_code(exc)
 
 
 async def _dispatch(args: argparse.Namespace, settings: AppSettings) -> int:
     if args.command == "translate":
         specs = _specs(args, settings)
-        if isinstance(specs, int):
-            return specs
         return await _with_runtime(settings, lambda rt: _translate(rt, specs))
     if args.command == "jobs":
         return await commands.jobs(settings, args.action, args.job_id, _with_runtime, _run_jobs)
@@ -200,53 +224,43 @@ async def _dispatch(args: argparse.Namespace, settings: AppSettings) -> int:
     return await commands.doctor(settings)
 
 
-def _specs(args: argparse.Namespace, settings: AppSettings) -> list[JobSpec] | int:
+def _specs(args: argparse.Namespace, settings: AppSettings) -> list[JobSpec]:
+    """The jobs the command line asks for, every input checked before any work starts.
+
+    Raises:
+        IntakeError: an input cannot be used (the message names it and says why).
+        ValueError: an option is not acceptable.
+    """
     bad = [f for f in args.formats if f not in FORMATS]
     if bad:
-        print(
-            f"vt: unknown format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+        raise ValueError(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}")
     specs: list[JobSpec] = []
     for path in args.inputs:
-        try:
-            probe(path, max_size=settings.max_file_size)  # refuse bad input before any work
-            specs.append(
-                JobSpec(
-                    input=path.resolve(),
-                    targets=args.to,
-                    out_dir=(args.out or path.parent).resolve(),
-                    source_language=args.source,
-                    model=args.model,
-                    engine=args.engine,
-                    formats=args.formats,
-                    burn_in=args.burn_in,
-                    bilingual=args.bilingual,
-                    dub=args.dub,
-                    dub_mode=args.dub_mode,
-                    dub_voices=_voices(args.voice),
-                    **settings.subtitle_rules(),
-                )
+        probe(path, max_size=settings.max_file_size)  # refuse bad input before any work
+        specs.append(
+            JobSpec(
+                input=path.resolve(),
+                targets=args.to,
+                out_dir=(args.out or path.parent).resolve(),
+                source_language=args.source,
+                model=args.model,
+                engine=args.engine,
+                formats=args.formats,
+                burn_in=args.burn_in,
+                bilingual=args.bilingual,
+                dub=args.dub,
+                dub_mode=args.dub_mode,
+                dub_voices=_voices(args.voice),
+                **settings.subtitle_rules(),
             )
-        except IntakeError as exc:
-            print(f"vt: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        except ValueError as exc:
-            print(f"vt: {exc}", file=sys.stderr)
-            return EXIT_USAGE
+        )
     return specs
 
 
 async def _with_runtime(settings: AppSettings, body: Any) -> int:
     rt = AppRuntime(settings)
     try:
-        await rt.start()
-    except (BrokerMissing, BrokerStartError, BrokerError) as exc:
-        print(f"vt: {exc}", file=sys.stderr)
-        await rt.stop()
-        return EXIT_UNAVAILABLE
-    try:
+        await rt.start()  # no broker: BrokerMissing, BrokerStartError or BrokerError (exit 3)
         code: int = await body(rt)
         return code
     finally:
@@ -283,8 +297,7 @@ async def _run_jobs(rt: AppRuntime, ids: list[str]) -> int:
         except JobFailed as exc:
             progress.end()
             print(f"job {job_id} failed: {exc}", file=sys.stderr)
-            cause = exc.__cause__
-            code = EXIT_UNAVAILABLE if isinstance(cause, NoWorker | BrokerError) else EXIT_FAILED
+            code = max(code, exit_code(exc))  # no worker or broker (3) outweighs a failure (1)
             continue
         finally:
             loop.remove_signal_handler(signal.SIGINT)
