@@ -14,7 +14,8 @@ import pytest
 from tests.support.media import make_talk_video, make_video
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.model import JobSpec, JobState
-from vt_desktop.core.pipeline import write
+from vt_desktop.core.pipeline import runner, write
+from vt_desktop.core.pipeline.context import JobContext
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.core.supervisor.broker import free_port
 from vt_desktop.core.video import (
@@ -155,3 +156,36 @@ async def test_a_job_that_fails_in_any_way_fails_alone_and_the_next_job_runs(
         assert records[name].state is JobState.DONE, records[name].error
         written = sorted(p.name for p in (tmp_path / name).iterdir())
         assert written == [f"{name}.en.burned.mp4", f"{name}.en.srt", f"{name}.subtitled.mkv"]
+
+
+async def test_a_bug_outside_the_runners_stages_fails_its_job_and_the_queue_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The runner turns what its stages raise into a failed job; a bug before them (here in
+    building the job's context) reaches the queue itself, which fails that job and runs the
+    next instead of dying with the job left running."""
+    bug = RuntimeError("boom: a bug before the stages")
+
+    def context(job_id: str, spec: JobSpec, *rest: Any) -> JobContext:
+        if spec.input.stem == "doomed":
+            raise bug
+        return JobContext(job_id, spec, *rest)
+
+    monkeypatch.setattr(runner, "JobContext", context)
+    clip = make_video(tmp_path / "clip.mp4", seconds=4)
+    rt = AppRuntime(settings_for(tmp_path, free_port()))
+    await rt.start()
+    try:
+        assert rt.queue is not None and rt.events is not None
+        await rt.events.wait_for_workers(1, "asr", timeout=120)
+        doomed = rt.queue.submit(spec_for(shutil.copyfile(clip, tmp_path / "doomed.mp4"), tmp_path))
+        after = rt.queue.submit(spec_for(shutil.copyfile(clip, tmp_path / "after.mp4"), tmp_path))
+        await rt.queue.start()
+        await settle(rt, after, JobState.DONE)
+        failed = rt.store.get(doomed)
+    finally:
+        await rt.stop()
+    assert failed.state is JobState.FAILED
+    assert (failed.error or "").startswith("internal error")
+    assert [r for r in caplog.records if r.exc_info and r.exc_info[1] is bug], "no traceback"
+    assert (tmp_path / "after.pt.srt").exists()
