@@ -10,6 +10,7 @@ from typing import Any
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.model import JobState
 from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.pipeline.recognise import gaps_of
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.core.supervisor.broker import BrokerMissing, find_rabbitmq_server
 from worker.protocol.errors import RpcError
@@ -58,9 +59,21 @@ async def jobs(
     finally:
         store.close()
     if rec.state is JobState.DONE:
-        print(f"job {job_id} is already done")
-        return 0
+        gaps = gaps_of_job(settings, job_id)
+        if not gaps:
+            print(f"job {job_id} is already done")
+            return 0
+        print(f"job {job_id} is done with {len(gaps)} gap(s): recognising them again")
     return await with_runtime(settings, lambda rt: run_jobs(rt, [job_id]))
+
+
+def gaps_of_job(settings: AppSettings, job_id: str) -> dict[int, dict[str, object]]:
+    """The segments a job left as gaps (``vt jobs resume`` of a done job retries them)."""
+    store = JobStore(settings.data_dir / "jobs.sqlite3")
+    try:
+        return gaps_of(store, job_id)
+    finally:
+        store.close()
 
 
 async def workers(rt: AppRuntime) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -39,11 +40,12 @@ class WorkerProcs:
         env.update(extra)
         return env
 
-    def start(self, worker_id: str | None = None, **extra: str) -> str:
+    def start(self, worker_id: str | None = None, module: str = "worker", **extra: str) -> str:
+        """Start ``python -m <module>`` (the worker, or a test's wrapper around it)."""
         wid = worker_id or f"w-{uuid.uuid4().hex[:6]}"
         log = open(self.home / f"{wid}.log", "ab")  # noqa: SIM115
         self.procs[wid] = subprocess.Popen(
-            [sys.executable, "-m", "worker", "--worker-id", wid],
+            [sys.executable, "-m", module, "--worker-id", wid],
             env=self.env(**extra),
             cwd=ROOT,
             stdout=log,
@@ -81,3 +83,16 @@ def worker_procs(url: str, home: Path) -> Iterator[WorkerProcs]:
         yield pool
     finally:
         pool.stop_all()
+
+
+async def replace_dead_workers(
+    pool: WorkerProcs, crashes: list[str], module: str = "worker", **env: str
+) -> None:
+    """Replace each worker that dies at once, as the app's pool does (the ids of the dead
+    gather in ``crashes``); runs until cancelled."""
+    while True:
+        for wid, proc in list(pool.procs.items()):
+            if proc.poll() is not None and wid not in crashes:
+                crashes.append(wid)
+                pool.start(module=module, **env)
+        await asyncio.sleep(0.1)

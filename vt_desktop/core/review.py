@@ -25,7 +25,15 @@ from vt_desktop.core.errors import VtError
 from vt_desktop.core.jobs.model import JobRecord, JobState
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.pipeline.write import iso639_2
-from vt_desktop.core.subtitles import Cue, SubtitleRules, reading_chars, rules_for, write_subtitles
+from vt_desktop.core.subtitles import (
+    UNRECOGNISED,
+    Cue,
+    SubtitleRules,
+    reading_chars,
+    rules_for,
+    writable,
+    write_subtitles,
+)
 from vt_desktop.core.subtitles.linebreak import TokenRun, split_wide_tokens, wrap_lines
 from vt_desktop.core.subtitles.text import text_width, tokenize
 from vt_desktop.core.video import SubtitleTrack, mux_soft_subtitles
@@ -154,6 +162,8 @@ def describe_flag(flag: str, rules: SubtitleRules) -> str:
         "too_short": f"on screen for less than {rules.min_duration_s:g} s",
         "too_long": f"on screen for more than {rules.max_duration_s:g} s",
         "untranslated": "not translated: it shows the source text",
+        UNRECOGNISED: "speech here could not be recognised: retry the job's gaps, or type "
+        "the line yourself",
     }
     return sentences.get(flag, flag.replace("_", " "))
 
@@ -171,9 +181,12 @@ def wrap_text(text: str, rules: SubtitleRules) -> str:
 
 
 def check_flags(cue: ReviewCue, rules: SubtitleRules, *, untranslated: bool) -> frozenset[str]:
-    """The rules ``cue`` breaks now (as the layout checks them)."""
-    flags: set[str] = set()
+    """The rules ``cue`` breaks now (as the layout checks them); a stand-in for a gap stays
+    flagged ``unrecognised`` (and only that) until someone types its text."""
     lines = cue.lines
+    if UNRECOGNISED in cue.flags and not "".join(lines).strip():
+        return frozenset({UNRECOGNISED})
+    flags: set[str] = set()
     if any(
         text_width(line, wide_units=rules.wide_units) > rules.max_chars_per_line for line in lines
     ):
@@ -472,7 +485,7 @@ class ReviewSession:
                 if target == self.lang
                 else ReviewSession.open(self.store, self.record.id, target)
             )
-            cues = [c.to_cue(i) for i, c in enumerate(session.cues, start=1)]
+            cues = writable([c.to_cue(i) for i, c in enumerate(session.cues, start=1)])
             tracks.append(SubtitleTrack(cues, iso639_2(target), title=target))
         return tracks
 
@@ -514,7 +527,7 @@ class ReviewSession:
             )
         tracks = self._tracks() if videos else []
         self.save()
-        cues = [c.to_cue(i) for i, c in enumerate(self.cues, start=1)]
+        cues = writable([c.to_cue(i) for i, c in enumerate(self.cues, start=1)])
         written: list[Path] = []
         for path in subtitles + videos:
             try:

@@ -218,6 +218,9 @@ class RpcClient:
         deadline = time.time() + timeout
         fut: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         self._pending[cid] = fut
+        # A call sent again under an id already answered (a resumed job retrying a segment
+        # that was given up) waits for a new answer: it is no duplicate of the old one.
+        self._seen.pop(cid, None)
         started = time.monotonic()
         try:
             await self.send(

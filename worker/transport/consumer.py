@@ -5,13 +5,15 @@ worker that dies mid-call has its call redelivered to another worker. Calls that
 their workers past the delivery limit reach ``vt.dead``; a worker answers them with
 ``PoisonCall`` so the caller learns which call failed instead of waiting out its deadline.
 
-A worker that takes several calls at once (prefetch > 1, e.g. to batch them) returns all of
-them when it dies, so a call that crashes it takes its neighbours down with it, and they
-would reach the delivery limit together. A call returned ``ISOLATE_AFTER`` times is
+A call comes back to its queue whenever its worker dies holding it, and a death does not say
+whose fault it was: a worker that takes several calls at once (prefetch > 1, to batch them)
+returns all of them, and any worker is also killed by users, the OOM killer acting for
+another process, or a machine going to sleep. A call returned ``ISOLATE_AFTER`` times is
 therefore moved to its service's isolation queue, where it runs alone: the worker that takes
 it first lets the calls it is running finish, holds back new ones, and only then fetches it.
-Its neighbours, moved there too, then each succeed on their own, and the culprit alone is
-given up (after one more death there), named in its ``PoisonCall``.
+Calls that died beside a poison call then each succeed on their own, and the culprit alone
+is given up, after dying alone ``ISOLATION_DELIVERY_LIMIT + 1`` times (see topology), named
+in its ``PoisonCall``. Deaths beside other calls never give a call up.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ class CallConsumer:
         self._reply_channel: AbstractChannel | None = None
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        # Isolation (prefetch > 1 only): calls past the gate run; the gate closes while a
+        # Isolation: calls past the gate run; the gate closes while a
         # call runs alone.
         self._isolation: dict[str, AbstractQueue] = {}
         self._running: set[asyncio.Task[None]] = set()
@@ -131,9 +133,8 @@ class CallConsumer:
         await declare_exchanges(self._channel, self.names)
         for service in self.services:
             queue = await declare_service_queue(self._channel, self.names, service)
-            if self.prefetch > 1:
-                alone = await declare_isolation_queue(self._channel, self.names, service)
-                self._isolation[service] = alone
+            alone = await declare_isolation_queue(self._channel, self.names, service)
+            self._isolation[service] = alone
             tag = await queue.consume(functools.partial(self._on_call, service))
             self._consumers.append((queue, tag))
         if self._isolation:

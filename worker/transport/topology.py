@@ -10,8 +10,16 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 
 REPLY_QUEUE_EXPIRES_MS = 7 * 24 * 3600 * 1000  # a week of disuse
 DELIVERY_LIMIT = 3
-#: A call in isolation runs alone, so a second death there is its own fault: given up.
-ISOLATION_DELIVERY_LIMIT = 1
+#: A call in isolation runs alone, so a death there points at it, but not beyond doubt: a
+#: worker is also killed by a user, the OOM killer acting for another process, or a machine
+#: going to sleep, and nothing on the wire tells those apart from a crash the call caused. A
+#: poison call dies every time it runs; an innocent one only when an unrelated kill lands
+#: inside its short lone run. So a call is given up only after it died alone on five runs in
+#: a row (returned four times, then a fifth death): with unrelated kills landing in one lone
+#: run in three (workers killed every 2.5-4 s, as the chaos test does), an innocent call is
+#: given up about once in 400 isolations, a poison call after costing five restarts. And a
+#: call given up is not the end of its job: the segment becomes a gap that can be retried.
+ISOLATION_DELIVERY_LIMIT = 4
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,10 @@ class Names:
         return f"{self.prefix}.rpc.{service}"
 
     def isolation_queue(self, service: str) -> str:
-        return f"{self.prefix}.rpc.{service}.alone"
+        # Named after its delivery limit: a queue's arguments cannot change once declared,
+        # so a new limit is a new queue (the old one, on a broker that outlived an update,
+        # is simply no longer fed).
+        return f"{self.prefix}.rpc.{service}.alone{ISOLATION_DELIVERY_LIMIT}"
 
     def reply_queue(self, client_id: str) -> str:
         return f"{self.prefix}.reply.{client_id}"

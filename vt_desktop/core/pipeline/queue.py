@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from vt_desktop.core.jobs.model import JobSpec, JobState
 from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.pipeline.recognise import gaps_of
 from vt_desktop.core.pipeline.runner import JobFailed, PipelineRunner
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,11 @@ class JobQueue:
             self._changed(job_id)
 
     def retry(self, job_id: str) -> None:
-        """Queue a failed or cancelled job again (stored results are reused)."""
-        if self.store.get(job_id).state in {JobState.FAILED, JobState.CANCELLED}:
+        """Queue a failed or cancelled job again, or a done one that left gaps (stored
+        results are reused: only what is missing is sent)."""
+        rec = self.store.get(job_id)
+        gapped = rec.state is JobState.DONE and bool(gaps_of(self.store, job_id))
+        if gapped or rec.state in {JobState.FAILED, JobState.CANCELLED}:
             self.store.update(job_id, state=JobState.QUEUED, error=None)
             self._changed(job_id)
             self._wake.set()

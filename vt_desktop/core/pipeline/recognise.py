@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from vt_desktop.core.jobs.store import call_id
+from vt_desktop.core.errors import VtError
+from vt_desktop.core.jobs.store import JobStore, call_id
 from vt_desktop.core.media import Segment, SegmentPlan
 from vt_desktop.core.media.audio import Pcm, read_pcm
 from vt_desktop.core.media.encode import encode_pcm
@@ -23,7 +24,14 @@ from worker.protocol.asr import (
     TranscribeParams,
     TranscribeResult,
 )
-from worker.protocol.errors import RpcError
+from worker.protocol.errors import (
+    BrokerError,
+    Cancelled,
+    ModelUnavailable,
+    NoWorker,
+    PoisonCall,
+    RpcError,
+)
 
 log = logging.getLogger(__name__)
 STAGE = "recognise"
@@ -35,8 +43,45 @@ FLAC_LIMIT = 900_000
 AHEAD = 2
 
 
-class SegmentFailed(RuntimeError):
-    """Raised when one segment could not be recognised; names it and says why."""
+#: Failures that are not the segment's own: every other segment would fail alike, so the job
+#: stops (and says why) instead of leaving every segment a gap.
+SYSTEMIC = (NoWorker, BrokerError, Cancelled, ModelUnavailable)
+GAPS = "gaps"
+
+
+class SegmentFailed(VtError, RuntimeError):
+    """Raised when no segment of a job could be recognised; names the first and says why."""
+
+
+def gap_record(seg: Segment, exc: RpcError) -> dict[str, object]:
+    """How a segment left as a gap is stored (artifact ``gaps``, keyed by its index)."""
+    return {"start": seg.start_s, "end": seg.end_s, "reason": exc.message,
+            "poison": isinstance(exc, PoisonCall)}  # fmt: skip
+
+
+def gaps_of(store: JobStore, job_id: str) -> dict[int, dict[str, object]]:
+    """The segments a job's last run left as gaps, by index (a resume retries them)."""
+    stored = store.artifact(job_id, GAPS)
+    return {int(k): v for k, v in stored.items()} if isinstance(stored, dict) else {}
+
+
+def stored_gaps(ctx: JobContext) -> dict[int, dict[str, object]]:
+    """The segments the running job's last recognition left as gaps, by index."""
+    return gaps_of(ctx.store, ctx.job_id)
+
+
+def empty_result(language: str, seg: Segment) -> TranscribeResult:
+    """The stand-in for a segment left as a gap: no words (nothing stored, so a later run
+    of the job sends its call again)."""
+    return TranscribeResult(
+        language=language, language_probability=0.0, duration=seg.end_s - seg.start_s,
+        segments=[], model="", device="", compute_s=0.0,
+    )  # fmt: skip
+
+
+def segment_name(seg: Segment) -> str:
+    """``segment 5 (1:16–1:37)``, as messages name a segment."""
+    return f"segment {seg.index + 1} ({_clock(seg.start_s)}–{_clock(seg.end_s)})"
 
 
 def _clock(seconds: float) -> str:
@@ -81,6 +126,8 @@ class SegmentRecogniser:
         self.kind = "asr" if task == "transcribe" else "asr-en"
         self.verb = "recognised" if task == "transcribe" else "translated"
         self.done = 0
+        #: Segments of this run that failed on their own (a crash, bad audio): left as gaps.
+        self.gaps: dict[int, dict[str, object]] = {}
 
     async def language(self, first: Segment, audio: str | None = None) -> str:
         """The spoken language: the user's choice, or detected once on the first segment
@@ -112,8 +159,12 @@ class SegmentRecogniser:
         """One segment's result (from the store when it is there); ``audio`` is its encoded
         audio when the caller has it already.
 
+        A segment that fails on its own (it crashed its workers until it was given up, or
+        its audio would not decode) is left as a gap: a warning names it, its result is
+        empty, and nothing is stored, so ``vt jobs resume`` sends just its call again.
+
         Raises:
-            SegmentFailed: the segment failed on every try.
+            NoWorker, BrokerError, Cancelled, ModelUnavailable: no segment can be recognised.
         """
         ctx = self.ctx
         stored = ctx.store.result(call_id(ctx.job_id, self.kind, seg.index))
@@ -127,13 +178,17 @@ class SegmentRecogniser:
             )  # fmt: skip
             try:
                 result = await ctx.call(TRANSCRIBE, params, self.kind, seg.index)
+            except SYSTEMIC:
+                raise
             except RpcError as exc:
-                if exc.code == -32800:
-                    raise
-                raise SegmentFailed(
-                    f"segment {seg.index + 1} ({_clock(seg.start_s)}–{_clock(seg.end_s)}) "
-                    f"could not be recognised: {exc.message}"
-                ) from exc
+                self.gaps[seg.index] = gap_record(seg, exc)
+                ctx.warn(
+                    self.stage,
+                    f"{segment_name(seg)} could not be {self.verb} and is left as a gap: "
+                    f"{exc.message} ('vt jobs resume {ctx.job_id}' or Review's Retry sends "
+                    f"it again)",
+                )
+                result = empty_result(language, seg)
         self.done += 1
         ctx.report(self.stage, min(1.0, self.done / max(total, 1)),
                    f"{self.verb} {self.done} of {total} segments")  # fmt: skip
@@ -167,7 +222,28 @@ async def recognise(
         results[seg.index] = await rec.segment(seg, language, total)
 
     await bounded_gather(list(plan.segments), one, lambda: AHEAD * ctx.capacity("asr"))
+    settle_gaps(ctx, plan.segments, rec.gaps, task)
     return [results[s.index] for s in plan.segments]
+
+
+def settle_gaps(
+    ctx: JobContext,
+    segments: Sequence[Segment],
+    gaps: dict[int, dict[str, object]],
+    task: Literal["transcribe", "translate"] = "transcribe",
+) -> None:
+    """Store which segments this run left as gaps (none: a resumed run filled them all).
+
+    Raises:
+        SegmentFailed: every segment failed: there is nothing to subtitle.
+    """
+    if segments and len(gaps) == len(segments):
+        first = segments[0]
+        raise SegmentFailed(
+            f"no segment could be recognised; {segment_name(first)}: {gaps[first.index]['reason']}"
+        )
+    if task == "transcribe":
+        ctx.store.put_artifact(ctx.job_id, GAPS, {str(k): v for k, v in sorted(gaps.items())})
 
 
 def snap_to_speech(

@@ -99,10 +99,11 @@ class PipelineRunner:
         record = self.store.get(job_id)
         ctx = JobContext(job_id, record.spec, self.rpc, self.events, self.store, self.sink)
         ctx.clock = EtaClock(stage_weights(dub=record.spec.dub))
-        ctx.warnings = list(record.warnings)
+        # Each run says its warnings afresh: what failed before is tried again (a gap, an
+        # untranslated batch), and what is reused from the store warns again as it is read.
         reused = self.store.result_count(job_id)
         self.contexts[job_id] = ctx
-        self.store.update(job_id, state=JobState.RUNNING, error=None)
+        self.store.update(job_id, state=JobState.RUNNING, error=None, warnings=[])
         try:
             outputs = await self._stages(ctx)
         except asyncio.CancelledError:

@@ -22,7 +22,7 @@ from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.media import MediaInfo, Segment, SegmentPlan, pick_audio_stream, probe
 from vt_desktop.core.media.plan import SegmentStream
 from vt_desktop.core.pipeline.context import JobContext
-from vt_desktop.core.pipeline.recognise import AHEAD, SegmentRecogniser, call_audio
+from vt_desktop.core.pipeline.recognise import AHEAD, SegmentRecogniser, call_audio, settle_gaps
 from worker.protocol.asr import TranscribeResult
 from worker.transport.client import RpcClient
 from worker.transport.events import EventStream
@@ -44,8 +44,10 @@ async def plan_and_recognise(
 ) -> tuple[SegmentPlan, str | None, list[TranscribeResult]]:
     """The plan, the spoken language (None when nobody speaks) and every segment's result.
 
+    Segments that fail on their own are left as gaps (see ``SegmentRecogniser.segment``).
+
     Raises:
-        SegmentFailed: a segment failed on every try.
+        SegmentFailed: no segment could be recognised.
         IntakeError: the audio cannot be decoded.
     """
     return await _Streaming(ctx, info, stream_index).run()
@@ -162,6 +164,7 @@ class _Streaming:
             with contextlib.suppress(BaseException):
                 await asyncio.gather(*self.running, producer, return_exceptions=True)
         plan = self.stream.plan(tuple(self.segments))
+        settle_gaps(self.ctx, plan.segments, self.rec.gaps)
         log.debug("job %s: %d of %d segment(s) encoded from the plan's samples",
                   self.ctx.job_id, self.reused, len(plan.segments))  # fmt: skip
         self.ctx.report("plan", 1.0, f"{len(plan.segments)} segment(s), "
@@ -186,7 +189,7 @@ async def transcribe_file(
 
     Raises:
         IntakeError: the file cannot be used.
-        SegmentFailed: a segment failed on every try.
+        SegmentFailed: no segment could be recognised.
     """
     info = await asyncio.to_thread(probe, path, max_size=max_file_size)
     stream = pick_audio_stream(info).index

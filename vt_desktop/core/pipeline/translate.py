@@ -6,6 +6,7 @@ lines with a warning; only the absence of any translation worker stops the job.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import replace
 
@@ -18,6 +19,14 @@ log = logging.getLogger(__name__)
 STAGE = "translate"
 BATCH = 16
 CONTEXT = 3
+
+
+def _key(start: int, params: TranslateParams) -> str:
+    """A stored-call key that changes with the batch's text: a resumed job whose sentences
+    changed (a gap filled in) translates the changed batches again instead of reusing the
+    results stored for other sentences at the same place."""
+    digest = hashlib.sha1(params.model_dump_json().encode(), usedforsecurity=False)
+    return f"{start // BATCH}-{digest.hexdigest()[:10]}"
 
 
 def primary(lang: str) -> str:
@@ -56,7 +65,7 @@ async def translate(
                 context=[s.text for s in sentences[max(0, start - CONTEXT) : start]],
             )
             try:
-                result = await ctx.call(TRANSLATE, params, f"mt-{lang}", start // BATCH)
+                result = await ctx.call(TRANSLATE, params, f"mt-{lang}", _key(start, params))
             except (NoWorker, BrokerError, Cancelled):
                 raise
             except RpcError as exc:

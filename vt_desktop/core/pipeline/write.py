@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from vt_desktop.core.media import MediaInfo
 from vt_desktop.core.pipeline.context import JobContext
-from vt_desktop.core.subtitles import Cue, Sentence, layout_cues, rules_for, write_subtitles
+from vt_desktop.core.pipeline.recognise import stored_gaps
+from vt_desktop.core.subtitles import (
+    UNRECOGNISED,
+    Cue,
+    Sentence,
+    layout_cues,
+    rules_for,
+    write_subtitles,
+)
 from vt_desktop.core.video import SubtitleTrack, burn_subtitles, mux_soft_subtitles
 
 STAGE = "write"
@@ -70,16 +78,27 @@ def cues_for(ctx: JobContext, sentences: list[Sentence], lang: str) -> list[Cue]
     return layout_cues(sentences, rules, bilingual=ctx.spec.bilingual)
 
 
-def cue_records(cues: list[Cue], bilingual: bool) -> dict[str, Any]:
-    """One language's cues as the JSON artifact ``cues-<lang>`` the Review page loads."""
-    return {
-        "bilingual": bilingual,
-        "cues": [
-            {"start": c.start, "end": c.end, "lines": list(c.lines), "source": c.source_text,
-             "flags": sorted(c.flags)}
-            for c in cues
-        ],
-    }  # fmt: skip
+def cue_records(
+    cues: list[Cue], bilingual: bool, gaps: Iterable[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """One language's cues as the JSON artifact ``cues-<lang>`` the Review page loads.
+
+    Each segment left as a gap (``gaps``) is a cue of its own there, with no text and the
+    flag ``unrecognised``, so the reviewer sees where speech is missing; subtitle files and
+    videos never carry it (see ``UNRECOGNISED``).
+    """
+    records = [
+        {"start": c.start, "end": c.end, "lines": list(c.lines), "source": c.source_text,
+         "flags": sorted(c.flags)}
+        for c in cues
+    ]  # fmt: skip
+    records += [
+        {"start": float(g["start"]), "end": float(g["end"]), "lines": [],
+         "source": str(g.get("reason", "")), "flags": [UNRECOGNISED]}
+        for g in gaps
+    ]  # fmt: skip
+    records.sort(key=lambda r: (r["start"], r["end"]))
+    return {"bilingual": bilingual, "cues": records}
 
 
 async def write_outputs(
@@ -95,7 +114,8 @@ async def write_outputs(
     steps = len(per_lang) + 2
     for i, (lang, sentences) in enumerate(per_lang.items()):
         cues = cue_sets[lang] = cues_for(ctx, sentences, lang)
-        ctx.store.put_artifact(ctx.job_id, f"cues-{lang}", cue_records(cues, spec.bilingual))
+        records = cue_records(cues, spec.bilingual, stored_gaps(ctx).values())
+        ctx.store.put_artifact(ctx.job_id, f"cues-{lang}", records)
         flagged = sum(1 for c in cues if c.flags - {"untranslated"})
         if flagged:
             ctx.warn(

@@ -6,7 +6,7 @@ then :func:`layout_cues` and a writer.
 
 from vt_desktop.core.subtitles.atomic import atomic_output, write_text_atomic
 from vt_desktop.core.subtitles.layout import layout_cues, reading_chars
-from vt_desktop.core.subtitles.model import Cue, Sentence, TimedWord
+from vt_desktop.core.subtitles.model import UNRECOGNISED, Cue, Sentence, TimedWord, writable
 from vt_desktop.core.subtitles.rules import SubtitleRules, rules_for
 from vt_desktop.core.subtitles.sentences import SentenceLimits, build_sentences, join_words
 from vt_desktop.core.subtitles.writers import (
@@ -20,6 +20,7 @@ from vt_desktop.core.subtitles.writers import (
 )
 
 __all__ = [
+    "UNRECOGNISED",
     "AssStyle",
     "Cue",
     "Sentence",
@@ -34,6 +35,7 @@ __all__ = [
     "layout_cues",
     "reading_chars",
     "rules_for",
+    "writable",
     "write_ass",
     "write_srt",
     "write_subtitles",

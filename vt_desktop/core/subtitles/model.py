@@ -50,6 +50,16 @@ class Sentence:
     translation: str | None = None
 
 
+#: The flag of a stand-in cue where a segment of speech could not be recognised (a gap left
+#: by a segment that crashed its workers): shown in Review, never written to a file.
+UNRECOGNISED = "unrecognised"
+
+
+def writable(cues: list[Cue]) -> list[Cue]:
+    """The cues a subtitle file or video carries: all but the empty stand-ins for gaps."""
+    return [c for c in cues if not (UNRECOGNISED in c.flags and not "".join(c.lines).strip())]
+
+
 @dataclass(frozen=True, slots=True)
 class Cue:
     """One subtitle on screen.
@@ -61,7 +71,8 @@ class Cue:
         lines: The text lines, top to bottom (in bilingual cues the source lines come first).
         source_text: The source speech heard while the cue is shown (for review and editing).
         flags: Names of the rules the cue could not meet (``"cps"``, ``"too_long_line"``,
-            ``"too_short"``, ``"too_long"``, ``"too_many_lines"``, ``"untranslated"``).
+            ``"too_short"``, ``"too_long"``, ``"too_many_lines"``, ``"untranslated"``), or
+            ``UNRECOGNISED`` on the stand-in for speech that could not be recognised.
     """
 
     index: int
