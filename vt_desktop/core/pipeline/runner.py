@@ -25,7 +25,7 @@ from vt_desktop.core.media import (
 from vt_desktop.core.pipeline.context import JobContext
 from vt_desktop.core.pipeline.dub import dub_outputs
 from vt_desktop.core.pipeline.events import EtaClock, EventSink, stage_weights
-from vt_desktop.core.pipeline.recognise import SegmentFailed, detect_language, recognise, words_of
+from vt_desktop.core.pipeline.recognise import detect_language, recognise, words_of
 from vt_desktop.core.pipeline.streaming import plan_and_recognise
 from vt_desktop.core.pipeline.translate import primary, translate
 from vt_desktop.core.pipeline.write import write_outputs
@@ -51,7 +51,7 @@ def failure_message(exc: Exception) -> str | None:
     """
     if isinstance(exc, RpcError):
         return exc.message
-    if isinstance(exc, VtError | SegmentFailed | OSError):
+    if isinstance(exc, VtError | OSError):
         return str(exc)
     return None
 
