@@ -149,34 +149,126 @@ def _run_split(
 def _run_group(
     copy: Replica, requests: list[TranscribeRequest], languages: list[tuple[str, float]]
 ) -> list[list[SpeechSegment]]:
-    """One batched model call on ``copy``: each request's segments, its own times."""
-    first = requests[0]
+    """Batched model calls on ``copy``: each request's segments, its own times.
+
+    A window's decode can stop at a timestamp before the chunk's end ("seek to the last
+    timestamp"): the sequential decode then reads on from there in its next window, and a
+    batch must too, or the chunk's last sentence is lost (one chunk in six on real speech).
+    So the chunks that stopped early go round again, from where each stopped, until all are
+    read to their end (at most ``TAIL_ROUNDS`` more calls, each batching every such tail).
+    """
+    per_request: list[list[SpeechSegment]] = [[] for _ in requests]
+    read_s = [0.0] * len(requests)  # how far each request's audio has been decoded
+    pending = list(range(len(requests)))
+    for round_ in range(TAIL_ROUNDS + 1):
+        tails = [requests[i].audio[round(read_s[i] * SAMPLE_RATE) :] for i in pending]
+        decoded = _decode_once(copy, requests[0], languages[0][0], tails)
+        still: list[int] = []
+        for i, (segments, stopped_s) in zip(pending, decoded, strict=True):
+            for seg in segments:
+                if round_ == 0 or not _silence(seg):
+                    per_request[i].append(_shifted(seg, read_s[i]))
+            if stopped_s is not None and requests[i].duration - read_s[i] - stopped_s > TAIL_MIN_S:
+                read_s[i] += stopped_s
+                still.append(i)
+        pending = still
+        if not pending:
+            break
+    return per_request
+
+
+#: The most extra batched calls that read on from where windows stopped early.
+TAIL_ROUNDS = 2
+#: A window that stopped less than this before its chunk's end is done (the chunks end in a
+#: pause: what is left is the silence the plan cut in).
+TAIL_MIN_S = 0.4
+
+
+def _decode_once(
+    copy: Replica, options: TranscribeRequest, language: str, audios: list[np.ndarray]
+) -> list[tuple[list[Any], float | None]]:
+    """One batched model call: each audio's raw faster-whisper segments (its own times) and
+    where its window's decode stopped, in seconds (None: it read to the end)."""
     starts_s: list[float] = []
     clips: list[dict[str, float]] = []
     position = 0
-    for r in requests:
+    for samples in audios:
         starts_s.append(position / SAMPLE_RATE)
-        position += len(r.audio)
+        position += len(samples)
         clips.append({"start": starts_s[-1], "end": position / SAMPLE_RATE})
-    audio = np.concatenate([r.audio for r in requests])
-    per_request: list[list[SpeechSegment]] = [[] for _ in requests]
-    with copy.lock, _words_timed_per_chunk(copy.model):
+    raw_by_chunk: list[list[Any]] = [[] for _ in audios]
+    stops: dict[int, float | None] = {}
+    fps = copy.model.frames_per_second
+    with _stops_recorded(copy.model, stops), _words_timed_per_chunk(copy.model):
         raw_segments, _ = copy.pipeline.transcribe(
-            audio,
-            language=languages[0][0],
-            task=first.task,
-            beam_size=first.beam_size,
-            word_timestamps=first.word_timestamps,
-            initial_prompt=first.initial_prompt,
+            np.concatenate(audios),
+            language=language,
+            task=options.task,
+            beam_size=options.beam_size,
+            word_timestamps=options.word_timestamps,
+            initial_prompt=options.initial_prompt,
             vad_filter=False,
             clip_timestamps=clips,
             without_timestamps=False,
-            batch_size=len(requests),
+            batch_size=len(audios),
         )
         for raw in raw_segments:  # decoding happens lazily, here
-            index = _chunk_index(starts_s, raw.seek / copy.model.frames_per_second)
-            per_request[index].append(segment_from_whisper(raw, starts_s[index]))
-    return per_request
+            index = _chunk_index(starts_s, raw.seek / fps)
+            raw_by_chunk[index].append(dataclasses.replace(
+                raw, start=raw.start - starts_s[index], end=raw.end - starts_s[index],
+                words=[dataclasses.replace(w, start=w.start - starts_s[index],
+                                           end=w.end - starts_s[index]) for w in raw.words or []]
+                if raw.words is not None else None,
+            ))  # fmt: skip
+    return [(raw_by_chunk[k], stops.get(round(starts_s[k] * fps))) for k in range(len(audios))]
+
+
+def _shifted(raw: Any, by_s: float) -> SpeechSegment:
+    return segment_from_whisper(raw, -by_s)
+
+
+def _silence(raw: Any) -> bool:
+    """faster-whisper's own test for a window with no speech (its defaults), for the tails
+    read on: the batched pipeline does not apply it, the sequential decode does."""
+    return bool(raw.no_speech_prob > NO_SPEECH_PROB and raw.avg_logprob < LOW_LOGPROB)
+
+
+NO_SPEECH_PROB = 0.6
+LOW_LOGPROB = -1.0
+
+
+@contextlib.contextmanager
+def _stops_recorded(model: Any, stops: dict[int, float | None]) -> Iterator[None]:
+    """Record, per chunk (keyed by its start in frames), where its window's decode stopped:
+    None when it read to the end, else the last timestamp it closed (seconds from its
+    start), where the sequential decode would start its next window."""
+    split = model._split_segments_by_timestamps
+
+    def split_recording(  # noqa: PLR0917 (faster-whisper's signature)
+        tokenizer: Any,
+        tokens: list[int],
+        time_offset: float,
+        segment_size: int,
+        segment_duration: float,
+        seek: int,
+    ) -> tuple[list[dict[str, Any]], int, bool]:
+        result: tuple[list[dict[str, Any]], int, bool] = split(
+            tokenizer, tokens, time_offset, segment_size, segment_duration, seek
+        )
+        end_seek = result[1]
+        key = round(time_offset * model.frames_per_second)
+        stops[key] = (
+            None
+            if end_seek - seek >= segment_size
+            else (end_seek - seek) / (model.frames_per_second)
+        )
+        return result
+
+    model._split_segments_by_timestamps = split_recording
+    try:
+        yield
+    finally:  # back to the class's own method
+        vars(model).pop("_split_segments_by_timestamps", None)
 
 
 @contextlib.contextmanager
