@@ -405,6 +405,14 @@
         <translation>Повторить задание</translation>
     </message>
     <message>
+        <source>Retry gaps</source>
+        <translation>Повторить пропуски</translation>
+    </message>
+    <message>
+        <source>Recognise the job&apos;s gaps again</source>
+        <translation>Распознать пропуски задания заново</translation>
+    </message>
+    <message>
         <source>Remove</source>
         <translation>Убрать</translation>
     </message>

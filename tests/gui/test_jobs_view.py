@@ -16,6 +16,7 @@ from tests.gui.conftest import pump_until, settings_in
 from tests.support.media import make_video
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.model import JobState
+from vt_desktop.core.pipeline.recognise import GAPS
 from vt_desktop.ui.jobs_table import format_eta
 from vt_desktop.ui.jobs_view import JobsView, parse_targets
 from vt_desktop.ui.main_window import MainWindow
@@ -127,6 +128,28 @@ def test_cancel_retry_and_remove_work_on_a_waiting_job(window: MainWindow, jfk_v
     view.row_buttons(job_id)["Remove"].click()
     assert view.table_model.rowCount() == 0
     assert view._vm.store.jobs() == []
+
+
+def test_a_done_job_with_gaps_offers_to_retry_them(window: MainWindow, jfk_video: Path) -> None:
+    """A job whose segment was given up ended done with a gap; its row says so and its
+    Retry gaps queues it again (the runner then sends only the missing segment)."""
+    view = window.jobs_view
+    drop_files(view, [jfk_video])
+    pump_until(lambda: view.table_model.rowCount() == 1, 20, "the job's row")
+    store = view._vm.store
+    job_id = store.jobs()[0].id
+    store.put_artifact(job_id, GAPS, {"0": {"start": 0.0, "end": 11.0, "reason": "crashed",
+                                            "poison": True}})  # fmt: skip
+    store.update(job_id, state=JobState.DONE, warnings=["segment 1 (0:00–0:11) … gap"])
+    view._vm._refresh(job_id)
+    assert set(view.row_buttons(job_id)) == {"Review", "Retry gaps", "Open folder", "Remove"}
+    view.row_buttons(job_id)["Retry gaps"].click()
+    assert store.get(job_id).state is JobState.QUEUED
+
+    store.put_artifact(job_id, GAPS, {})  # its next run filled the gap
+    store.update(job_id, state=JobState.DONE, warnings=[])
+    view._vm._refresh(job_id)
+    assert set(view.row_buttons(job_id)) == {"Review", "Open folder", "Remove"}
 
 
 def test_bad_target_languages_are_explained_and_nothing_is_queued(

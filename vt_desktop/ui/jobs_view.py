@@ -468,7 +468,7 @@ class JobsView(QWidget):
         row = QHBoxLayout(box)
         row.setContentsMargins(4, 4, 4, 4)
         row.setSpacing(6)
-        for label in ACTIONS[state]:
+        for label in self._actions_for(job_id, state):
             text, name = self._action_texts()[label]
             button = QPushButton(text)
             button.setObjectName("RowButton")
@@ -479,6 +479,12 @@ class JobsView(QWidget):
         row.addStretch(1)
         self.table.setIndexWidget(self.table_model.index(number, COLUMNS.index("Actions")), box)
 
+    def _actions_for(self, job_id: str, state: JobState) -> tuple[str, ...]:
+        """A row's actions; a done job that left gaps offers to recognise them again."""
+        if state is JobState.DONE and self._vm.has_gaps(job_id):
+            return ("Review", "Retry gaps", "Open folder", "Remove")
+        return ACTIONS[state]
+
     def _action_texts(self) -> dict[str, tuple[str, str]]:
         """Each row action's button text and accessible name, in the window's language."""
         return {
@@ -488,6 +494,7 @@ class JobsView(QWidget):
             "Review": (self.tr("Review"), self.tr("Review job")),
             "Open folder": (self.tr("Open folder"), self.tr("Open folder job")),
             "Retry": (self.tr("Retry"), self.tr("Retry job")),
+            "Retry gaps": (self.tr("Retry gaps"), self.tr("Recognise the job's gaps again")),
             "Remove": (self.tr("Remove"), self.tr("Remove job")),
         }
 
@@ -513,6 +520,7 @@ class JobsView(QWidget):
             "Pause": self._vm.pause,
             "Resume": self._vm.unpause,
             "Retry": self._vm.retry,
+            "Retry gaps": self._vm.retry,
             "Remove": self._vm.remove,
         }[action]
         method(job_id)

@@ -24,6 +24,7 @@ from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.media import IntakeError, probe
 from vt_desktop.core.pipeline import PipelineEvent
 from vt_desktop.core.pipeline.queue import JobQueue
+from vt_desktop.core.pipeline.recognise import gaps_of
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.ui.view_model import RuntimeViewModel
 
@@ -227,8 +228,13 @@ class JobsViewModel(QObject):
         self._act("unpause", job_id)
 
     def retry(self, job_id: str) -> None:
-        """Queue a failed or cancelled job again (results already stored are reused)."""
+        """Queue a failed or cancelled job again, or a done one that left gaps (results
+        already stored are reused: only what is missing is sent)."""
         self._act("retry", job_id)
+
+    def has_gaps(self, job_id: str) -> bool:
+        """Whether the job left segments it could not recognise (a retry sends them again)."""
+        return bool(gaps_of(self.store, job_id))
 
     def remove(self, job_id: str) -> None:
         """Forget a finished or queued job (its outputs stay on disk)."""
@@ -261,7 +267,10 @@ class JobsViewModel(QObject):
         state = self.store.get(job_id).state
         if action == "cancel" and not state.finished:
             self.store.update(job_id, state=JobState.CANCELLED)
-        elif action == "retry" and state in {JobState.FAILED, JobState.CANCELLED}:
+        elif action == "retry" and (
+            state in {JobState.FAILED, JobState.CANCELLED}
+            or (state is JobState.DONE and self.has_gaps(job_id))
+        ):
             self.store.update(job_id, state=JobState.QUEUED, error=None)
         elif action == "remove":
             self.store.delete(job_id)
