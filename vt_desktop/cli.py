@@ -22,6 +22,7 @@ from vt_desktop.core.errors import VtError
 from vt_desktop.core.jobs.model import JobSpec
 from vt_desktop.core.media import IntakeError, probe
 from vt_desktop.core.pipeline import JobFailed, PipelineEvent
+from vt_desktop.core.review import doubtful_lines
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.core.supervisor import BrokerMissing, BrokerStartError
 from worker.logs import setup_logging
@@ -311,7 +312,21 @@ async def _run_jobs(rt: AppRuntime, ids: list[str]) -> int:
             f"{outcome.results_reused} result(s) reused",
             file=sys.stderr,
         )
+        _print_doubtful(rt, job_id)
     return code
+
+
+def _print_doubtful(rt: AppRuntime, job_id: str) -> None:
+    """Say how many lines hold a word the recogniser doubted (for a review pass)."""
+    threshold = rt.settings.review_doubt_threshold
+    for lang in rt.store.get(job_id).spec.targets:
+        doubted, lines = doubtful_lines(rt.store, job_id, lang, threshold)
+        if doubted:
+            print(
+                f"review: {lang}: {doubted} of {lines} line(s) hold a word heard with under "
+                f"{threshold:.0%} confidence (highlighted on the window's Review page)",
+                file=sys.stderr,
+            )
 
 
 if __name__ == "__main__":

@@ -59,8 +59,12 @@
         <translation>Конец</translation>
     </message>
     <message>
+        <source>hard to hear: {words}</source>
+        <extracomment>Light-palette colours (``theme.colour`` gives the dark partner): flagged row, flag text. A doubtful word: amber behind, warning-brown text (light palette). The item data role of a cell&apos;s text as HTML with its doubtful words marked (None: plain).</extracomment>
+        <translation>плохо слышно: {words}</translation>
+    </message>
+    <message>
         <source>Cue {number} is flagged: {rules}.</source>
-        <extracomment>Light-palette colours (``theme.colour`` gives the dark partner): flagged row, flag text.</extracomment>
         <translation>Реплика {number} помечена: {rules}.</translation>
     </message>
 </context>
@@ -1440,6 +1444,18 @@ A job that needs it will download it again, which needs a network.</source>
     <message>
         <source>Language defaults follow broadcast style guides: 42 characters per line (16 for Chinese, Japanese and Korean), 2 lines, 17 characters per second (20 for English).</source>
         <translation>Значения по умолчанию следуют стандартам телевещания: 42 символа в строке (16 для китайского, японского и корейского), 2 строки, 17 символов в секунду (20 для английского).</translation>
+    </message>
+    <message>
+        <source> % sure</source>
+        <translation> % уверенности</translation>
+    </message>
+    <message>
+        <source>Doubtful words under:</source>
+        <translation>Сомнительные слова ниже:</translation>
+    </message>
+    <message>
+        <source>Review highlights each word the recogniser was less sure of than this, and flags its line.</source>
+        <translation>На странице проверки выделяется каждое слово, в котором распознаватель уверен меньше, а его строка помечается.</translation>
     </message>
     <message>
         <source>Output folder</source>

@@ -21,10 +21,11 @@ from tests.gui.conftest import pump_until
 from tests.support.media import make_video
 from vt_desktop.core.jobs.model import JobSpec, JobState
 from vt_desktop.core.review import ReviewSession, format_time
+from vt_desktop.core.subtitles import DOUBTFUL
 from vt_desktop.ui import theme
 from vt_desktop.ui.main_window import MainWindow
 from vt_desktop.ui.review_view import ReviewView
-from vt_desktop.ui.review_vm import COLUMNS, FLAGGED_BACKGROUND
+from vt_desktop.ui.review_vm import COLUMNS, FLAGGED_BACKGROUND, RICH_TEXT_ROLE
 from vt_desktop.ui.view_model import RuntimeViewModel
 
 pytestmark = pytest.mark.slow
@@ -211,3 +212,45 @@ def test_switching_language_with_unsaved_edits_asks_first(page: ReviewView) -> N
     assert page.lang_combo.currentData() == "pt"
     reopened = ReviewSession.open(page.review.store, session.record.id, "de")
     assert reopened.cues[0].text != "Ungespeichert", "discarded edits are gone"
+
+
+def test_words_heard_with_little_confidence_are_marked_and_their_lines_flagged(
+    page: ReviewView, running_window: Window
+) -> None:
+    """The real job's words keep the recogniser's confidence; with the setting raised to
+    0.95 some of tiny.en's JFK words fall under it: they are marked in the Source cell, the
+    line is flagged and its tooltip names them; at 0.01 nothing is."""
+    _, view_model = running_window
+    settings = view_model.settings
+    before = settings.review_doubt_threshold
+    job_id = page.review.session.record.id if page.review.session else ""
+    try:
+        settings.review_doubt_threshold = 0.95
+        page.open_job(job_id, "pt")
+        pump_until(lambda: page.review.session is not None and page.review.session.lang == "pt"
+                   and page.review.session.doubt_threshold == 0.95, 5, "pt at 0.95")  # fmt: skip
+        session = page.review.session
+        assert session is not None
+        rows = [i for i, c in enumerate(session.cues) if DOUBTFUL in c.flags]
+        assert rows, [c.words for c in session.cues]
+        row = rows[0]
+        cue = session.cues[row]
+        low = [w for w, p in cue.words if p < 0.95]
+        source = page.table_model.index(row, COLUMNS.index("Source"))
+        markup = source.data(RICH_TEXT_ROLE)
+        assert markup is not None and all(f">{w}</span>" in markup for w in low), markup
+        assert "hard to hear: “" in source.data(Qt.ItemDataRole.ToolTipRole)
+        assert page.table_model.cell(row, 0).endswith("⚠")
+        page.table.selectRow(row)
+        QTest.qWait(300)
+        screenshot(page, "review-page-doubtful.png")
+
+        settings.review_doubt_threshold = 0.01
+        page.open_job(job_id, "pt")
+        pump_until(lambda: page.review.session is not None
+                   and page.review.session.doubt_threshold == 0.01, 5, "pt at 0.01")  # fmt: skip
+        assert page.review.session is not None
+        assert not any(DOUBTFUL in c.flags for c in page.review.session.cues)
+        assert page.table_model.index(row, COLUMNS.index("Source")).data(RICH_TEXT_ROLE) is None
+    finally:
+        settings.review_doubt_threshold = before

@@ -81,6 +81,7 @@ def fill_everything(dialog: SettingsDialog, tmp_path: Path, ca_file: Path) -> No
     dialog.line_length.setValue(32)
     dialog.max_lines.setValue(1)
     dialog.max_cps.setValue(15.5)
+    dialog.doubt.setValue(40)
     dialog.output_dir.set_text(str(tmp_path / "subs"))
     for fmt, check in dialog.formats.items():
         check.setChecked(fmt in ("srt", "ass"))
@@ -118,6 +119,7 @@ def test_saved_settings_are_what_the_app_and_the_workers_load_again(
         "subtitle_max_chars_per_line": 32,
         "subtitle_max_lines": 1,
         "subtitle_max_chars_per_second": 15.5,
+        "review_doubt_threshold": 0.4,
         "output_dir": tmp_path / "subs",
         "output_formats": ["srt", "ass"],
         "theme": "dark",

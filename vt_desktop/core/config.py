@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from vt_desktop.core.jobs.model import DEFAULT_FORMATS, OutputFormat
+from vt_desktop.core.subtitles.model import DOUBT_THRESHOLD
 from worker import __version__
 from worker.transport.settings import BrokerSettings
 
@@ -68,6 +69,7 @@ SAVED_FIELDS = (
     "subtitle_max_chars_per_line",
     "subtitle_max_lines",
     "subtitle_max_chars_per_second",
+    "review_doubt_threshold",
     "theme",
     "ui_language",
 )
@@ -121,6 +123,9 @@ class AppSettings(BrokerSettings):
     subtitle_max_lines: int | None = Field(default=None, ge=1, le=6)
     #: Fastest reading speed allowed, in characters per second.
     subtitle_max_chars_per_second: float | None = Field(default=None, gt=0, le=100)
+    #: Review: a recognised word the recogniser was less sure of than this is doubtful
+    #: (highlighted in Review, its line flagged, counted in the CLI's summary).
+    review_doubt_threshold: float = Field(default=DOUBT_THRESHOLD, gt=0.0, lt=1.0)
     # -- the window ---------------------------------------------------------------------------
     theme: Literal["system", "light", "dark"] = "system"
     #: UI language: "system" follows the desktop's locale, else "en" or "ru".

@@ -26,9 +26,13 @@ from vt_desktop.core.jobs.model import JobRecord, JobState
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.pipeline.write import iso639_2
 from vt_desktop.core.subtitles import (
+    DOUBT_THRESHOLD,
+    DOUBTFUL,
     UNRECOGNISED,
     Cue,
     SubtitleRules,
+    WordConfidence,
+    doubtful,
     reading_chars,
     rules_for,
     writable,
@@ -54,6 +58,8 @@ __all__ = [
     "ReviewError",
     "ReviewSession",
     "describe_flag",
+    "doubtful_lines",
+    "doubtful_spans",
     "format_time",
     "parse_time",
     "reviewable_jobs",
@@ -83,6 +89,8 @@ class ReviewCue:
         source: The source speech heard while it is shown ("" when unknown).
         flags: Names of the subtitle rules it breaks (see :func:`describe_flag`).
         source_lines: In a bilingual job, the source lines shown above the translation.
+        words: The source words with the recogniser's confidence in each (empty when unknown,
+            or once the reviewer has retyped the line).
     """
 
     start: float
@@ -91,6 +99,7 @@ class ReviewCue:
     source: str = ""
     flags: frozenset[str] = frozenset()
     source_lines: tuple[str, ...] = ()
+    words: tuple[WordConfidence, ...] = ()
 
     @property
     def lines(self) -> tuple[str, ...]:
@@ -100,8 +109,9 @@ class ReviewCue:
     def to_cue(self, index: int) -> Cue:
         """This cue as the writers take it (numbered ``index``, from 1)."""
         return Cue(
-            index, self.start, self.end, self.source_lines + self.lines, self.source, self.flags
-        )
+            index, self.start, self.end, self.source_lines + self.lines, self.source, self.flags,
+            self.words,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -162,6 +172,7 @@ def describe_flag(flag: str, rules: SubtitleRules) -> str:
         "too_short": f"on screen for less than {rules.min_duration_s:g} s",
         "too_long": f"on screen for more than {rules.max_duration_s:g} s",
         "untranslated": "not translated: it shows the source text",
+        DOUBTFUL: f"a word was hard to hear (the recogniser was under {DOUBT_THRESHOLD:.0%} sure)",
         UNRECOGNISED: "speech here could not be recognised: retry the job's gaps, or type "
         "the line yourself",
     }
@@ -180,7 +191,13 @@ def wrap_text(text: str, rules: SubtitleRules) -> str:
     return "\n".join(wrap_lines(run, 0, len(tokens), float(rules.max_chars_per_line)))
 
 
-def check_flags(cue: ReviewCue, rules: SubtitleRules, *, untranslated: bool) -> frozenset[str]:
+def check_flags(
+    cue: ReviewCue,
+    rules: SubtitleRules,
+    *,
+    untranslated: bool,
+    doubt_threshold: float | None = None,
+) -> frozenset[str]:
     """The rules ``cue`` breaks now (as the layout checks them); a stand-in for a gap stays
     flagged ``unrecognised`` (and only that) until someone types its text."""
     lines = cue.lines
@@ -202,6 +219,8 @@ def check_flags(cue: ReviewCue, rules: SubtitleRules, *, untranslated: bool) -> 
         flags.add("cps")
     if untranslated:
         flags.add("untranslated")
+    if doubt_threshold is not None and doubtful(cue.words, doubt_threshold):
+        flags.add(DOUBTFUL)
     return frozenset(flags)
 
 
@@ -224,6 +243,7 @@ def _cue_from_record(item: dict[str, Any], bilingual: bool) -> ReviewCue:
     count = item.get("source_lines")
     if count is None:
         count = _split_bilingual(lines, source) if bilingual and "untranslated" not in flags else 0
+    words = tuple((str(text), float(p)) for text, p in item.get("words", []))
     return ReviewCue(
         float(item["start"]),
         float(item["end"]),
@@ -231,6 +251,7 @@ def _cue_from_record(item: dict[str, Any], bilingual: bool) -> ReviewCue:
         source,
         flags,
         tuple(lines[:count]),
+        words,
     )
 
 
@@ -249,11 +270,15 @@ class ReviewSession:
         self.duration_s: float | None = plan.get("duration_s") if isinstance(plan, dict) else None
         self.bilingual = record.spec.bilingual
         self.dirty = False
+        #: Words the recogniser was less sure of than this are doubtful (the user's setting).
+        self.doubt_threshold = DOUBT_THRESHOLD
         #: Set when the cues came from the subtitle file (no source text, no stored flags).
         self.from_file = False
 
     @classmethod
-    def open(cls, store: JobStore, job_id: str, lang: str) -> ReviewSession:
+    def open(
+        cls, store: JobStore, job_id: str, lang: str, *, doubt_threshold: float = DOUBT_THRESHOLD
+    ) -> ReviewSession:
         """Load a done job's cues in ``lang`` (with the edits saved by an earlier export).
 
         Raises:
@@ -275,7 +300,13 @@ class ReviewSession:
         if isinstance(stored, dict):
             bilingual = bool(stored.get("bilingual", False))
             cues = [_cue_from_record(item, bilingual) for item in stored.get("cues", [])]
-            return cls(store, record, lang, cues)
+            session = cls(store, record, lang, cues)
+            session.doubt_threshold = doubt_threshold
+            session.cues = [
+                replace(c, flags=c.flags | {DOUBTFUL}) if doubtful(c.words, doubt_threshold) else c
+                for c in cues
+            ]
+            return session
         session = cls(store, record, lang, _cues_from_file(record, lang))
         session.from_file = True
         session.cues = [
@@ -304,7 +335,7 @@ class ReviewSession:
             raise ReviewError(f"Cue {row + 1} needs text: a blank cue would show nothing.")
         if lines == cue.text:
             return cue
-        edited = replace(cue, text=lines)
+        edited = replace(cue, text=lines, words=())  # retyped: the reviewer settled its doubts
         return self._store(
             row, replace(edited, flags=check_flags(edited, self.rules, untranslated=False))
         )
@@ -343,7 +374,16 @@ class ReviewSession:
         moved = replace(cue, start=start, end=end)
         untranslated = "untranslated" in cue.flags
         return self._store(
-            row, replace(moved, flags=check_flags(moved, self.rules, untranslated=untranslated))
+            row,
+            replace(
+                moved,
+                flags=check_flags(
+                    moved,
+                    self.rules,
+                    untranslated=untranslated,
+                    doubt_threshold=self.doubt_threshold,
+                ),
+            ),
         )
 
     def edit_time_text(self, row: int, which: str, text: str) -> ReviewCue:
@@ -496,7 +536,8 @@ class ReviewSession:
             "edited": True,
             "cues": [
                 {"start": c.start, "end": c.end, "lines": list(c.source_lines + c.lines),
-                 "source": c.source, "flags": sorted(c.flags), "source_lines": len(c.source_lines)}
+                 "source": c.source, "flags": sorted(c.flags - {DOUBTFUL}),
+                 "source_lines": len(c.source_lines), "words": [list(w) for w in c.words]}
                 for c in self.cues
             ],
         })  # fmt: skip
@@ -568,3 +609,29 @@ def _cues_from_file(record: JobRecord, lang: str) -> list[ReviewCue]:
         f"Job {record.id} kept no {lang} cues and its {lang} subtitle file is gone: "
         "nothing to review."
     )
+
+
+def doubtful_lines(store: JobStore, job_id: str, lang: str, threshold: float) -> tuple[int, int]:
+    """How many of a job's cues in ``lang`` hold a doubtful word, and how many cues it has."""
+    stored = store.artifact(job_id, f"cues-{lang}")
+    if not isinstance(stored, dict):
+        return 0, 0
+    cues = [_cue_from_record(item, False) for item in stored.get("cues", [])]
+    return sum(1 for c in cues if doubtful(c.words, threshold)), len(cues)
+
+
+def doubtful_spans(
+    text: str, words: tuple[WordConfidence, ...], threshold: float
+) -> list[tuple[int, int]]:
+    """Where in ``text`` (a cue's source, made of ``words`` in order) the words under
+    ``threshold`` are, as (start, end) character offsets."""
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for word, probability in words:
+        found = text.find(word, at) if word else -1
+        if found < 0:
+            continue
+        if probability < threshold:
+            spans.append((found, found + len(word)))
+        at = found + len(word)
+    return spans

@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 from vt_desktop.core.jobs.model import JobRecord
 from vt_desktop.core.review import ExportResult, RetranslateResult, ReviewSession
 from vt_desktop.ui.review_preview import VideoPreview
-from vt_desktop.ui.review_vm import COLUMNS, CuesTableModel, ReviewViewModel
+from vt_desktop.ui.review_vm import COLUMNS, RICH_TEXT_ROLE, CuesTableModel, ReviewViewModel
+from vt_desktop.ui.rich_text import RichTextDelegate
 from vt_desktop.ui.slots import asyncSlot
 from vt_desktop.ui.view_model import RuntimeViewModel
 from vt_desktop.ui.widgets import PageHeader
@@ -136,6 +137,7 @@ class ReviewView(QWidget):
     def _build_table(self) -> None:
         table = self.table
         table.setModel(self.table_model)
+        table.setItemDelegate(RichTextDelegate(RICH_TEXT_ROLE, table))
         table.setObjectName("ReviewTable")
         table.setAccessibleName(self.tr("Subtitle cues"))
         table.setAlternatingRowColors(True)

@@ -7,6 +7,7 @@ here. No method raises into Qt: a refusal or failure becomes a signal with a pla
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -19,9 +20,11 @@ from vt_desktop.core.review import (
     ReviewError,
     ReviewSession,
     describe_flag,
+    doubtful_spans,
     format_time,
     reviewable_jobs,
 )
+from vt_desktop.core.subtitles import DOUBTFUL, doubtful
 from vt_desktop.ui import theme
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.table_model import ColumnsTableModel, Index
@@ -80,7 +83,8 @@ class ReviewViewModel(QObject):
     def open(self, job_id: str, lang: str) -> bool:
         """Open ``job_id``'s cues in ``lang``, dropping the session open now."""
         try:
-            session = ReviewSession.open(self.store, job_id, lang)
+            threshold = self.runtime_vm.settings.review_doubt_threshold
+            session = ReviewSession.open(self.store, job_id, lang, doubt_threshold=threshold)
         except ReviewError as exc:
             self.open_failed.emit(str(exc))
             return False
@@ -168,6 +172,11 @@ _EDITABLE = {"Translation": "text", "Start": "start", "End": "end"}
 #: Light-palette colours (``theme.colour`` gives the dark partner): flagged row, flag text.
 FLAGGED_BACKGROUND = "#fef2f2"
 FLAGGED_TEXT = "#b91c1c"
+#: A doubtful word: amber behind, warning-brown text (light palette).
+DOUBT_BACKGROUND = "#fef3c7"
+DOUBT_TEXT = "#b45309"
+#: The item data role of a cell's text as HTML with its doubtful words marked (None: plain).
+RICH_TEXT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class CuesTableModel(ColumnsTableModel):
@@ -210,13 +219,46 @@ class CuesTableModel(ColumnsTableModel):
         return format_time(cue.start if name == "Start" else cue.end)
 
     def flag_tooltip(self, row: int) -> str:
-        """Which rules the cue breaks, in words ("" when none)."""
+        """Which rules the cue breaks and which words were hard to hear ("" when none)."""
         session = self._review.session
         if session is None or not session.cues[row].flags:
             return ""
-        named = [describe_flag(f, session.rules) for f in sorted(session.cues[row].flags)]
+        cue = session.cues[row]
+        named = [describe_flag(f, session.rules) for f in sorted(cue.flags - {DOUBTFUL})]
+        if DOUBTFUL in cue.flags:
+            heard = ", ".join(
+                f"“{word}” ({p:.0%})" for word, p in doubtful(cue.words, session.doubt_threshold)
+            )
+            named.append(self.tr("hard to hear: {words}").format(words=heard))
         flagged = self.tr("Cue {number} is flagged: {rules}.")
         return flagged.format(number=row + 1, rules="; ".join(named))
+
+    def rich_cell(self, row: int, column: int) -> str | None:
+        """A Source cell (or a Translation that is the source as spoken) as HTML with its
+        doubtful words marked; None when the cell has none."""
+        session = self._review.session
+        if session is None or COLUMNS[column] not in ("Source", "Translation"):
+            return None
+        cue = session.cues[row]
+        text = self.cell(row, column)
+        if DOUBTFUL not in cue.flags or (
+            COLUMNS[column] == "Translation" and text.split() != cue.source.split()
+        ):
+            return None
+        spans = doubtful_spans(text, cue.words, session.doubt_threshold)
+        if not spans:
+            return None
+        style = (
+            f"background-color:{theme.colour(DOUBT_BACKGROUND).name()};"
+            f"color:{theme.colour(DOUBT_TEXT).name()};text-decoration:underline"
+        )
+        parts, at = [], 0
+        for start, end in spans:
+            parts += [html.escape(text[at:start]),
+                      f'<span style="{style}">{html.escape(text[start:end])}</span>']  # fmt: skip
+            at = end
+        parts.append(html.escape(text[at:]))
+        return "".join(parts).replace("\n", "<br>")
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Qt override: text, editable text, and flagged rows tinted with a tooltip."""
@@ -238,6 +280,8 @@ class CuesTableModel(ColumnsTableModel):
             value = self.flag_tooltip(row) or self.cell(row, column)
         elif role == roles.TextAlignmentRole:
             value = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        elif role == RICH_TEXT_ROLE:
+            value = self.rich_cell(row, column)
         return value
 
     def flags(self, index: Index) -> Qt.ItemFlag:

@@ -303,6 +303,20 @@ class SettingsDialog(QDialog):
                 )
             ),
         )
+        self.doubt = QSpinBox()
+        self.doubt.setRange(1, 99)
+        self.doubt.setSuffix(self.tr(" % sure"))
+        self.doubt.setValue(round(s.review_doubt_threshold * 100))
+        add(form, self.tr("Doubtful words under:"), self.doubt, "review_doubt_threshold", 3)
+        form.addRow(
+            "",
+            note(
+                self.tr(
+                    "Review highlights each word the recogniser was less sure of than this, "
+                    "and flags its line."
+                )
+            ),
+        )
 
     def _build_output(self) -> None:
         s = self.settings
@@ -411,6 +425,7 @@ class SettingsDialog(QDialog):
             "subtitle_max_chars_per_line": spin_value(self.line_length),
             "subtitle_max_lines": spin_value(self.max_lines),
             "subtitle_max_chars_per_second": round(self.max_cps.value(), 1) or None,
+            "review_doubt_threshold": self.doubt.value() / 100,
             "output_dir": Path(self.output_dir.text()).expanduser()
             if self.output_dir.text()
             else None,

@@ -50,6 +50,7 @@ DARK: dict[str, str] = {
     "#166534": "#86efac",  # success text
     "#475569": "#cbd5e1",  # monochrome icons
     "#b45309": "#fbbf24",  # warning text
+    "#fef3c7": "#4a3410",  # doubtful word background
     "#15803d": "#4ade80",  # ready/ok text
 }
 

@@ -89,7 +89,7 @@ def cue_records(
     """
     records = [
         {"start": c.start, "end": c.end, "lines": list(c.lines), "source": c.source_text,
-         "flags": sorted(c.flags)}
+         "flags": sorted(c.flags), "words": [list(w) for w in c.source_words]}
         for c in cues
     ]  # fmt: skip
     records += [

@@ -6,7 +6,17 @@ then :func:`layout_cues` and a writer.
 
 from vt_desktop.core.subtitles.atomic import atomic_output, write_text_atomic
 from vt_desktop.core.subtitles.layout import layout_cues, reading_chars
-from vt_desktop.core.subtitles.model import UNRECOGNISED, Cue, Sentence, TimedWord, writable
+from vt_desktop.core.subtitles.model import (
+    DOUBT_THRESHOLD,
+    DOUBTFUL,
+    UNRECOGNISED,
+    Cue,
+    Sentence,
+    TimedWord,
+    WordConfidence,
+    doubtful,
+    writable,
+)
 from vt_desktop.core.subtitles.rules import SubtitleRules, rules_for
 from vt_desktop.core.subtitles.sentences import SentenceLimits, build_sentences, join_words
 from vt_desktop.core.subtitles.writers import (
@@ -20,6 +30,8 @@ from vt_desktop.core.subtitles.writers import (
 )
 
 __all__ = [
+    "DOUBTFUL",
+    "DOUBT_THRESHOLD",
     "UNRECOGNISED",
     "AssStyle",
     "Cue",
@@ -27,10 +39,12 @@ __all__ = [
     "SentenceLimits",
     "SubtitleRules",
     "TimedWord",
+    "WordConfidence",
     "ass_header",
     "atomic_output",
     "build_sentences",
     "cues_to_ssafile",
+    "doubtful",
     "join_words",
     "layout_cues",
     "reading_chars",

@@ -289,6 +289,9 @@ def layout_cues(
             lines=tuple(draft.source_lines + draft.text_lines),
             source_text=join_words(draft.source_words, source_rules.language),
             flags=_flags(draft, rules),
+            source_words=tuple(
+                (w.text.strip(), round(w.probability, 3)) for w in draft.source_words
+            ),
         )
         for position, draft in enumerate(drafts, start=1)
     ]

@@ -55,6 +55,20 @@ class Sentence:
 UNRECOGNISED = "unrecognised"
 
 
+#: The flag of a cue whose source holds a word the recogniser doubted (see ``doubtful``).
+DOUBTFUL = "doubtful"
+#: Below this confidence a recognised word counts as doubtful (the Review page's default;
+#: the user's setting overrides it).
+DOUBT_THRESHOLD = 0.5
+#: A word heard during a cue, with the recogniser's confidence in it (0..1).
+WordConfidence = tuple[str, float]
+
+
+def doubtful(words: tuple[WordConfidence, ...], threshold: float) -> list[WordConfidence]:
+    """The words under ``threshold``, in order."""
+    return [(text, p) for text, p in words if p < threshold]
+
+
 def writable(cues: list[Cue]) -> list[Cue]:
     """The cues a subtitle file or video carries: all but the empty stand-ins for gaps."""
     return [c for c in cues if not (UNRECOGNISED in c.flags and not "".join(c.lines).strip())]
@@ -73,6 +87,8 @@ class Cue:
         flags: Names of the rules the cue could not meet (``"cps"``, ``"too_long_line"``,
             ``"too_short"``, ``"too_long"``, ``"too_many_lines"``, ``"untranslated"``), or
             ``UNRECOGNISED`` on the stand-in for speech that could not be recognised.
+        source_words: The source words heard during the cue with the recogniser's confidence
+            in each, so a reviewer sees the doubtful ones (empty when unknown).
     """
 
     index: int
@@ -81,6 +97,7 @@ class Cue:
     lines: tuple[str, ...]
     source_text: str = ""
     flags: frozenset[str] = field(default_factory=frozenset)
+    source_words: tuple[WordConfidence, ...] = ()
 
     @property
     def text(self) -> str:
