@@ -8,11 +8,12 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from worker.logs import setup_logging
 from worker.orphans import die_with_parent
 from worker.protocol.errors import BrokerError
-from worker.runtime import Worker
+from worker.runtime import Worker, serve_one
 from worker.settings import WorkerSettings
 
 log = logging.getLogger("worker")
@@ -28,6 +29,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--parent-pid", type=int, help="stop when this process is gone")
     ap.add_argument("--log-dir", help="write app.log/error.log here")
     ap.add_argument("--log-level", help="DEBUG, INFO, WARNING, …")
+    ap.add_argument(
+        "--run-one",
+        nargs=2,
+        metavar=("CALL", "REPLY"),
+        help="serve the one call in file CALL, write its reply to REPLY, exit (no broker): "
+        "how a worker runs a call that keeps coming back in a process of its own",
+    )
     return ap.parse_args(argv)
 
 
@@ -64,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     setup_logging(settings.log_dir, settings.log_level)
     die_with_parent()
+    if args.run_one is not None:
+        return serve_one(settings, Path(args.run_one[0]), Path(args.run_one[1]))
     try:
         asyncio.run(serve(settings))
     except BrokerError as exc:

@@ -8,13 +8,17 @@ finished return to their queues for another worker. A worker whose parent is gon
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
 import logging
 import os
 import platform
+from pathlib import Path
 from typing import Any
 
 from worker import __version__
+from worker.alone import run_alone
 from worker.dispatcher import CallMeta, Dispatcher
 from worker.loader import discover
 from worker.protocol.jsonrpc import Response
@@ -154,6 +158,7 @@ class Worker:
                 self._handle,
                 prefetch=self.settings.prefetch,
                 on_control=self._on_control,
+                run_alone=run_alone,
             )
             events_channel = await self.consumer.start()
             exchanges = await declare_exchanges(events_channel, self.names)
@@ -209,3 +214,28 @@ class Worker:
             with contextlib.suppress(Exception):
                 await svc.stop()
         log.info("worker %s stopped", self.settings.worker_id)
+
+
+def serve_one(settings: WorkerSettings, call: Path, reply: Path) -> int:
+    """Serve the one call stored in ``call`` with this worker's services and write its reply
+    to ``reply`` (empty for a notification); no broker. A worker runs a call that keeps
+    coming back this way, in a process of its own (see ``worker.alone``)."""
+    stored = json.loads(call.read_text())
+    body = base64.b64decode(stored["body"])
+
+    async def serve() -> Response | None:
+        worker = Worker(settings)
+        worker.services = worker.load_services()
+        worker.dispatcher = Dispatcher(worker.services)
+        for svc in worker.services:
+            await svc.start()
+        try:
+            return await worker.dispatcher.handle(body, CallMeta(**stored["meta"]))
+        finally:
+            for svc in worker.services:
+                with contextlib.suppress(Exception):
+                    await svc.stop()
+
+    response = asyncio.run(serve())
+    reply.write_bytes(response.to_bytes() if response is not None else b"")
+    return 0

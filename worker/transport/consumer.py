@@ -10,10 +10,11 @@ whose fault it was: a worker that takes several calls at once (prefetch > 1, to 
 returns all of them, and any worker is also killed by users, the OOM killer acting for
 another process, or a machine going to sleep. A call returned ``ISOLATE_AFTER`` times is
 therefore moved to its service's isolation queue, where it runs alone: the worker that takes
-it first lets the calls it is running finish, holds back new ones, and only then fetches it.
-Calls that died beside a poison call then each succeed on their own, and the culprit alone
-is given up, after dying alone ``ISOLATION_DELIVERY_LIMIT + 1`` times (see topology), named
-in its ``PoisonCall``. Deaths beside other calls never give a call up.
+it first lets the calls it is running finish, holds back new ones, and then serves it in a
+process of its own that it watches (``run_alone``, see ``worker.alone``). If that process
+dies, the call did it: it goes back to run alone once more, and is given up at its
+``CRASHES_ALONE_LIMIT``-th such crash, named in its ``PoisonCall``. If the worker itself dies
+meanwhile, nothing is counted. Deaths beside other calls never give a call up.
 """
 
 from __future__ import annotations
@@ -50,8 +51,15 @@ log = logging.getLogger(__name__)
 ISOLATE_AFTER = 2
 #: How often a worker looks for calls waiting to run alone (besides when it moves one).
 ISOLATION_POLL_S = 2.0
+#: A call that crashed the process that ran it alone this many times is given up.
+CRASHES_ALONE_LIMIT = 2
 Handler = Callable[[bytes, dict[str, Any]], Awaitable[Response | None]]
 ControlHandler = Callable[[dict[str, Any]], None]
+
+
+class CrashedAlone(Exception):
+    """Raised by a lone runner when the process that ran the call died before answering;
+    the message says how ("killed by SIGSEGV", "exit code 70")."""
 
 
 def _deadline(headers: dict[str, Any]) -> float | None:
@@ -87,6 +95,13 @@ def call_meta_headers(message: AbstractIncomingMessage) -> dict[str, Any]:
     }
 
 
+def _method_of(body: bytes) -> str:
+    """The method a call body names ("?" when it cannot be read)."""
+    with contextlib.suppress(ValueError, UnicodeDecodeError, AttributeError):
+        return str(json.loads(body).get("method", "?"))
+    return "?"
+
+
 class CallConsumer:
     """Consumes the queues of the served services with manual ack and a fixed prefetch."""
 
@@ -99,6 +114,7 @@ class CallConsumer:
         *,
         prefetch: int = 1,
         on_control: ControlHandler | None = None,
+        run_alone: Handler | None = None,
     ) -> None:
         self.connection = connection
         self.names = names
@@ -106,6 +122,9 @@ class CallConsumer:
         self.handler = handler
         self.prefetch = prefetch
         self.on_control = on_control
+        #: Serves a call that keeps coming back in a process of its own (``worker.alone``),
+        #: raising ``CrashedAlone`` when that process dies; None: served here, as any call.
+        self.run_alone = run_alone
         self._channel: AbstractChannel | None = None
         self._reply_channel: AbstractChannel | None = None
         self._consumers: list[tuple[AbstractQueue, str]] = []
@@ -206,10 +225,26 @@ class CallConsumer:
     async def _isolate(self, service: str, message: AbstractIncomingMessage) -> bool:
         """Move a call that keeps coming back to the isolation queue; False if it could not
         be moved (it is then served as usual)."""
+        if not await self._to_isolation(
+            service, message, {"x-returned-before-isolation": returned(message)}
+        ):
+            return False
+        log.warning(
+            "rpc id=%s came back %d times with its worker's other calls; it will run alone",
+            message.correlation_id, returned(message),
+        )  # fmt: skip
+        self._poke.set()
+        return True
+
+    async def _to_isolation(
+        self, service: str, message: AbstractIncomingMessage, extra: dict[str, Any]
+    ) -> bool:
+        """Publish (confirmed) the call to its isolation queue with ``extra`` headers, then
+        ack it here; False when it could not be published (nothing acked)."""
         if self._reply_channel is None:
             return False
         headers = {k: v for k, v in (message.headers or {}).items() if k != "x-delivery-count"}
-        headers["x-returned-before-isolation"] = returned(message)
+        headers.update(extra)
         moved = aio_pika.Message(
             body=message.body,
             headers=headers,
@@ -229,11 +264,6 @@ class CallConsumer:
             log.warning("rpc id=%s could not be isolated: %s", message.correlation_id, exc)
             return False
         await message.ack()
-        log.warning(
-            "rpc id=%s came back %d times with its worker's other calls; it will run alone",
-            message.correlation_id, returned(message),
-        )  # fmt: skip
-        self._poke.set()
         return True
 
     async def _watch_isolation(self) -> None:
@@ -242,16 +272,16 @@ class CallConsumer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poke.wait(), ISOLATION_POLL_S)
             self._poke.clear()
-            for queue in self._isolation.values():
+            for service, queue in self._isolation.items():
                 if self._stopping:
                     return
                 try:
                     if (await queue.declare()).message_count:
-                        await self._run_alone(queue)
+                        await self._run_alone(service, queue)
                 except Exception as exc:  # the connection is down: it comes back by itself
                     log.info("isolation queue %s not served now: %s", queue.name, exc)
 
-    async def _run_alone(self, queue: AbstractQueue) -> None:
+    async def _run_alone(self, service: str, queue: AbstractQueue) -> None:
         self._gate.clear()
         try:
             while self._running:  # calls already running finish first
@@ -262,11 +292,50 @@ class CallConsumer:
                     return
                 log.warning("rpc id=%s runs alone", message.correlation_id)
                 try:
-                    await self._serve(message)
+                    await self._serve_alone(service, message)
                 except Exception:
                     await self._reject(message)
         finally:
             self._gate.set()
+
+    async def _serve_alone(self, service: str, message: AbstractIncomingMessage) -> None:
+        """Serve a call from the isolation queue in a process of its own (when this worker
+        has a lone runner): a death of that process counts against the call, and the call
+        is given up at the ``CRASHES_ALONE_LIMIT``-th; a death of this worker counts nothing."""
+        if self.run_alone is None:
+            await self._serve(message)
+            return
+        try:
+            response = await self.run_alone(message.body, call_meta_headers(message))
+        except CrashedAlone as exc:
+            await self._crashed_alone(service, message, str(exc))
+            return
+        if response is not None and message.reply_to:
+            await self._reply(message, response)
+        await message.ack()
+
+    async def _crashed_alone(
+        self, service: str, message: AbstractIncomingMessage, why: str
+    ) -> None:
+        crashes = (message.headers or {}).get("x-crashed-alone")
+        count = (crashes if isinstance(crashes, int) and not isinstance(crashes, bool) else 0) + 1
+        cid = message.correlation_id or salvage_id(message.body)
+        if count < CRASHES_ALONE_LIMIT:
+            log.error("rpc id=%s crashed the process that ran it alone (%s); it will run "
+                      "alone once more", cid, why)  # fmt: skip
+            if await self._to_isolation(service, message, {"x-crashed-alone": count}):
+                return
+            raise RuntimeError(f"rpc id={cid} could not be put back to run alone")
+        method = _method_of(message.body)
+        log.error("rpc %s id=%s crashed the process that ran it alone %d times (%s); given up",
+                  method, cid, count, why)  # fmt: skip
+        if message.reply_to and cid is not None:
+            err = PoisonCall(
+                f"{method} (call {cid}) crashed the worker process each time it ran alone "
+                f"({count} times; the last: {why}) and was given up"
+            )
+            await self._reply(message, Response(id=cid, error=err.to_object()))
+        await message.ack()
 
     async def _serve(self, message: AbstractIncomingMessage) -> None:
         meta = call_meta_headers(message)
@@ -301,9 +370,7 @@ class CallConsumer:
         queue = "?"
         if isinstance(deaths, list) and deaths and isinstance(deaths[0], dict):
             queue = str(deaths[0].get("queue", "?"))
-        method = "?"
-        with contextlib.suppress(ValueError, UnicodeDecodeError, AttributeError):
-            method = str(json.loads(message.body).get("method", "?"))
+        method = _method_of(message.body)
         cid = message.correlation_id or salvage_id(message.body)
         log.error("rpc %s id=%s dead-lettered from %s after repeated failures", method, cid, queue)
         if message.reply_to and cid is not None:

@@ -10,16 +10,13 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 
 REPLY_QUEUE_EXPIRES_MS = 7 * 24 * 3600 * 1000  # a week of disuse
 DELIVERY_LIMIT = 3
-#: A call in isolation runs alone, so a death there points at it, but not beyond doubt: a
-#: worker is also killed by a user, the OOM killer acting for another process, or a machine
-#: going to sleep, and nothing on the wire tells those apart from a crash the call caused. A
-#: poison call dies every time it runs; an innocent one only when an unrelated kill lands
-#: inside its short lone run. So a call is given up only after it died alone on five runs in
-#: a row (returned four times, then a fifth death): with unrelated kills landing in one lone
-#: run in three (workers killed every 2.5-4 s, as the chaos test does), an innocent call is
-#: given up about once in 400 isolations, a poison call after costing five restarts. And a
-#: call given up is not the end of its job: the segment becomes a gap that can be retried.
-ISOLATION_DELIVERY_LIMIT = 4
+#: A call in isolation runs alone in a process of its own (``worker.alone``), and the worker
+#: that watches that process decides: the process died, the call is to blame (given up at
+#: the second such crash); the worker itself died (killed by a user, the OOM killer acting
+#: for another process, a machine going to sleep), nothing is counted. This limit on the
+#: broker's own count of returns is a backstop only, for a call whose every lone run is cut
+#: short by its worker's death.
+ISOLATION_DELIVERY_LIMIT = 50
 
 
 @dataclass(frozen=True)
