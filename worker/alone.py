@@ -38,6 +38,8 @@ def worker_command() -> list[str]:
         return [sys.executable, "--worker"]
     spec = getattr(sys.modules.get("__main__"), "__spec__", None)
     module = spec.name.removesuffix(".__main__") if spec is not None and spec.name else "worker"
+    if module == "vt_desktop":  # the app run from source with --worker, as the frozen one
+        return [sys.executable, "-m", module, "--worker"]
     return [sys.executable, "-m", module]
 
 
