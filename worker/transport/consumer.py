@@ -308,6 +308,11 @@ class CallConsumer:
         try:
             response = await self.run_alone(message.body, call_meta_headers(message))
         except CrashedAlone as exc:
+            if self._stopping:  # stopped with us (a Ctrl-C reaches the whole group): no fault
+                log.info("rpc id=%s ran alone until the worker stopped (%s); returned",
+                         message.correlation_id, exc)  # fmt: skip
+                await message.nack(requeue=True)
+                return
             await self._crashed_alone(service, message, str(exc))
             return
         if response is not None and message.reply_to:
