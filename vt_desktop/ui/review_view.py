@@ -268,6 +268,9 @@ class ReviewView(QWidget):
     def _request_open(self, job_id: str, lang: str) -> None:
         session = self.review.session
         if session is not None and (session.record.id, session.lang) == (job_id, lang):
+            if not self.review.dirty and self.review.threshold_changed():
+                self._open(job_id, lang)  # the doubtful-word setting changed: mark afresh
+                return
             self._select(job_id, lang)
             return
         if not self.review.dirty or session is None:

@@ -70,6 +70,11 @@ class ReviewViewModel(QObject):
         """True while the open session has edits that were not exported."""
         return self.session is not None and self.session.dirty
 
+    def threshold_changed(self) -> bool:
+        """Whether the doubtful-word setting changed since the open session was opened."""
+        threshold = self.runtime_vm.settings.review_doubt_threshold
+        return self.session is not None and self.session.doubt_threshold != threshold
+
     def list_jobs(self) -> list[JobRecord]:
         """The done jobs (emits ``jobs_listed``; ``open_failed`` if the store cannot be read)."""
         try:

@@ -5,7 +5,8 @@
 Starts a private broker and one worker in a temporary folder, pings, translates the 5 s
 speech sample as a queued job, then saves ``OUTDIR/<page>.png`` for each page
 (``widget.grab()``, works offscreen; Review shows that job), ``settings-<n>.png`` for each
-settings tab, ``jobs-dark.png`` and ``review-dark.png``, and ``OUTDIR/workers-error.png``
+settings tab, ``jobs-dark.png`` and ``review-dark.png``, ``review-doubtful.png`` (Review with
+the doubtful-word setting at 95 %), and ``OUTDIR/workers-error.png``
 (the banner shown when the broker cannot be reached). With
 ``--root-shot`` (under Xvfb with ``QT_QPA_PLATFORM=xcb``) it also saves what the X screen
 shows, ``OUTDIR/<view>-screen.png``, with ImageMagick's ``import -window root``.
@@ -99,6 +100,7 @@ async def shoot_running(settings: AppSettings, outdir: Path, root_shot: bool) ->
         for name in window.pages:
             window.show_page(name)
             written += await capture(window, outdir / f"{name.lower()}.png", root_shot)
+        written += await shoot_doubtful(window, settings, job_id, outdir, root_shot)
         window.show_page("Log")
         window.log_view.search_box.setText("ping")
         written += await capture(window, outdir / "log-search.png", root_shot)
@@ -109,6 +111,23 @@ async def shoot_running(settings: AppSettings, outdir: Path, root_shot: bool) ->
         await view_model.stop()
         window.close()
     return written
+
+
+async def shoot_doubtful(
+    window: MainWindow, settings: AppSettings, job_id: str, outdir: Path, root_shot: bool
+) -> list[Path]:
+    """Review with the doubtful-word setting at 95 %, so some of the sample's words show
+    marked (at the default 50 % tiny.en is sure of all of them)."""
+    before = settings.review_doubt_threshold
+    settings.review_doubt_threshold = 0.95
+    try:
+        window.review_view.open_job(job_id)
+        window.show_page("Review")
+        window.review_view.table.selectRow(0)
+        return await capture(window, outdir / "review-doubtful.png", root_shot)
+    finally:
+        settings.review_doubt_threshold = before
+        window.review_view.open_job(job_id)
 
 
 async def finished_job(view_model: RuntimeViewModel, settings: AppSettings) -> str:
