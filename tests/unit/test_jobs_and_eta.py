@@ -82,6 +82,24 @@ def test_target_languages_are_checked_and_deduplicated(tmp_path: Path) -> None:
         spec(tmp_path, formats=["avi"])
 
 
+def test_a_job_needs_a_target_unless_it_is_a_transcript(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="at least one target language"):
+        JobSpec(input=tmp_path / "a.mp4", targets=[], out_dir=tmp_path)
+    spec = JobSpec(input=tmp_path / "a.mp4", out_dir=tmp_path, transcribe=True)
+    assert spec.targets == []
+
+
+def test_a_transcripts_language_is_stored_once_it_is_known(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    job = store.create_job(JobSpec(input=tmp_path / "a.mp4", out_dir=tmp_path, transcribe=True))
+    assert store.set_targets(job, ["de"]).targets == ["de"]
+    again = JobStore(tmp_path / "jobs.sqlite3").get(job).spec
+    assert (again.targets, again.transcribe) == (["de"], True)
+    with pytest.raises(ValidationError, match="not a language code"):
+        store.set_targets(job, ["Deutsch"])
+    assert store.get(job).spec.targets == ["de"], "a refused change changes nothing"
+
+
 def test_eta_comes_from_the_rate_of_this_run_not_from_resumed_work() -> None:
     clock = EtaClock()
     clock.update("recognise", 0.5)  # resumed: half the recognition was already stored

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 OutputFormat = Literal["srt", "vtt", "ass", "mkv", "mp4"]
 DEFAULT_FORMATS: tuple[OutputFormat, ...] = ("srt", "vtt", "mkv")
@@ -36,7 +36,9 @@ class JobSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     input: Path
-    targets: list[str] = Field(min_length=1, max_length=20)
+    #: The languages to write subtitles in. Empty for a transcript-only job until its spoken
+    #: language is known (the runner then sets it: see ``JobStore.set_targets``).
+    targets: list[str] = Field(default_factory=list, max_length=20)
     out_dir: Path
     source_language: str | None = None
     model: str | None = None
@@ -59,6 +61,8 @@ class JobSpec(BaseModel):
     dub: bool = False
     dub_mode: Literal["duck", "replace"] = "duck"
     dub_voices: dict[str, str] = Field(default_factory=dict, max_length=100)
+    #: A transcript only: subtitles in the spoken language, nothing translated.
+    transcribe: bool = False
 
     @field_validator("targets")
     @classmethod
@@ -71,6 +75,12 @@ class JobSpec(BaseModel):
             if code not in out:
                 out.append(code)
         return out
+
+    @model_validator(mode="after")
+    def _something_to_write(self) -> JobSpec:
+        if not self.transcribe and not self.targets:
+            raise ValueError("give at least one target language, or ask for a transcript only")
+        return self
 
     def rule_overrides(self) -> dict[str, int | float]:
         """The subtitle rules this job overrides, as ``rules_for`` keyword arguments."""

@@ -110,6 +110,17 @@ class JobStore:
             (*values, time.time(), job_id),
         )
 
+    def set_targets(self, job_id: str, targets: list[str]) -> JobSpec:
+        """Name a transcript-only job's languages once they are known (the spoken one);
+        returns the job's spec as it is now stored."""
+        spec = self.get(job_id).spec.model_copy(update={"targets": list(targets)})
+        spec = JobSpec.model_validate(spec.model_dump())
+        self._exec(
+            "UPDATE jobs SET spec = ?, updated = ? WHERE id = ?",
+            (spec.model_dump_json(), time.time(), job_id),
+        )
+        return spec
+
     def delete(self, job_id: str) -> None:
         """Forget a job and everything stored for it."""
         for table, col in (("results", "job_id"), ("artifacts", "job_id"), ("jobs", "id")):
