@@ -250,3 +250,43 @@ async def test_languages_lists_every_engine_with_its_pairs(tmp_path, server):
 def test_translate_params_are_validated_strictly(fields, complaint):
     with pytest.raises(ValidationError, match=complaint):
         params(**fields)
+
+
+async def test_without_an_engine_a_pair_the_default_lacks_goes_to_an_engine_that_has_it(
+    tmp_path, call
+):
+    build_nllb_like(tmp_path / "models" / "ct2" / "nllb-tiny", ["eng_Latn", "deu_Latn"])
+    service = make_service(tmp_path, ct2_max_decoding_length=8, ct2_beam_size=1)
+
+    german = await service.translate(params(target_lang="de", sentences=["Ask what you can."]))
+    portuguese = await service.translate(params(sentences=[JFK]))
+    await service.stop()
+
+    assert german.engine == "ct2" and german.model == "nllb-tiny"
+    assert isinstance(german.translations[0], str)
+    assert portuguese.engine == "bergamot", "the default engine first when it has the pair"
+
+
+async def test_without_an_engine_a_pair_no_engine_translates_is_refused_with_what_they_do(
+    tmp_path, call
+):
+    service = make_service(tmp_path)
+
+    with pytest.raises(InvalidParams) as refused:
+        await service.translate(params(target_lang="de", sentences=["Hi."]))
+
+    assert refused.value.message.startswith(
+        "no engine here translates en → de (bergamot: en → pt, pt → en; "
+        "ct2: no CTranslate2 translation model is installed; llm: set llm_base_url"
+    )
+
+
+async def test_languages_lists_the_default_engine_first_and_whisper_as_speech_only(
+    tmp_path, server
+):
+    service = make_service(tmp_path, **llm_settings(server), default_engine="llm")
+
+    engines = (await service.languages(LanguagesParams())).engines
+
+    assert [e.engine for e in engines] == ["llm", "bergamot", "ct2", "whisper"]
+    assert [e.engine for e in engines if not e.takes_text] == ["whisper"]

@@ -6,6 +6,7 @@ primary subtag. In ``mt.languages`` the code ``"*"`` stands for "any language".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -106,23 +107,58 @@ class LanguagePairs(BaseModel):
 
 
 class EngineLanguages(BaseModel):
-    """One engine, whether it can run here, its models and what it translates."""
+    """One engine, whether it can run here, its models and what it translates.
+
+    ``takes_text`` is False for an engine that translates speech at the recognition step
+    (``whisper``): ``mt.translate`` never picks it for a call that names no engine.
+    """
 
     engine: str
     available: bool = True
     notice: str | None = None
     models: list[str] = Field(default_factory=list)
     pairs: list[LanguagePairs] = Field(default_factory=list)
+    takes_text: bool = True
 
     def supports(self, source: str, target: str) -> bool:
         """True when the engine is available and translates ``source`` into ``target``."""
         return self.available and any(group.covers(source, target) for group in self.pairs)
 
+    def offers(self) -> str:
+        """The pairs in words: ``en → pt, pt → en``, ``any → any``, ``72 languages → …``."""
+        words = [f"{_codes(g.sources)} → {_codes(g.targets)}" for g in self.pairs]
+        return ", ".join(words) or "no language pairs"
+
+
+def _codes(codes: list[str]) -> str:
+    if ANY_LANGUAGE in codes:
+        return "any"
+    return "/".join(codes) if len(codes) <= 6 else f"{len(codes)} languages"
+
 
 class LanguagesResult(BaseModel):
-    """Every engine this worker knows, available or not."""
+    """Every engine this worker knows, available or not, its default engine first."""
 
     engines: list[EngineLanguages]
+
+
+def choose_engine(
+    engines: Sequence[EngineLanguages], source: str, target: str, engine: str | None = None
+) -> EngineLanguages | None:
+    """The engine ``mt.translate`` uses for a pair, or ``None`` when none can.
+
+    The one rule for both sides: the worker picks with it, and the app asks it of the worker's
+    ``mt.languages`` answer before any work. ``engine`` names one engine (only it may serve);
+    ``None`` is the automatic choice: the first engine, in the order of ``engines`` (the
+    worker lists its default engine first), that is available, takes text and translates the
+    pair. A target in the source's language needs no engine and is not asked about here.
+    """
+    for candidate in engines:
+        if engine is not None and candidate.engine != engine:
+            continue
+        if (engine is not None or candidate.takes_text) and candidate.supports(source, target):
+            return candidate
+    return None
 
 
 def primary_subtag(code: str) -> str:

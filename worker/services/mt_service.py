@@ -41,6 +41,7 @@ from worker.protocol.mt import (
     TranslateParams,
     TranslateResult,
     TranslationWarning,
+    choose_engine,
 )
 from worker.services.base import BaseService, ServiceSettings, WorkerInfo, current_call, rpc_method
 
@@ -202,13 +203,17 @@ class MtService(BaseService):
     async def translate(self, p: TranslateParams) -> TranslateResult:
         """Translate the sentences; failed lines are ``None`` with warnings.
 
+        A call that names no engine gets the default engine, or else the first engine here
+        that translates the pair (see ``automatic_engine``).
+
         Raises:
-            InvalidParams: unknown engine, unsupported pair, or engine ``whisper``.
+            InvalidParams: unknown engine, unsupported pair (by the engine named, or by every
+                engine here when none is named), or engine ``whisper``.
             ModelUnavailable: the engine cannot run here.
             ServiceError: the LLM endpoint refused the key or cannot be reached.
             Cancelled: the call was cancelled between batches.
         """
-        engine_name = p.engine or self.config.default_engine
+        engine_name = p.engine or self.automatic_engine(p.source_lang, p.target_lang)
         engine = self.engine(engine_name, p.model, p.source_lang, p.target_lang)
         engine.require_pair(p.source_lang, p.target_lang)
         job = _TranslationJob(p, engine, self.cache)
@@ -229,6 +234,24 @@ class MtService(BaseService):
             cached=job.cached,
         )
 
+    def automatic_engine(self, source: str, target: str) -> str:
+        """The engine a call that names none gets: the default engine when it translates the
+        pair, else the first other engine that can run here and does.
+
+        Raises:
+            InvalidParams: no engine here translates the pair (the message says what they do).
+        """
+        engines = self.engine_languages()
+        chosen = choose_engine(engines, source, target)
+        if chosen is None:
+            offers = "; ".join(
+                f"{e.engine}: {e.offers() if e.available else e.notice}"
+                for e in engines
+                if e.takes_text
+            )
+            raise InvalidParams(f"no engine here translates {source} → {target} ({offers})")
+        return chosen.engine
+
     def _batch_size(self, engine: MtEngine) -> int:
         return self.config.llm_batch_size if engine.name == "llm" else self.config.batch_size
 
@@ -238,10 +261,11 @@ class MtService(BaseService):
         return LanguagesResult(engines=self.engine_languages())
 
     def engine_languages(self) -> list[EngineLanguages]:
-        """What ``mt.languages`` answers (also used for the presence heartbeat)."""
+        """What ``mt.languages`` answers, the default engine first (the automatic choice
+        tries them in this order; also used for the presence heartbeat)."""
         ct2 = self.ct2_models()
         llm = self.llm_config()
-        return [
+        engines = [
             EngineLanguages(
                 engine="bergamot",
                 available=bergamot_installed(),
@@ -266,8 +290,11 @@ class MtService(BaseService):
                 engine="whisper",
                 notice="translates speech into English at the recognition step",
                 pairs=WhisperPseudoEngine().pairs(),
+                takes_text=False,
             ),
         ]
+        default = self.config.default_engine
+        return sorted(engines, key=lambda e: e.engine != default)  # stable: the rest keep order
 
     def capabilities(self) -> dict[str, Any]:
         """Engines that can run here, and CTranslate2 models, for the presence heartbeat."""
