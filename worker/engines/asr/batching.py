@@ -3,9 +3,10 @@
 The segments' audio is laid end to end and ``clip_timestamps`` marks each as one chunk of
 the batch (VAD off), so each chunk is decoded exactly as that segment alone would be in its
 first window, with timestamps on; the results are split back per segment by each chunk's
-start. Only segments with the same options (language, task, prompt, beam, word timing) can
-share a call: the batch has one tokenizer and one prompt. A segment whose language is to be
-detected gets its own detection first.
+start. Each request's segments are then checked for hallucinations (``hallucination``), a
+suspect one decoded again alone on the same copy. Only segments with the same options
+(language, task, prompt, beam, word timing) can share a call: the batch has one tokenizer and
+one prompt. A segment whose language is to be detected gets its own detection first.
 """
 
 from __future__ import annotations
@@ -18,16 +19,19 @@ import time
 from collections import defaultdict
 from collections.abc import Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from worker.engines.asr.audio import SAMPLE_RATE
+from worker.engines.asr.hallucination import screened
 from worker.engines.asr.types import SpeechSegment, TranscribeRequest, Transcript
 from worker.engines.asr.whisper import (
     BATCHABLE_MAX_S,
     LoadedWhisper,
     Replica,
+    redecode,
     segment_from_whisper,
 )
 
@@ -97,16 +101,7 @@ def _alone(
     lang: tuple[str, float],
 ) -> Outcome:
     try:
-        fixed = TranscribeRequest(
-            audio=request.audio,
-            language=lang[0],
-            task=request.task,
-            word_timestamps=request.word_timestamps,
-            initial_prompt=request.initial_prompt,
-            beam_size=request.beam_size,
-            checkpoint=request.checkpoint,
-            progress=request.progress,
-        )
+        fixed = dataclasses.replace(request, language=lang[0])
         result = engine.transcribe(fixed, loaded.name)
     except Exception as exc:  # handed back for this request only
         return exc
@@ -124,14 +119,14 @@ def _run_split(
     started = time.perf_counter()
     copies = loaded.replicas[: len(requests)]
     if len(copies) == 1:
-        per_request = _run_group(copies[0], requests, languages)
+        per_request = _run_checked(copies[0], requests, languages)
     else:
         size = -(-len(requests) // len(copies))  # ceil: the first parts take the remainder
         parts = [range(i, min(i + size, len(requests))) for i in range(0, len(requests), size)]
         with ThreadPoolExecutor(len(parts), thread_name_prefix="asr-copy") as pool:
             futures = [
                 pool.submit(
-                    _run_group, copy, [requests[i] for i in part], [languages[i] for i in part]
+                    _run_checked, copy, [requests[i] for i in part], [languages[i] for i in part]
                 )
                 for copy, part in zip(copies, parts, strict=False)
             ]
@@ -143,6 +138,21 @@ def _run_split(
     return [
         _finish(r, lang, segs, loaded=loaded, compute_s=share, batch_size=len(requests))
         for r, lang, segs in together
+    ]
+
+
+def _run_checked(
+    copy: Replica, requests: list[TranscribeRequest], languages: list[tuple[str, float]]
+) -> list[list[SpeechSegment]]:
+    """``_run_group``, then each request's segments screened for hallucinations on the same
+    copy. A re-decode checks no cancellation: a cancelled request must not fail the others
+    of its part (``_finish`` drops its result)."""
+    per_request = _run_group(copy, requests, languages)
+    return [
+        screened(segs, r.audio, partial(redecode, copy.model, r, lang[0]), r.call_id)
+        if r.check_hallucinations
+        else segs
+        for r, lang, segs in zip(requests, languages, per_request, strict=True)
     ]
 
 

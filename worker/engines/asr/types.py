@@ -16,7 +16,9 @@ class TranscribeRequest:
     """One segment to transcribe and how.
 
     ``checkpoint`` raises (Cancelled, DeadlinePassed) to stop work; it is called between
-    decoded segments. ``progress`` receives the fraction of the audio done.
+    decoded segments. ``progress`` receives the fraction of the audio done. ``call_id`` names
+    the call in the engine's log lines. ``check_hallucinations`` False gives the segments as
+    the model decoded them, unchecked (for comparisons; see ``hallucination``).
     """
 
     audio: Samples
@@ -27,6 +29,8 @@ class TranscribeRequest:
     beam_size: int = 5
     checkpoint: Checkpoint | None = None
     progress: ProgressFn | None = None
+    call_id: str = "-"
+    check_hallucinations: bool = True
 
     @property
     def duration(self) -> float:
@@ -46,12 +50,20 @@ class WordTiming:
 
 @dataclass(frozen=True)
 class SpeechSegment:
-    """One stretch of recognised speech, times in seconds from the start of the segment."""
+    """One stretch of recognised speech, times in seconds from the start of the segment.
+
+    ``avg_logprob`` and ``no_speech_prob`` are the decoder's own figures for the window the
+    segment came from (faster-whisper's); ``suspect`` says why the segment may be invented
+    (None: nothing found; see ``hallucination``).
+    """
 
     start: float
     end: float
     text: str
     words: list[WordTiming] = field(default_factory=list)
+    avg_logprob: float = field(default=0.0, compare=False)
+    no_speech_prob: float = field(default=0.0, compare=False)
+    suspect: str | None = None
 
 
 @dataclass(frozen=True)

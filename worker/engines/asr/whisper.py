@@ -12,13 +12,16 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from worker.engines.asr.audio import SAMPLE_RATE
 from worker.engines.asr.device import DeviceChoice, DeviceRequest, choose_device
+from worker.engines.asr.hallucination import screened
 from worker.engines.asr.types import (
+    Checkpoint,
     LanguageGuess,
     SpeechSegment,
     TranscribeRequest,
@@ -32,6 +35,9 @@ log = logging.getLogger(__name__)
 
 #: Segments longer than one Whisper window are transcribed alone (a batch chunk is one window).
 BATCHABLE_MAX_S = 30.0
+#: faster-whisper's default temperatures: a window whose decode fails its checks (compression
+#: ratio, log-probability) is decoded again, hotter.
+FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
 
 @dataclass(frozen=True)
@@ -263,6 +269,11 @@ class WhisperEngine:
                 if request.progress is not None:
                     request.progress(min(1.0, raw.end / max(request.duration, 1e-6)))
                 _check(request)
+            if request.check_hallucinations:
+                again = partial(
+                    redecode, loaded.model, request, str(info.language), request.checkpoint
+                )
+                segments = screened(segments, request.audio, again, request.call_id)
         return Transcript(
             language=str(info.language),
             language_probability=float(info.language_probability),
@@ -321,6 +332,34 @@ def _outcome(fn: Any) -> Transcript | Exception:
     return result
 
 
+def redecode(
+    model: Any, request: TranscribeRequest, language: str, checkpoint: Checkpoint | None = None
+) -> list[SpeechSegment]:
+    """``request``'s audio decoded afresh, for a call whose first decode looks invented.
+
+    Sequential ``WhisperModel.transcribe`` with the temperature fallback, conditioned on
+    nothing said earlier: neither on its own previous windows nor on the prompt (text said
+    before the segment, which is how a loop in the prompt becomes a loop in the text).
+    ``checkpoint`` is called between decoded segments.
+    """
+    segments_iter, _ = model.transcribe(
+        request.audio,
+        language=language,
+        task=request.task,
+        beam_size=request.beam_size,
+        word_timestamps=request.word_timestamps,
+        temperature=list(FALLBACK_TEMPERATURES),
+        condition_on_previous_text=False,
+        vad_filter=False,
+    )
+    segments = []
+    for raw in segments_iter:
+        segments.append(segment_from_whisper(raw, 0.0))
+        if checkpoint is not None:
+            checkpoint()
+    return segments
+
+
 def segment_from_whisper(raw: Any, shift: float) -> SpeechSegment:
     """A faster-whisper segment as ours, its times moved back by ``shift`` seconds."""
     words = [
@@ -337,4 +376,6 @@ def segment_from_whisper(raw: Any, shift: float) -> SpeechSegment:
         end=max(0.0, round(float(raw.end) - shift, 3)),
         text=str(raw.text).strip(),
         words=words,
+        avg_logprob=float(raw.avg_logprob),
+        no_speech_prob=float(raw.no_speech_prob),
     )
