@@ -131,12 +131,22 @@ class Word(BaseModel):
 
 
 class Segment(BaseModel):
-    """One recognised stretch of speech with absolute times in seconds."""
+    """One recognised stretch of speech with absolute times in seconds.
+
+    ``suspect`` is set when the worker's checks found the text may be invented (a loop,
+    text that compresses too well, a decode the model itself doubted where it heard no
+    speech, words where the voice detector heard none) and kept it because speech lies
+    under it; it says why in plain words, e.g. "repeats 'thank you' 6 times". Suspect
+    segments with no speech under them are not sent at all.
+    """
 
     start: float
     end: float
     text: str
     words: list[Word] = Field(default_factory=list)
+    suspect: str | None = Field(
+        default=None, description="why the text may be invented; None: nothing found"
+    )
 
 
 class TranscribeResult(BaseModel):

@@ -171,6 +171,7 @@ class AsrService(BaseService):
             beam_size=p.beam_size,
             checkpoint=ctx.check_cancelled,
             progress=lambda fraction: ctx.progress(fraction, "transcribing"),
+            call_id=ctx.call_id,
         )
         transcript = await self.batcher.submit(_Job(p.model or self.config.model, request))
         log.info(
@@ -202,6 +203,7 @@ def to_result(transcript: Transcript, offset_s: float) -> TranscribeResult:
                 Word(start=at(w.start), end=at(w.end), word=w.word, probability=w.probability)
                 for w in s.words
             ],
+            suspect=s.suspect,
         )
         for s in transcript.segments
     ]
