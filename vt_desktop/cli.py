@@ -22,6 +22,7 @@ from vt_desktop.core.errors import VtError
 from vt_desktop.core.jobs.model import JobSpec
 from vt_desktop.core.media import IntakeError, probe
 from vt_desktop.core.pipeline import JobFailed, PipelineEvent
+from vt_desktop.core.pipeline.translate import require_translatable
 from vt_desktop.core.review import doubtful_lines
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.core.supervisor import BrokerMissing, BrokerStartError
@@ -269,6 +270,12 @@ async def _with_runtime(settings: AppSettings, body: Any) -> int:
 
 
 async def _translate(rt: AppRuntime, specs: list[JobSpec]) -> int:
+    """Store and run the jobs, once every target with a known spoken language was checked
+    against what the workers translate (a refusal raises ``NoTranslationEngine``: exit 2)."""
+    if rt.rpc is not None:
+        for spec in specs:
+            if spec.source_language:
+                await require_translatable(rt.rpc, spec.source_language, spec.targets, spec.engine)
     ids = [rt.store.create_job(spec) for spec in specs]
     for spec, job_id in zip(specs, ids, strict=True):
         print(f"job {job_id}: {spec.input.name} → {', '.join(spec.targets)}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import av
@@ -12,6 +13,8 @@ import pysubs2
 import pytest
 
 from tests.support.media import make_video
+from vt_desktop.core.jobs.model import JobState
+from vt_desktop.core.jobs.store import JobStore
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,3 +151,57 @@ def test_whisper_engine_refuses_targets_other_than_english(tmp_path: Path) -> No
     )
     assert done.returncode == 1
     assert "English only" in done.stderr
+
+
+def test_a_target_no_engine_translates_is_refused_before_any_recognition(tmp_path: Path) -> None:
+    video = make_video(tmp_path / "jfk talk.mp4")
+    out = tmp_path / "out"
+    env = vt_env(tmp_path) | {"LOG_LEVEL": "INFO"}
+    began = time.monotonic()
+    done = vt(
+        "translate", str(video), "--to", "pt,de", "--from", "en", "--model", "tiny.en",
+        "--out", str(out), "--log-level", "INFO", env=env, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert time.monotonic() - began < 90, "refused once the workers answered, not after work"
+    assert "no translation model for en → de" in done.stderr
+    assert "en → pt" not in done.stderr.split("(the workers offer")[0], "pt can be translated"
+    assert "bergamot: en → pt, pt → en" in done.stderr
+    assert "CTranslate2 Opus-MT, NLLB or M2M100 model" in done.stderr
+    assert "llm_base_url and llm_model" in done.stderr
+    assert not out.exists(), "nothing is written"
+    assert JobStore(tmp_path / "data" / "jobs.sqlite3").jobs() == [], "no job was stored"
+    assert "asr.transcribe" not in (tmp_path / "logs" / "app.log").read_text()
+
+
+def test_the_spoken_language_checked_after_detection_fails_the_job_before_translating(
+    tmp_path: Path,
+) -> None:
+    video = make_video(tmp_path / "jfk talk.mp4")
+    out = tmp_path / "out"
+    env = vt_env(tmp_path) | {"LOG_LEVEL": "INFO"}
+    done = vt(
+        "translate", str(video), "--to", "de", "--model", "tiny.en", "--formats", "srt,vtt,mkv",
+        "--out", str(out), "--log-level", "INFO", env=env,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "failed: no translation model for en → de" in done.stderr
+    assert "asr.transcribe" in (tmp_path / "logs" / "app.log").read_text(), "it recognised"
+    assert (sorted(out.iterdir()) if out.exists() else []) == [], "no .de file, no video"
+    (job,) = JobStore(tmp_path / "data" / "jobs.sqlite3").jobs()
+    assert job.state is JobState.FAILED
+    assert job.error is not None and job.error.startswith("no translation model for en → de")
+
+
+def test_with_the_spoken_language_given_the_workers_pick_an_engine_for_portuguese(
+    tmp_path: Path,
+) -> None:
+    video = make_video(tmp_path / "jfk talk.mp4")
+    out = tmp_path / "out"
+    done = vt(
+        "translate", str(video), "--to", "pt", "--from", "en", "--model", "tiny.en",
+        "--formats", "srt", "--out", str(out), env=vt_env(tmp_path),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = " ".join(e.plaintext for e in pysubs2.load(str(out / "jfk talk.pt.srt"))).lower()
+    assert "país" in text, text

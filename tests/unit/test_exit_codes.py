@@ -11,6 +11,7 @@ import pytest
 from vt_desktop.cli import exit_code
 from vt_desktop.core.media import NotMediaError
 from vt_desktop.core.pipeline import JobFailed
+from vt_desktop.core.pipeline.translate import NoTranslationEngine
 from vt_desktop.core.supervisor import BrokerMissing
 from vt_desktop.core.video import MediaError
 from worker.protocol.errors import BrokerError, Cancelled, ModelUnavailable, NoWorker
@@ -32,6 +33,11 @@ CASES = {
     "job failed: bug": (failed_by(RuntimeError("a bug")), 1),
     "bad option": (ValueError("unknown format(s) docx"), 2),
     "bad input": (NotMediaError(Path("notes.mp4"), "not a video"), 2),
+    "no engine for a target": (NoTranslationEngine("no translation model for en → de"), 2),
+    "job failed: no engine after detection": (
+        failed_by(NoTranslationEngine("no translation model for en → de")),
+        2,
+    ),
     "job failed: no worker": (failed_by(NoWorker("no worker serves 'asr'")), 3),
     "job failed: broker gone": (failed_by(BrokerError("message broker unavailable")), 3),
     "no rabbitmq-server": (BrokerMissing(), 3),

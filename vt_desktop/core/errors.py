@@ -11,6 +11,8 @@ the job queue. The CLI maps errors to its exit codes in one place (``vt_desktop.
     │   └── MediaNotFoundError, … one subclass per reason, drawn there)
     ├── JobFailed                 a job cannot finish (pipeline/runner.py)
     ├── SegmentFailed             one segment could not be recognised (pipeline/recognise.py)
+    ├── NoTranslationEngine       no engine of the workers translates a target from the
+    │                             spoken language (pipeline/translate.py)
     ├── MediaError                a video cannot be read or remuxed with subtitles (video/remux.py)
     ├── BurnError                 ffmpeg cannot burn the subtitles in (video/burn.py)
     ├── ReviewError               a review edit or export is refused (review.py)
@@ -23,7 +25,8 @@ the job queue. The CLI maps errors to its exit codes in one place (``vt_desktop.
 
 Classes that were a ``ValueError`` (ReviewError, ServiceConfigError) or a ``RuntimeError``
 (JobFailed, SegmentFailed, BrokerMissing, BrokerStartError, SmokeError) before the tree
-existed keep that base too, so callers that catch the built-in still do.
+existed keep that base too, so callers that catch the built-in still do. NoTranslationEngine
+is a ``ValueError`` as well: the CLI gives it the exit code of bad input.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from vt_desktop.core.pipeline.dub import dub_outputs
 from vt_desktop.core.pipeline.events import EtaClock, EventSink, stage_weights
 from vt_desktop.core.pipeline.recognise import detect_language, recognise, words_of
 from vt_desktop.core.pipeline.streaming import plan_and_recognise
-from vt_desktop.core.pipeline.translate import primary, translate
+from vt_desktop.core.pipeline.translate import primary, require_translatable, translate
 from vt_desktop.core.pipeline.write import write_outputs
 from vt_desktop.core.subtitles import Sentence, build_sentences
 from worker.protocol.asr import TranscribeResult
@@ -142,6 +142,10 @@ class PipelineRunner:
                 f"the whisper engine translates speech into English only; choose another "
                 f"engine for {', '.join(others)}"
             )
+        if ctx.spec.source_language:  # a target no engine translates is refused before work
+            await require_translatable(
+                self.rpc, ctx.spec.source_language, ctx.spec.targets, ctx.spec.engine
+            )
         ctx.clock_stage = "intake"
         info = await asyncio.to_thread(probe, ctx.spec.input, max_size=self.max_file_size)
         ctx.report("intake", 1.0, f"{info.container}, {info.duration_s:.1f} s")
@@ -164,6 +168,8 @@ class PipelineRunner:
         if not plan.segments or language is None:
             ctx.warn("recognise", "no speech was found: the subtitles are empty")
             return await write_outputs(ctx, info, {lang: [] for lang in ctx.spec.targets})
+        if not ctx.spec.source_language:  # now the spoken language is known: check its targets
+            await require_translatable(self.rpc, language, ctx.spec.targets, ctx.spec.engine)
         sentences = build_sentences(words_of(results, plan.speech), language)
         ctx.clock_stage = "translate"
         if ctx.spec.engine == "whisper":

@@ -1,24 +1,55 @@
 """Translation: sentences in batches with context, per target language.
 
+Before any work a job's targets are checked against what the workers serving can translate
+(their ``mt.languages`` answer, judged by the wire's own ``choose_engine``): a target that no
+engine translates from the spoken language fails the job with what to install, instead of
+writing a file that holds the spoken text. A target in the spoken language needs no engine.
+
 A batch that fails (a bad LLM reply, an engine error, a poison call) degrades to untranslated
-lines with a warning; only the absence of any translation worker stops the job.
+lines with a warning; a worker that says it cannot translate the pair at all (invalid params)
+and the absence of any translation worker stop the job.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 
-from vt_desktop.core.pipeline.context import JobContext, bounded_gather
+from vt_desktop.core.errors import VtError
+from vt_desktop.core.pipeline.context import NO_WORKER_WAIT_S, JobContext, bounded_gather
 from vt_desktop.core.subtitles import Sentence
-from worker.protocol.errors import BrokerError, Cancelled, NoWorker, RpcError
-from worker.protocol.mt import TRANSLATE, TranslateParams
+from worker.protocol.errors import BrokerError, Cancelled, InvalidParams, NoWorker, RpcError
+from worker.protocol.mt import (
+    LANGUAGES,
+    TRANSLATE,
+    EngineLanguages,
+    LanguagesParams,
+    TranslateParams,
+    choose_engine,
+)
+from worker.transport.client import RpcClient
 
 log = logging.getLogger(__name__)
 STAGE = "translate"
 BATCH = 16
 CONTEXT = 3
+#: How long the workers get to answer what they translate.
+LANGUAGES_TIMEOUT_S = 30.0
+#: What to do when no engine translates a pair (the same words in the CLI and the window).
+INSTALL_HINT = (
+    "install a translation model that covers the pair (a CTranslate2 Opus-MT, NLLB or M2M100 "
+    "model, in models/ct2 of the workers' cache folder or a folder named by the mt service's "
+    "ct2_model_dirs), or set a chat model endpoint for the llm engine (the mt service's "
+    "llm_base_url and llm_model; in the window: Settings, Models & engines)"
+)
+
+
+class NoTranslationEngine(VtError, ValueError):
+    """Raised when no engine of the workers serving translates a target from the spoken
+    language (bad input: the job is refused, or fails before it translates anything)."""
 
 
 def _key(start: int, params: TranslateParams) -> str:
@@ -32,6 +63,77 @@ def _key(start: int, params: TranslateParams) -> str:
 def primary(lang: str) -> str:
     """``pt-BR`` → ``pt``."""
     return lang.split("-", maxsplit=1)[0].lower()
+
+
+def refusal(
+    engines: Sequence[EngineLanguages], source: str, targets: Sequence[str], engine: str | None
+) -> str | None:
+    """Why some of ``targets`` cannot be translated from ``source`` by ``engines`` (``engine``
+    names the one asked for; ``None`` lets the workers choose), or ``None`` when all can."""
+    missing = [
+        t
+        for t in targets
+        if primary(t) != primary(source) and choose_engine(engines, source, t, engine) is None
+    ]
+    if not missing:
+        return None
+    pairs = ", ".join(f"{source} → {t}" for t in missing)
+    if engine is None:
+        offered = [f"{e.engine}: {e.offers()}" for e in engines if e.available and e.takes_text]
+        return (
+            f"no translation model for {pairs} (the workers offer "
+            f"{'; '.join(offered) or 'no engine'}); {INSTALL_HINT}"
+        )
+    named = next((e for e in engines if e.engine == engine), None)
+    if named is None:
+        names = ", ".join(e.engine for e in engines)
+        return f"the workers have no translation engine {engine!r} (engines: {names})"
+    if not named.available:
+        return f"engine {engine!r} cannot run on the workers: {named.notice}"
+    return (
+        f"engine {engine!r} cannot translate {pairs} (it translates {named.offers()}); choose "
+        f"another engine or leave the choice to the workers, or {INSTALL_HINT}"
+    )
+
+
+async def engines_serving(rpc: RpcClient) -> list[EngineLanguages]:
+    """What the translation workers serving now can do (a worker's ``mt.languages``),
+    waiting a minute for one to come online.
+
+    Raises:
+        NoWorker: no worker serves ``mt`` within a minute.
+        RpcError: the worker answered with an error.
+    """
+    waited = 0.0
+    while True:
+        try:
+            result = await rpc.call(LANGUAGES, LanguagesParams(), timeout=LANGUAGES_TIMEOUT_S)
+        except NoWorker:
+            if waited >= NO_WORKER_WAIT_S:
+                raise
+            await asyncio.sleep(1.0)
+            waited += 1.0
+        else:
+            return result.engines
+
+
+async def require_translatable(
+    rpc: RpcClient, source: str, targets: Sequence[str], engine: str | None
+) -> None:
+    """Refuse a job whose ``targets`` the workers cannot translate from ``source`` with
+    ``engine`` (``None``: the workers' choice). Whisper's own translation is judged by the
+    runner (it happens at recognition).
+
+    Raises:
+        NoTranslationEngine: a target has no engine (the message names each pair and the fix).
+        NoWorker: no worker serves ``mt``.
+        RpcError: the worker answered with an error.
+    """
+    if engine == "whisper" or all(primary(t) == primary(source) for t in targets):
+        return
+    why = refusal(await engines_serving(rpc), source, targets, engine)
+    if why is not None:
+        raise NoTranslationEngine(why)
 
 
 async def translate(
@@ -66,8 +168,8 @@ async def translate(
             )
             try:
                 result = await ctx.call(TRANSLATE, params, f"mt-{lang}", _key(start, params))
-            except (NoWorker, BrokerError, Cancelled):
-                raise
+            except (NoWorker, BrokerError, Cancelled, InvalidParams):
+                raise  # invalid params: the worker cannot translate the pair at all
             except RpcError as exc:
                 ctx.warn(
                     STAGE,
