@@ -148,7 +148,14 @@ def running_window(
     qt_loop: qasync.QEventLoop, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[MainWindow, RuntimeViewModel]]:
     """One window with a real private broker and one real worker, online, for a module."""
-    window, view_model = start_window(settings_in(tmp_path_factory.mktemp("window")))
+    yield from window_online(qt_loop, tmp_path_factory.mktemp("window"))
+
+
+def window_online(
+    qt_loop: qasync.QEventLoop, folder: Path
+) -> Iterator[tuple[MainWindow, RuntimeViewModel]]:
+    """A window on settings confined to ``folder``, its worker online, closed after."""
+    window, view_model = start_window(settings_in(folder))
     try:
         pump_until(
             lambda: (

@@ -1,7 +1,9 @@
-"""The Review page on a real finished job (private broker, one real worker, tiny.en, Bergamot).
+"""The Review page on a real finished job (private broker, one real worker, tiny.en).
 
-The job translates the JFK clip into Portuguese and German; Bergamot has no German, so the
-German cues are left untranslated and flagged, as a failed batch leaves them in real use.
+The job translates the JFK clip into Portuguese and German, the workers choosing the engines:
+Bergamot translates Portuguese, and German goes to the one engine that offers it, a chat
+endpoint (the true outside boundary, faked in its real shape) that refuses the key. That batch
+fails, so the German cues are left untranslated and flagged, as a failed batch leaves them.
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ from pathlib import Path
 
 import pysubs2
 import pytest
+import qasync
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 
-from tests.gui.conftest import pump_until
+from tests.gui.conftest import pump_until, window_online
+from tests.mt.chat_server import ChatServer, Reply
 from tests.support.media import make_video
 from vt_desktop.core.jobs.model import JobSpec, JobState
 from vt_desktop.core.review import ReviewSession, format_time
+from vt_desktop.core.service_config import LlmConfig, write_llm
 from vt_desktop.core.subtitles import DOUBTFUL
 from vt_desktop.ui import theme
 from vt_desktop.ui.main_window import MainWindow
@@ -33,6 +38,22 @@ Window = tuple[MainWindow, RuntimeViewModel]
 
 
 @pytest.fixture(scope="module")
+def running_window(
+    qt_loop: qasync.QEventLoop, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Window]:
+    """The window, its worker sending German to a chat endpoint that answers 401."""
+    chat = ChatServer()
+    chat.script = lambda request, n: Reply(status=401)
+    chat.start()
+    folder = tmp_path_factory.mktemp("window")
+    write_llm(folder / "config", LlmConfig(base_url=chat.base_url, model="refuses"))
+    try:
+        yield from window_online(qt_loop, folder)
+    finally:
+        chat.stop()
+
+
+@pytest.fixture(scope="module")
 def job(running_window: Window, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A job run for real by the window's own job queue (started once a speech worker is
     online, as for a user); its id."""
@@ -42,7 +63,7 @@ def job(running_window: Window, tmp_path_factory: pytest.TempPathFactory) -> str
     home = tmp_path_factory.mktemp("review-job")
     spec = JobSpec(
         input=make_video(home / "jfk talk.mp4", size=(480, 270)), targets=["pt", "de"],
-        out_dir=home / "out", model="tiny.en", engine="bergamot", formats=["srt", "vtt", "mkv"],
+        out_dir=home / "out", model="tiny.en", formats=["srt", "vtt", "mkv"],
     )  # fmt: skip
     job_id = runtime.queue.submit(spec)
     pump_until(lambda: runtime.store.get(job_id).state.finished, 300, "the job to finish")
@@ -188,7 +209,7 @@ def test_retranslate_selected_keeps_the_old_text_and_says_why_when_it_fails(
     page.retranslate_button.click()
     pump_until(lambda: "re-translated" in page.message.text(), 60, "the re-translation")
     assert page.message.text().startswith("0 of 1 line(s) re-translated. Re-translation failed:")
-    assert "cannot translate en → de" in page.message.text()
+    assert "refused the API key (HTTP 401)" in page.message.text()
     assert session.cues == old
 
 

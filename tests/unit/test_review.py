@@ -1,8 +1,10 @@
 """Review of a real finished job: load its cues, edit and validate them, re-translate, export.
 
-The job is run for real once per module (private broker, one real worker, tiny.en, the
-Bergamot en→pt engine) on the JFK clip, into Portuguese and German: Bergamot has no German,
-so the German cues come out untranslated and flagged, as a failed batch does in real use.
+The job is run for real once per module (private broker, one real worker, tiny.en) on the
+JFK clip, into Portuguese and German, the workers choosing the engines: Bergamot translates
+Portuguese, and German goes to the one engine that offers it, a chat endpoint (the true
+outside boundary, faked in its real shape) that refuses the key. That batch fails, so the
+German cues come out untranslated and flagged, as a failed batch does in real use.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import av
 import pysubs2
 import pytest
 
+from tests.mt.chat_server import ChatServer, Reply
 from tests.support.media import make_video
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.model import JobSpec, JobState
@@ -30,6 +33,7 @@ from vt_desktop.core.review import (
     reviewable_jobs,
 )
 from vt_desktop.core.runtime import AppRuntime
+from vt_desktop.core.service_config import LlmConfig, write_llm
 from vt_desktop.core.supervisor.broker import free_port
 
 pytestmark = pytest.mark.slow
@@ -60,7 +64,7 @@ async def run_job(job: FinishedJob) -> str:
         await rt.events.wait_for_workers(1, "asr", timeout=120)
         spec = JobSpec(
             input=job.video, targets=["pt", "de"], out_dir=job.out, model="tiny.en",
-            engine="bergamot", formats=["srt", "vtt", "ass", "mkv"],
+            formats=["srt", "vtt", "ass", "mkv"],
         )  # fmt: skip
         job_id = rt.store.create_job(spec)
         await rt.runner.run(job_id)
@@ -70,9 +74,22 @@ async def run_job(job: FinishedJob) -> str:
 
 
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory) -> FinishedJob:
+def refusing_endpoint() -> Iterator[ChatServer]:
+    """A chat endpoint that answers every request with 401 (a refused key)."""
+    chat = ChatServer()
+    chat.script = lambda request, n: Reply(status=401)
+    chat.start()
+    yield chat
+    chat.stop()
+
+
+@pytest.fixture(scope="module")
+def finished(
+    tmp_path_factory: pytest.TempPathFactory, refusing_endpoint: ChatServer
+) -> FinishedJob:
     home = tmp_path_factory.mktemp("review")
     job = FinishedJob(home, "", make_video(home / "jfk talk.mp4"), home / "out")
+    write_llm(home / "config", LlmConfig(base_url=refusing_endpoint.base_url, model="refuses"))
     job.job_id = asyncio.run(run_job(job))
     return job
 
