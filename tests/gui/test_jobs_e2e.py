@@ -146,3 +146,30 @@ def test_a_running_job_pauses_resumes_and_cancels_and_its_outputs_are_gone(
     assert view.table_model.index(number, 5).data() == "Cancelled"
     assert "talk.mp4 was cancelled" in view.notice.message.text()
     assert set(view.row_buttons(job_id)) == {"Retry", "Remove"}
+
+
+def test_a_target_the_workers_cannot_translate_is_refused_at_the_drop_and_nothing_is_queued(
+    running_window: Window, tmp_path: Path
+) -> None:
+    window, _ = running_window
+    view = window.jobs_view
+    pump_until(lambda: view._vm.queue_running, 120, "the queue to run")
+    out = tmp_path / "out"
+    set_options(view, out)
+    view.engine.setCurrentIndex(0)  # Automatic: the workers choose
+    view.source.setCurrentIndex(view.source.findData("en"))
+    view.targets.setText("pt, de")
+    view.targets.editingFinished.emit()
+    before = {r.job_id for r in view.table_model._rows}
+    stored = len(view._vm.store.jobs())
+    view.banner.clear()
+
+    drop_files(view, [make_video(tmp_path / "jfk talk.mp4")])
+    pump_until(view.banner.isVisible, 60, "the refusal in the banner")
+
+    text = view.banner.message.text()
+    assert text.startswith("Nothing was queued: no translation model for en → de (")
+    assert "CTranslate2 Opus-MT, NLLB or M2M100 model" in text
+    assert {r.job_id for r in view.table_model._rows} == before
+    assert len(view._vm.store.jobs()) == stored
+    assert not out.exists()

@@ -395,14 +395,20 @@ class JobsView(QWidget):
         """Queue ``paths`` with the options shown (refused ones are named in the banner)."""
         self.banner.clear()
         if not self._save_options():
-            self.banner.show_message(
-                self.tr(
-                    "Nothing was queued: {reason} Fix the target languages "
-                    "and drop the files again."
-                ).format(reason=self.targets_error.text())
-            )
+            self._refuse_all(self.targets_error.text())
+            return
+        if (reason := await self._vm.untranslatable()) is not None:
+            self._refuse_all(f"{reason}.")
             return
         await self._vm.add_files(paths)
+
+    def _refuse_all(self, reason: str) -> None:
+        """Say in the banner that nothing was queued, and why."""
+        self.banner.show_message(
+            self.tr(
+                "Nothing was queued: {reason} Fix the target languages and drop the files again."
+            ).format(reason=reason)
+        )
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
         """Accept local files being dragged in, and highlight the drop zone."""

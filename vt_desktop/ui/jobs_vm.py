@@ -25,6 +25,7 @@ from vt_desktop.core.media import IntakeError, probe
 from vt_desktop.core.pipeline import PipelineEvent
 from vt_desktop.core.pipeline.queue import JobQueue
 from vt_desktop.core.pipeline.recognise import gaps_of
+from vt_desktop.core.pipeline.translate import NoTranslationEngine, require_translatable
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.ui.view_model import RuntimeViewModel
 
@@ -167,6 +168,28 @@ class JobsViewModel(QObject):
         return True
 
     # -- intake -------------------------------------------------------------------------------
+
+    async def untranslatable(self) -> str | None:
+        """Why the workers cannot translate the chosen targets from the chosen spoken
+        language, asked of the live workers; never raises.
+
+        ``None`` when they can, and when it cannot be known now: with the spoken language left
+        to detection each job checks after detecting it, and jobs queued before the workers
+        run check when they start.
+        """
+        s = self.settings
+        runtime = self._attached
+        if self._live_queue() is None or runtime is None or runtime.rpc is None:
+            return None
+        if not s.source_language:
+            return None
+        try:
+            await require_translatable(runtime.rpc, s.source_language, s.targets, s.engine)
+        except NoTranslationEngine as exc:
+            return str(exc)
+        except Exception as exc:  # the job checks again when it starts
+            log.warning("what the workers translate is not known: %s", exc)
+        return None
 
     async def add_files(self, paths: list[Path]) -> list[str]:
         """Check each file off the event loop and queue the good ones; never raises.
