@@ -20,17 +20,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import re
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from _system import System, running_system
 from faster_whisper import WhisperModel
 
-from tests.support.media import SPEECH, decode_mono, write_wav
+from tests.support.media import real_talk, write_wav
 from tests.support.wer import wer
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.pipeline.streaming import transcribe_file
@@ -47,17 +45,9 @@ def words(text: str) -> list[str]:
 
 def joined(lang: str, folder: Path) -> tuple[Path, list[str], float]:
     """The language's recordings joined with pauses: the file, its reference words, seconds."""
-    with (SPEECH / "MANIFEST.tsv").open(newline="") as f:
-        rows = [r for r in csv.DictReader(f, delimiter="\t") if r["lang"] == lang]
-    rng = np.random.default_rng(7)
-    parts: list[np.ndarray] = [np.zeros(RATE // 2, dtype=np.float32)]
-    reference: list[str] = []
-    for row in rows:
-        parts += [decode_mono(SPEECH / row["file"]),
-                  np.zeros(round(rng.uniform(0.7, 1.0) * RATE), dtype=np.float32)]  # fmt: skip
-        reference += words(row["reference_text"])
-    samples = np.concatenate(parts)
-    return write_wav(folder / f"{lang}.wav", samples), reference, len(samples) / RATE
+    talk = real_talk(lang)
+    reference = [w for text in talk.texts for w in words(text)]
+    return write_wav(folder / f"{lang}.wav", talk.samples), reference, len(talk.samples) / RATE
 
 
 def direct(model_path: str, audio: Path, language: str | None) -> tuple[str, float]:

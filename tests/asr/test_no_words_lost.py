@@ -7,12 +7,10 @@ pauses, cut at pauses into chunks of 15-29 s two different ways (as the plan cut
 
 from __future__ import annotations
 
-import csv
-
 import numpy as np
 import pytest
 
-from tests.support.media import SPEECH, decode_mono
+from tests.support.media import real_talk
 from tests.support.wer import matched_pairs, norm_words, wer
 from worker.engines.asr import WhisperEngine
 from worker.engines.asr.types import TranscribeRequest, Transcript
@@ -23,21 +21,10 @@ pytestmark = pytest.mark.slow
 
 def _talk(seed: int) -> tuple[np.ndarray, list[int]]:
     """Every English recording, twice, shuffled, with pauses; and the middle of each pause."""
-    with (SPEECH / "MANIFEST.tsv").open(newline="") as f:
-        rows = [r for r in csv.DictReader(f, delimiter="\t") if r["lang"] == "en"]
-    clips = [decode_mono(SPEECH / r["file"]) for r in rows]
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(clips) * 2) % len(clips)
-    parts: list[np.ndarray] = []
-    pauses: list[int] = []
-    at = 0
-    for i in order:
-        pause = round(rng.uniform(0.7, 1.0) * RATE)
-        parts += [clips[i], np.zeros(pause, dtype=np.float32)]
-        at += len(clips[i])
-        pauses.append(at + pause // 2)
-        at += pause
-    return np.concatenate(parts), pauses
+    talk = real_talk("en", repeats=2, seed=seed)
+    ends = [round(end * RATE) for _, end in talk.where]
+    starts = [round(start * RATE) for start, _ in talk.where[1:]] + [len(talk.samples)]
+    return talk.samples, [(end + start) // 2 for end, start in zip(ends, starts, strict=True)]
 
 
 def _chunks(pauses: list[int], at_least_s: float) -> list[tuple[int, int]]:

@@ -125,19 +125,22 @@ async def test_a_call_whose_worker_is_killed_while_it_runs_alone_is_never_given_
             "crash.maybe", {"hold_s": 4.0}, call_id="innocent-1", timeout=240,
             require_worker=False,
         ))  # fmt: skip
-        killed_alone = 0
+        killed_alone, held = 0, 0
         for kill in range(5):
-            ready = "innocent-1 runs alone" if kill >= ISOLATE_AFTER else "serving crash"
-            for _ in range(300):
+            # kill the worker only once the call is held (its lone process logs it there too)
+            for _ in range(600):
+                logs = "".join(p.read_text(errors="replace") for p in home.glob("*.log"))
                 live = [w for w, p in pool.procs.items() if p.poll() is None]
-                if live and ready in pool.log_text(wid := live[0]):
+                if live and logs.count("crash.maybe holds a call") > held:
                     break
                 await asyncio.sleep(0.1)
             else:
-                pytest.fail(f"no worker got to '{ready}'")
-            await asyncio.sleep(1.0)  # well inside the call's 4 s
-            pool.kill(wid)
-            killed_alone += kill >= ISOLATE_AFTER
+                pytest.fail(f"the call was not held a {kill + 1}. time")
+            held = logs.count("crash.maybe holds a call")
+            alone = logs.count("innocent-1 runs alone")
+            await asyncio.sleep(0.5)  # well inside the call's 4 s
+            pool.kill(live[0])
+            killed_alone += alone > 0 and kill >= ISOLATE_AFTER
         answered = await call
     logs = "".join(p.read_text(errors="replace") for p in home.glob("*.log"))
     assert isinstance(answered, dict) and "worker_id" in answered, answered

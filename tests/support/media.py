@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 import subprocess
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -179,3 +181,41 @@ def garbage_audio_mkv(path: Path) -> Path:
             packet.time_base = Fraction(1, 48000)
             out.mux(packet)
     return path
+
+
+@dataclass(frozen=True)
+class RealTalk:
+    """Real recordings joined with pauses: the samples (16 kHz mono), each recording's
+    samples, where it lies (s) and what is said in it (its corpus's reference text)."""
+
+    samples: np.ndarray
+    clips: list[np.ndarray]
+    where: list[tuple[float, float]]
+    texts: list[str]
+
+
+def real_talk(lang: str, *, repeats: int = 1, seed: int = 7, rate: int = 16000) -> RealTalk:
+    """The real recordings of ``lang`` in ``tests/data/speech`` (``repeats`` times each,
+    shuffled by ``seed`` when repeated) joined with 0.7-1.0 s pauses after 0.5 s of silence."""
+    with (SPEECH / "MANIFEST.tsv").open(newline="") as f:
+        rows = [r for r in csv.DictReader(f, delimiter="\t") if r["lang"] == lang]
+    rng = np.random.default_rng(seed)
+    order = list(range(len(rows))) * repeats
+    if repeats > 1:
+        order = [order[i] for i in rng.permutation(len(order))]
+    decoded = {i: decode_mono(SPEECH / rows[i]["file"], rate) for i in set(order)}
+    parts: list[np.ndarray] = [np.zeros(rate // 2, dtype=np.float32)]
+    where: list[tuple[float, float]] = []
+    at = rate // 2
+    for i in order:
+        clip = decoded[i]
+        pause = np.zeros(round(rng.uniform(0.7, 1.0) * rate), dtype=np.float32)
+        where.append((at / rate, (at + clip.size) / rate))
+        parts += [clip, pause]
+        at += clip.size + pause.size
+    return RealTalk(
+        np.concatenate(parts),
+        [decoded[i] for i in order],
+        where,
+        [rows[i]["reference_text"] for i in order],
+    )

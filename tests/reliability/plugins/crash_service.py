@@ -4,6 +4,7 @@ process (as a segment that segfaults a decoder would) when asked to, and answers
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 
 from pydantic import BaseModel, Field
@@ -39,5 +40,6 @@ class CrashService(BaseService):
         """Answer, or die at once without a reply or an ack."""
         if p.poison:
             os._exit(70)
+        logging.getLogger("crash").info("crash.maybe holds a call for %.1f s", p.hold_s)
         await asyncio.sleep(p.hold_s)
         return MaybeResult(worker_id=self.worker.worker_id)
