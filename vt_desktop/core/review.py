@@ -28,6 +28,7 @@ from vt_desktop.core.pipeline.write import iso639_2
 from vt_desktop.core.subtitles import (
     DOUBT_THRESHOLD,
     DOUBTFUL,
+    SUSPECT,
     UNRECOGNISED,
     Cue,
     SubtitleRules,
@@ -172,6 +173,8 @@ def describe_flag(flag: str, rules: SubtitleRules) -> str:
         "too_short": f"on screen for less than {rules.min_duration_s:g} s",
         "too_long": f"on screen for more than {rules.max_duration_s:g} s",
         "untranslated": "not translated: it shows the source text",
+        SUSPECT: "the recogniser's checks found this text may be invented (a loop, or words "
+        "where no speech was heard): check it against the audio",
         DOUBTFUL: f"a word was hard to hear (the recogniser was under {DOUBT_THRESHOLD:.0%} sure)",
         UNRECOGNISED: "speech here could not be recognised: retry the job's gaps, or type "
         "the line yourself",
@@ -221,6 +224,8 @@ def check_flags(
         flags.add("untranslated")
     if doubt_threshold is not None and doubtful(cue.words, doubt_threshold):
         flags.add(DOUBTFUL)
+    if SUSPECT in cue.flags and cue.words:  # until someone retypes the line
+        flags.add(SUSPECT)
     return frozenset(flags)
 
 

@@ -189,6 +189,13 @@ class SegmentRecogniser:
                     f"it again)",
                 )
                 result = empty_result(language, seg)
+        for part in result.segments:
+            if part.suspect:
+                ctx.warn(
+                    self.stage,
+                    f"{segment_name(seg)}: the text at {_clock(part.start)} may be invented "
+                    f"({part.suspect}); its lines are flagged for review",
+                )
         self.done += 1
         ctx.report(self.stage, min(1.0, self.done / max(total, 1)),
                    f"{self.verb} {self.done} of {total} segments")  # fmt: skip
@@ -278,6 +285,6 @@ def words_of(
                 snapped, end = snap_to_speech(w.start, w.end, speech)
                 start = max(snapped, last_start)
                 end = max(end, start)
-                words.append(TimedWord(w.word, start, end, w.probability))
+                words.append(TimedWord(w.word, start, end, w.probability, seg.suspect))
                 last_start = start
     return words

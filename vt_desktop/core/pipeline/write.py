@@ -13,6 +13,7 @@ from vt_desktop.core.media import MediaInfo
 from vt_desktop.core.pipeline.context import JobContext
 from vt_desktop.core.pipeline.recognise import stored_gaps
 from vt_desktop.core.subtitles import (
+    SUSPECT,
     UNRECOGNISED,
     Cue,
     Sentence,
@@ -116,7 +117,7 @@ async def write_outputs(
         cues = cue_sets[lang] = cues_for(ctx, sentences, lang)
         records = cue_records(cues, spec.bilingual, stored_gaps(ctx).values())
         ctx.store.put_artifact(ctx.job_id, f"cues-{lang}", records)
-        flagged = sum(1 for c in cues if c.flags - {"untranslated"})
+        flagged = sum(1 for c in cues if c.flags - {"untranslated", SUSPECT})
         if flagged:
             ctx.warn(
                 STAGE,

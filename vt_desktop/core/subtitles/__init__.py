@@ -9,6 +9,7 @@ from vt_desktop.core.subtitles.layout import layout_cues, reading_chars
 from vt_desktop.core.subtitles.model import (
     DOUBT_THRESHOLD,
     DOUBTFUL,
+    SUSPECT,
     UNRECOGNISED,
     Cue,
     Sentence,
@@ -32,6 +33,7 @@ from vt_desktop.core.subtitles.writers import (
 __all__ = [
     "DOUBTFUL",
     "DOUBT_THRESHOLD",
+    "SUSPECT",
     "UNRECOGNISED",
     "AssStyle",
     "Cue",

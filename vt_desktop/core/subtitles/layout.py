@@ -23,7 +23,7 @@ from vt_desktop.core.subtitles.linebreak import (
     split_wide_tokens,
     wrap_lines,
 )
-from vt_desktop.core.subtitles.model import Cue, Sentence, TimedWord
+from vt_desktop.core.subtitles.model import SUSPECT, Cue, Sentence, TimedWord
 from vt_desktop.core.subtitles.rules import SubtitleRules
 from vt_desktop.core.subtitles.sentences import join_words
 from vt_desktop.core.subtitles.text import ends_clause, ends_sentence, text_width, tokenize
@@ -251,6 +251,8 @@ def _flags(draft: _Draft, rules: SubtitleRules) -> frozenset[str]:
         flags.add("cps")
     if draft.untranslated:
         flags.add("untranslated")
+    if any(w.suspect for w in draft.source_words):
+        flags.add(SUSPECT)
     return frozenset(flags)
 
 

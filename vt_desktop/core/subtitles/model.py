@@ -21,12 +21,15 @@ class TimedWord:
         start: Start time in seconds.
         end: End time in seconds.
         probability: The recogniser's confidence in the word, 0..1.
+        suspect: Why the recogniser's own checks think the word may be invented (a loop,
+            words where no speech was heard), or None.
     """
 
     text: str
     start: float
     end: float
     probability: float = 1.0
+    suspect: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,8 @@ class Sentence:
 UNRECOGNISED = "unrecognised"
 
 
+#: The flag of a cue whose source text the recogniser's checks think may be invented.
+SUSPECT = "suspect"
 #: The flag of a cue whose source holds a word the recogniser doubted (see ``doubtful``).
 DOUBTFUL = "doubtful"
 #: Below this confidence a recognised word counts as doubtful (the Review page's default;
