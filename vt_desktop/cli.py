@@ -85,7 +85,13 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     tr = sub.add_parser("translate", parents=[after], help="translate one or more videos")
     tr.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
-    tr.add_argument("--to", required=True, type=_csv, help="target languages, e.g. de,pt")
+    what = tr.add_mutually_exclusive_group(required=True)
+    what.add_argument("--to", type=_csv, help="target languages, e.g. de,pt")
+    what.add_argument(
+        "--transcribe",
+        action="store_true",
+        help="a transcript only: subtitles in the spoken language, nothing translated",
+    )
     tr.add_argument("--from", dest="source", help="spoken language (default: detect)")
     tr.add_argument("--model", help="speech model: tiny.en, base, large-v3, or a directory")
     tr.add_argument("--engine", help="translation engine: bergamot, ct2, llm (default: worker's)")
@@ -242,7 +248,8 @@ def _specs(args: argparse.Namespace, settings: AppSettings) -> list[JobSpec]:
         specs.append(
             JobSpec(
                 input=path.resolve(),
-                targets=args.to,
+                targets=args.to or ([args.source] if args.source else []),
+                transcribe=args.transcribe,
                 out_dir=(args.out or path.parent).resolve(),
                 source_language=args.source,
                 model=args.model,
@@ -278,7 +285,8 @@ async def _translate(rt: AppRuntime, specs: list[JobSpec]) -> int:
                 await require_translatable(rt.rpc, spec.source_language, spec.targets, spec.engine)
     ids = [rt.store.create_job(spec) for spec in specs]
     for spec, job_id in zip(specs, ids, strict=True):
-        print(f"job {job_id}: {spec.input.name} → {', '.join(spec.targets)}", file=sys.stderr)
+        into = ", ".join(spec.targets) if not spec.transcribe else "transcript"
+        print(f"job {job_id}: {spec.input.name} → {into}", file=sys.stderr)
     return await _run_jobs(rt, ids)
 
 

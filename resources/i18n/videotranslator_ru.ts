@@ -181,6 +181,10 @@
         <source>Done ({count} warnings)</source>
         <translation>Готово (предупр.: {count})</translation>
     </message>
+    <message>
+        <source>transcript</source>
+        <translation>расшифровка</translation>
+    </message>
 </context>
 <context>
     <name>JobsView</name>
@@ -223,6 +227,10 @@
     <message>
         <source>Bilingual lines</source>
         <translation>Двуязычные строки</translation>
+    </message>
+    <message>
+        <source>Transcript only</source>
+        <translation>Только расшифровка</translation>
     </message>
     <message>
         <source>Dubbed voice</source>
@@ -315,6 +323,10 @@
     <message>
         <source>Show the original line above each translated one</source>
         <translation>Показывать исходную строку над каждой переведённой</translation>
+    </message>
+    <message>
+        <source>Subtitles in the spoken language only; nothing is translated</source>
+        <translation>Субтитры только на языке речи; ничего не переводится</translation>
     </message>
     <message>
         <source>Also speak each translated line: a voice track per language, in sync</source>

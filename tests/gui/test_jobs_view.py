@@ -152,6 +152,24 @@ def test_a_done_job_with_gaps_offers_to_retry_them(window: MainWindow, jfk_video
     assert set(view.row_buttons(job_id)) == {"Review", "Open folder", "Remove"}
 
 
+def test_transcript_only_needs_no_target_and_queues_a_transcript(
+    window: MainWindow, jfk_video: Path
+) -> None:
+    view = window.jobs_view
+    view.targets.setText("")  # no target typed at all
+    view.transcribe.setChecked(True)
+    assert not view.targets.isEnabled()
+    drop_files(view, [jfk_video])
+    pump_until(lambda: view.table_model.rowCount() == 1, 20, "the job's row")
+    [record] = view._vm.store.jobs()
+    assert (record.spec.transcribe, record.spec.targets) == (True, [])
+    row = view.table_model.row(record.id)
+    assert row is not None and row.languages == "transcript"
+    assert view._vm.settings.transcribe, "the choice is remembered"
+    view.transcribe.setChecked(False)
+    assert view.targets.isEnabled()
+
+
 def test_bad_target_languages_are_explained_and_nothing_is_queued(
     window: MainWindow, jfk_video: Path
 ) -> None:

@@ -56,6 +56,7 @@ JOB_OPTION_FIELDS = (
     "bilingual",
     "dub",
     "dub_mode",
+    "transcribe",
 )
 #: Everything ``save()`` writes to settings.toml, in file order.
 SAVED_FIELDS = (
@@ -113,6 +114,8 @@ class AppSettings(BrokerSettings):
     output_formats: list[OutputFormat] = Field(default_factory=lambda: list(DEFAULT_FORMATS))
     burn_in: bool = False
     bilingual: bool = False
+    #: A transcript only: subtitles in the spoken language, nothing translated.
+    transcribe: bool = False
     #: A translated voice track per language; "duck" keeps the original 12 dB lower under it.
     dub: bool = False
     dub_mode: Literal["duck", "replace"] = "duck"

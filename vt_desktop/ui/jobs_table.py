@@ -100,7 +100,7 @@ class JobRow:
         return cls(
             rec.id,
             rec.spec.input.name,
-            ", ".join(rec.spec.targets),
+            ", ".join(rec.spec.targets) if not rec.spec.transcribe else transcript_label(rec),
             rec.stage,
             rec.progress,
             None,
@@ -234,3 +234,9 @@ class ProgressDelegate(QStyledItemDelegate):
         text = QRectF(bar.right() + 6, opt.rect.top(), 38, opt.rect.height())
         painter.drawText(text, Qt.AlignmentFlag.AlignVCenter, f"{fraction * 100:.0f}%")
         painter.restore()
+
+
+def transcript_label(rec: JobRecord) -> str:
+    """What a transcript-only job writes: its spoken language once known."""
+    into = QCoreApplication.translate("JobsTableModel", "transcript")
+    return f"{into} ({', '.join(rec.spec.targets)})" if rec.spec.targets else into

@@ -156,6 +156,7 @@ class JobsView(QWidget):
         self.formats = {fmt: QCheckBox(fmt.upper()) for fmt in FORMATS}
         self.burn_in = QCheckBox(self.tr("Burn into a video copy"))
         self.bilingual = QCheckBox(self.tr("Bilingual lines"))
+        self.transcribe = QCheckBox(self.tr("Transcript only"))
         self.dub = QCheckBox(self.tr("Dubbed voice"))
         self.dub_mode = QComboBox()
         self.table_model = JobsTableModel(self)
@@ -241,6 +242,7 @@ class JobsView(QWidget):
         grid.addLayout(self._formats_row(), 4, 2, 1, 2)
         extras = QHBoxLayout()
         extras.setSpacing(14)
+        extras.addWidget(self.transcribe)
         extras.addWidget(self.burn_in)
         extras.addWidget(self.bilingual)
         extras.addStretch(1)
@@ -287,6 +289,9 @@ class JobsView(QWidget):
             self.tr("Also write a copy of the video with the first language burned in")
         )
         self.bilingual.setToolTip(self.tr("Show the original line above each translated one"))
+        self.transcribe.setToolTip(
+            self.tr("Subtitles in the spoken language only; nothing is translated")
+        )
         self.dub.setToolTip(
             self.tr("Also speak each translated line: a voice track per language, in sync")
         )
@@ -330,18 +335,24 @@ class JobsView(QWidget):
             box.setChecked(fmt in s.output_formats)
         self.burn_in.setChecked(s.burn_in)
         self.bilingual.setChecked(s.bilingual)
+        self.transcribe.setChecked(s.transcribe)
+        self.targets.setEnabled(not s.transcribe)
         self.dub.setChecked(s.dub)
         _select(self.dub_mode, s.dub_mode)
         self.dub_mode.setEnabled(s.dub)
 
     def _save_options(self) -> bool:
         """Check the options and remember them; False (and the reason shown) when invalid."""
+        transcribe = self.transcribe.isChecked()
+        self.targets.setEnabled(not transcribe)
         try:
             targets = parse_targets(self.targets.text())
         except ValueError as exc:
-            self.targets_error.setText(str(exc))
-            self.targets_error.show()
-            return False
+            if not transcribe:  # a transcript needs no target: the field is kept as typed
+                self.targets_error.setText(str(exc))
+                self.targets_error.show()
+                return False
+            targets = list(self._vm.settings.targets)
         self.targets_error.hide()
         formats = [fmt for fmt, box in self.formats.items() if box.isChecked()]
         output = self.output.text().strip()
@@ -355,6 +366,7 @@ class JobsView(QWidget):
             output_formats=formats,
             burn_in=self.burn_in.isChecked(),
             bilingual=self.bilingual.isChecked(),
+            transcribe=transcribe,
             dub=self.dub.isChecked(),
             dub_mode=self.dub_mode.currentData(),
         )
@@ -447,7 +459,8 @@ class JobsView(QWidget):
         for combo in (self.source, self.engine, self.model, self.dub_mode):
             combo.currentIndexChanged.connect(self._on_option_changed)
         self.dub.toggled.connect(self.dub_mode.setEnabled)
-        for box in (*self.formats.values(), self.burn_in, self.bilingual, self.dub):
+        for box in (*self.formats.values(), self.burn_in, self.bilingual, self.dub,
+                    self.transcribe):  # fmt: skip
             box.toggled.connect(self._on_option_changed)
         self.output_button.clicked.connect(self._on_output_button_clicked)
         self.output_reset.clicked.connect(self._on_output_reset_clicked)

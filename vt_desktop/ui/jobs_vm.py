@@ -133,9 +133,11 @@ class JobsViewModel(QObject):
             ValidationError: the options do not make a valid job (e.g. no target language).
         """
         s = self.settings
+        spoken = [s.source_language] if s.source_language else []
         return JobSpec(
             input=path.resolve(),
-            targets=list(s.targets),
+            targets=spoken if s.transcribe else list(s.targets),
+            transcribe=s.transcribe,
             out_dir=(s.output_dir or path.resolve().parent),
             source_language=s.source_language,
             model=s.asr_model,
@@ -181,7 +183,7 @@ class JobsViewModel(QObject):
         runtime = self._attached
         if self._live_queue() is None or runtime is None or runtime.rpc is None:
             return None
-        if not s.source_language:
+        if not s.source_language or s.transcribe:
             return None
         try:
             await require_translatable(runtime.rpc, s.source_language, s.targets, s.engine)

@@ -168,11 +168,13 @@ class PipelineRunner:
         if not plan.segments or language is None:
             ctx.warn("recognise", "no speech was found: the subtitles are empty")
             return await write_outputs(ctx, info, {lang: [] for lang in ctx.spec.targets})
+        if ctx.spec.transcribe and not ctx.spec.targets:  # a transcript: the spoken language
+            ctx.spec = self.store.set_targets(ctx.job_id, [language])
         if not ctx.spec.source_language:  # now the spoken language is known: check its targets
             await require_translatable(self.rpc, language, ctx.spec.targets, ctx.spec.engine)
         sentences = build_sentences(words_of(results, plan.speech), language)
         ctx.clock_stage = "translate"
-        if ctx.spec.engine == "whisper":
+        if ctx.spec.engine == "whisper" and not ctx.spec.transcribe:
             per_lang = await self._whisper_translate(ctx, plan, language)
         else:
             per_lang = await translate(ctx, sentences, language)
