@@ -56,6 +56,7 @@ class VideoPreview(QWidget):
         self.details = QLabel()
         self._primed = False
         self._pending_ms = 0
+        self._path: Path | None = None
         self._build()
         self._connect_signals()
 
@@ -126,7 +127,16 @@ class VideoPreview(QWidget):
         )
 
     def load(self, path: Path | None, position_ms: int = 0) -> None:
-        """Show ``path`` paused at ``position_ms`` (a notice instead when it is missing)."""
+        """Show ``path`` paused at ``position_ms`` (a notice instead when it is missing).
+
+        The video shown already (another language of the same job, or the same cues opened
+        again) is only sought: stopping the player and setting the same source again now and
+        then deadlocked Qt's FFmpeg playback thread (the window hung for good).
+        """
+        if path is not None and path == self._path and path.is_file():
+            self.seek(position_ms)
+            return
+        self._path = path
         self.player.stop()
         self._primed = False
         self._pending_ms = position_ms
