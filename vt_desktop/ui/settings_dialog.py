@@ -121,7 +121,7 @@ class SettingsDialog(QDialog):
 
     def _build(self) -> None:
         self.setMinimumSize(700, 680)
-        for spin in (self.port, self.workers, self.prefetch):
+        for spin in (self.port, self.workers, self.prefetch, self.doubt):
             spin.setMaximumWidth(160)
         for wide in (self.line_length, self.max_lines, self.max_cps):
             wide.setMaximumWidth(260)
