@@ -152,6 +152,7 @@ def test_a_target_the_workers_cannot_translate_is_refused_at_the_drop_and_nothin
     running_window: Window, tmp_path: Path
 ) -> None:
     window, _ = running_window
+    window.show_page("Jobs")  # files are dropped on the Jobs page (a test before left Review)
     view = window.jobs_view
     pump_until(lambda: view._vm.queue_running, 120, "the queue to run")
     out = tmp_path / "out"
