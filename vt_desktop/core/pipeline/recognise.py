@@ -185,8 +185,8 @@ class SegmentRecogniser:
                 ctx.warn(
                     self.stage,
                     f"{segment_name(seg)} could not be {self.verb} and is left as a gap: "
-                    f"{exc.message} ('vt jobs resume {ctx.job_id}' or Review's Retry sends "
-                    f"it again)",
+                    f"{exc.message} ('vt jobs resume {ctx.job_id}', or Retry gaps on the Jobs "
+                    f"page, sends it again)",
                 )
                 result = empty_result(language, seg)
         for part in result.segments:
