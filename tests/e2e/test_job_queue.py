@@ -4,8 +4,9 @@ queued jobs can be cancelled and failed ones retried; no job's failure stops the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.model import JobSpec, JobState
 from vt_desktop.core.pipeline import runner, write
 from vt_desktop.core.pipeline.context import JobContext
+from vt_desktop.core.pipeline.queue import JobQueue
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.core.supervisor.broker import free_port
 from vt_desktop.core.video import (
@@ -34,6 +36,21 @@ def settings_for(tmp: Path, port: int) -> AppSettings:
         data_dir=tmp / "data", cache_dir=tmp / "cache", log_dir=tmp / "logs",
         config_dir=tmp / "config", workers=1, rabbitmq_port=port,
     )  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def worker_online(tmp: Path) -> AsyncIterator[tuple[AppRuntime, JobQueue, Path]]:
+    """A local runtime with its worker online and its queue not yet started, and a 4 s
+    clip to copy into jobs; stopped on exit."""
+    clip = make_video(tmp / "clip.mp4", seconds=4)
+    rt = AppRuntime(settings_for(tmp, free_port()))
+    await rt.start()
+    try:
+        assert rt.queue is not None and rt.events is not None
+        await rt.events.wait_for_workers(1, "asr", timeout=120)
+        yield rt, rt.queue, clip
+    finally:
+        await rt.stop()
 
 
 def spec_for(video: Path, out: Path) -> JobSpec:
@@ -123,24 +140,17 @@ async def test_a_job_that_fails_in_any_way_fails_alone_and_the_next_job_runs(
 
     monkeypatch.setattr(write, "mux_soft_subtitles", mux)
     monkeypatch.setattr(write, "burn_subtitles", burn)
-    clip = make_video(tmp_path / "clip.mp4", seconds=4)
-    rt = AppRuntime(settings_for(tmp_path, free_port()))
-    await rt.start()
-    try:
-        assert rt.queue is not None and rt.events is not None
-        await rt.events.wait_for_workers(1, "asr", timeout=120)
+    async with worker_online(tmp_path) as (rt, queue, clip):
         jobs: dict[str, str] = {}
         for name in ("remux", "after-remux", "burn", "after-burn", "bug", "after-bug"):
             video = shutil.copyfile(clip, tmp_path / f"{name}.mp4")
-            jobs[name] = rt.queue.submit(JobSpec(
+            jobs[name] = queue.submit(JobSpec(
                 input=video, targets=["en"], out_dir=tmp_path / name, model="tiny.en",
                 formats=["srt", "mkv"], burn_in=True,
             ))  # fmt: skip
-        await rt.queue.start()
+        await queue.start()
         await settle(rt, jobs["after-bug"], JobState.DONE)
         records = {name: rt.store.get(job) for name, job in jobs.items()}
-    finally:
-        await rt.stop()
 
     assert [records[n].state for n in ("remux", "burn", "bug")] == [JobState.FAILED] * 3
     assert records["remux"].error == str(remux_error)
@@ -172,19 +182,12 @@ async def test_a_bug_outside_the_runners_stages_fails_its_job_and_the_queue_goes
         return JobContext(job_id, spec, *rest)
 
     monkeypatch.setattr(runner, "JobContext", context)
-    clip = make_video(tmp_path / "clip.mp4", seconds=4)
-    rt = AppRuntime(settings_for(tmp_path, free_port()))
-    await rt.start()
-    try:
-        assert rt.queue is not None and rt.events is not None
-        await rt.events.wait_for_workers(1, "asr", timeout=120)
-        doomed = rt.queue.submit(spec_for(shutil.copyfile(clip, tmp_path / "doomed.mp4"), tmp_path))
-        after = rt.queue.submit(spec_for(shutil.copyfile(clip, tmp_path / "after.mp4"), tmp_path))
-        await rt.queue.start()
+    async with worker_online(tmp_path) as (rt, queue, clip):
+        doomed = queue.submit(spec_for(shutil.copyfile(clip, tmp_path / "doomed.mp4"), tmp_path))
+        after = queue.submit(spec_for(shutil.copyfile(clip, tmp_path / "after.mp4"), tmp_path))
+        await queue.start()
         await settle(rt, after, JobState.DONE)
         failed = rt.store.get(doomed)
-    finally:
-        await rt.stop()
     assert failed.state is JobState.FAILED
     assert (failed.error or "").startswith("internal error")
     assert [r for r in caplog.records if r.exc_info and r.exc_info[1] is bug], "no traceback"
