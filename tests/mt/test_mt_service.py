@@ -276,7 +276,8 @@ async def test_without_an_engine_a_pair_no_engine_translates_is_refused_with_wha
         await service.translate(params(target_lang="de", sentences=["Hi."]))
 
     assert refused.value.message.startswith(
-        "no engine here translates en → de (bergamot: en → pt, pt → en; "
+        "no engine here translates en → de, directly or through English (bergamot: en → pt, "
+        "pt → en; "
         "ct2: no CTranslate2 translation model is installed; llm: set llm_base_url"
     )
 

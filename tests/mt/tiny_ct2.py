@@ -140,8 +140,11 @@ def build_m2m100_like(out_dir: Path, languages: list[str]) -> Path:
     return save_tiny_transformer(out_dir, vocabulary)
 
 
-def build_marian_like(out_dir: Path, sidecar: dict[str, object] | None = None) -> Path:
-    """An Opus-MT layout: ``source.spm`` + ``target.spm`` and a shared vocabulary."""
+def build_marian_like(
+    out_dir: Path, sidecar: dict[str, object] | None = None, *, seed: int = 7
+) -> Path:
+    """An Opus-MT layout: ``source.spm`` + ``target.spm`` and a shared vocabulary (``seed``
+    draws the weights: two pairs with different seeds translate differently)."""
     out_dir.mkdir(parents=True)
     model_file = train_spm(out_dir / "spm")
     for name in ("source.spm", "target.spm"):
@@ -150,4 +153,4 @@ def build_marian_like(out_dir: Path, sidecar: dict[str, object] | None = None) -
     Path(f"{out_dir / 'spm'}.vocab").unlink()
     if sidecar is not None:
         (out_dir / "vt-mt.json").write_text(json.dumps(sidecar), encoding="utf-8")
-    return save_tiny_transformer(out_dir, spm_pieces(out_dir / "source.spm"))
+    return save_tiny_transformer(out_dir, spm_pieces(out_dir / "source.spm"), seed=seed)

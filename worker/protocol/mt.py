@@ -2,11 +2,18 @@
 
 Language codes are BCP-47 style (``en``, ``pt``, ``pt-BR``, ``zho-Hans``); engines match on the
 primary subtag. In ``mt.languages`` the code ``"*"`` stands for "any language".
+
+``plan_route`` is the one rule, for the worker and the app alike, that picks how a pair is
+translated when the call names no engine: an installed direct pair, else a multilingual model,
+else a pivot through English with two installed engines, else the LLM endpoint; a model whose
+licence forbids commercial use (NLLB) only when nothing else can.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -25,6 +32,8 @@ MAX_GLOSSARY = 500
 MAX_TERM_CHARS = 200
 #: Wildcard language code in ``mt.languages``.
 ANY_LANGUAGE = "*"
+#: The language a pair no engine translates directly goes through.
+PIVOT_LANGUAGE = "en"
 
 LanguageCode = Annotated[
     str,
@@ -72,7 +81,12 @@ class TranslationWarning(BaseModel):
 
 
 class TranslateResult(BaseModel):
-    """Translations aligned 1:1 with the sentences sent; ``None`` marks an untranslated line."""
+    """Translations aligned 1:1 with the sentences sent; ``None`` marks an untranslated line.
+
+    A pair translated through English (``via`` = ``"en"``) names both engines and models
+    (``ct2 → ct2``, ``opus-mt-pt-en → opus-mt-en-de``) and lists in ``pivoted`` the indexes of
+    the lines that went through it (every translated line of the call).
+    """
 
     translations: list[str | None]
     warnings: list[TranslationWarning] = Field(default_factory=list)
@@ -80,6 +94,8 @@ class TranslateResult(BaseModel):
     model: str = ""
     compute_seconds: float = 0.0
     cached: int = 0
+    via: str = ""
+    pivoted: list[int] = Field(default_factory=list)
 
 
 class LanguagesParams(BaseModel):
@@ -89,10 +105,19 @@ class LanguagesParams(BaseModel):
 
 
 class LanguagePairs(BaseModel):
-    """Every pair of one of ``sources`` and a different one of ``targets``."""
+    """Every pair of one of ``sources`` and a different one of ``targets``.
+
+    ``model`` names the model of the engine that serves the group (empty: the engine's own);
+    ``multilingual`` marks one model for many languages (M2M100, MADLAD, NLLB), which comes
+    after a direct pair in the automatic choice; ``non_commercial`` marks a licence that
+    forbids commercial use (NLLB's CC-BY-NC), chosen only when nothing else can.
+    """
 
     sources: list[str]
     targets: list[str]
+    model: str = ""
+    multilingual: bool = False
+    non_commercial: bool = False
 
     def covers(self, source: str, target: str) -> bool:
         """True when this group translates ``source`` into ``target`` (primary subtags)."""
@@ -110,7 +135,8 @@ class EngineLanguages(BaseModel):
     """One engine, whether it can run here, its models and what it translates.
 
     ``takes_text`` is False for an engine that translates speech at the recognition step
-    (``whisper``): ``mt.translate`` never picks it for a call that names no engine.
+    (``whisper``): ``mt.translate`` never picks it for a call that names no engine. ``default``
+    marks the worker's default engine (its ``default_engine`` setting), tried first.
     """
 
     engine: str
@@ -119,6 +145,7 @@ class EngineLanguages(BaseModel):
     models: list[str] = Field(default_factory=list)
     pairs: list[LanguagePairs] = Field(default_factory=list)
     takes_text: bool = True
+    default: bool = False
 
     def supports(self, source: str, target: str) -> bool:
         """True when the engine is available and translates ``source`` into ``target``."""
@@ -142,23 +169,168 @@ class LanguagesResult(BaseModel):
     engines: list[EngineLanguages]
 
 
+class RouteKind(StrEnum):
+    """How a pair gets translated, in the order the automatic choice tries them."""
+
+    DIRECT = "direct"
+    MULTILINGUAL = "multilingual"
+    PIVOT = "pivot"
+    LLM = "llm"
+
+
+@dataclass(frozen=True)
+class RouteStep:
+    """One translation: an engine (and its model, empty for its own) from one language to
+    another."""
+
+    engine: str
+    model: str
+    source: str
+    target: str
+    non_commercial: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    """How ``mt.translate`` translates a pair: one step, or two through English."""
+
+    kind: RouteKind
+    steps: tuple[RouteStep, ...]
+
+    @property
+    def engine(self) -> str:
+        """The engine of the first step."""
+        return self.steps[0].engine
+
+    @property
+    def non_commercial(self) -> bool:
+        """True when a step runs a model whose licence forbids commercial use."""
+        return any(step.non_commercial for step in self.steps)
+
+    def describe(self) -> str:
+        """The route in words: ``direct (bergamot)``, ``via English (ct2 opus-mt-pt-en, …)``."""
+        names = ", ".join(f"{s.engine} {s.model}".strip() for s in self.steps)
+        words = {
+            RouteKind.DIRECT: "direct",
+            RouteKind.MULTILINGUAL: "multilingual",
+            RouteKind.PIVOT: "via English",
+            RouteKind.LLM: "LLM",
+        }[self.kind]
+        licence = ", non-commercial licence" if self.non_commercial else ""
+        return f"{words} ({names}{licence})"
+
+
+def _tier(group: LanguagePairs) -> RouteKind:
+    if ANY_LANGUAGE in group.targets and ANY_LANGUAGE in group.sources:
+        return RouteKind.LLM
+    return RouteKind.MULTILINGUAL if group.multilingual else RouteKind.DIRECT
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Which groups may serve: one engine or any, one model or any, non-commercial or not."""
+
+    engine: str | None
+    model: str
+    non_commercial: bool
+
+    def groups(
+        self, engines: Sequence[EngineLanguages]
+    ) -> Iterator[tuple[EngineLanguages, LanguagePairs]]:
+        """Every group that may serve, in the order of ``engines``."""
+        for candidate in engines:
+            if self.engine is not None and candidate.engine != self.engine:
+                continue
+            if not candidate.available or not (self.engine is not None or candidate.takes_text):
+                continue
+            for group in candidate.pairs:
+                if self.model and group.model != self.model:
+                    continue
+                if group.non_commercial and not self.non_commercial:
+                    continue
+                yield candidate, group
+
+    def one_step(
+        self,
+        engines: Sequence[EngineLanguages],
+        pair: tuple[str, str],
+        kinds: Sequence[RouteKind],
+    ) -> Route | None:
+        """The first group of the first of ``kinds`` that translates ``pair``."""
+        source, target = pair
+        for kind in kinds:
+            for candidate, group in self.groups(engines):
+                if _tier(group) is kind and group.covers(source, target):
+                    step = RouteStep(
+                        candidate.engine, group.model, source, target, group.non_commercial
+                    )
+                    return Route(kind, (step,))
+        return None
+
+    def pivot(self, engines: Sequence[EngineLanguages], pair: tuple[str, str]) -> Route | None:
+        """``source → en → target`` with a direct or multilingual model for each step."""
+        source, target = pair
+        if self.model or PIVOT_LANGUAGE in (primary_subtag(source), primary_subtag(target)):
+            return None
+        into = self.one_step(engines, (source, PIVOT_LANGUAGE), _MODELS)
+        out = self.one_step(engines, (PIVOT_LANGUAGE, target), _MODELS)
+        if into is None or out is None:
+            return None
+        return Route(RouteKind.PIVOT, into.steps + out.steps)
+
+
+_MODELS = (RouteKind.DIRECT, RouteKind.MULTILINGUAL)
+_ALL = (RouteKind.DIRECT, RouteKind.MULTILINGUAL, RouteKind.LLM)
+
+
+def plan_route(
+    engines: Sequence[EngineLanguages],
+    source: str,
+    target: str,
+    engine: str | None = None,
+    model: str = "",
+) -> Route | None:
+    """How ``mt.translate`` translates ``source`` into ``target``, or ``None`` when nothing can.
+
+    The one rule for both sides: the worker translates with it, and the app asks it of the
+    worker's ``mt.languages`` answer before any work and to show the way per target. In order:
+    the worker's default engine when it was set to one that translates the pair itself
+    (``default``; out of the box Bergamot, a direct pair), then a direct pair (a model for this
+    pair: Bergamot, Opus-MT), a multilingual model (M2M100, MADLAD), a pivot through English
+    with two of those (``source → en → target``), the LLM endpoint; then the same again
+    allowing models whose licence forbids commercial use (NLLB). Within a kind, ``engines``'
+    order decides (the worker lists its default engine first).
+
+    ``engine`` names the one engine that may serve (it may still pivot between two of its
+    own models); ``model`` names its one model (no pivot then). A target in the source's
+    language needs no engine and is not asked about here.
+    """
+    pair = (source, target)
+    default = next((e.engine for e in engines if e.default), None) if engine is None else None
+    for non_commercial in (False, True):
+        scope = _Scope(engine, model, non_commercial)
+        if default is not None:
+            preferred = _Scope(default, model, non_commercial).one_step(engines, pair, _ALL)
+            if preferred is not None:
+                return preferred
+        route = (
+            scope.one_step(engines, pair, _MODELS)
+            or scope.pivot(engines, pair)
+            or scope.one_step(engines, pair, (RouteKind.LLM,))
+        )
+        if route is not None:
+            return route
+    return None
+
+
 def choose_engine(
     engines: Sequence[EngineLanguages], source: str, target: str, engine: str | None = None
 ) -> EngineLanguages | None:
-    """The engine ``mt.translate`` uses for a pair, or ``None`` when none can.
-
-    The one rule for both sides: the worker picks with it, and the app asks it of the worker's
-    ``mt.languages`` answer before any work. ``engine`` names one engine (only it may serve);
-    ``None`` is the automatic choice: the first engine, in the order of ``engines`` (the
-    worker lists its default engine first), that is available, takes text and translates the
-    pair. A target in the source's language needs no engine and is not asked about here.
-    """
-    for candidate in engines:
-        if engine is not None and candidate.engine != engine:
-            continue
-        if (engine is not None or candidate.takes_text) and candidate.supports(source, target):
-            return candidate
-    return None
+    """The engine of the first step of ``plan_route``'s route, or ``None`` when none can."""
+    route = plan_route(engines, source, target, engine)
+    if route is None:
+        return None
+    return next(e for e in engines if e.engine == route.engine)
 
 
 def primary_subtag(code: str) -> str:

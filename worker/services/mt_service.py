@@ -38,10 +38,13 @@ from worker.protocol.mt import (
     LanguagePairs,
     LanguagesParams,
     LanguagesResult,
+    Route,
+    RouteKind,
+    RouteStep,
     TranslateParams,
     TranslateResult,
     TranslationWarning,
-    choose_engine,
+    plan_route,
 )
 from worker.services.base import BaseService, ServiceSettings, WorkerInfo, current_call, rpc_method
 
@@ -203,8 +206,9 @@ class MtService(BaseService):
     async def translate(self, p: TranslateParams) -> TranslateResult:
         """Translate the sentences; failed lines are ``None`` with warnings.
 
-        A call that names no engine gets the default engine, or else the first engine here
-        that translates the pair (see ``automatic_engine``).
+        A call that names no engine is translated the way ``plan_route`` picks: a direct pair,
+        a multilingual model, two engines through English, the LLM endpoint (see
+        ``route``). A call that names an engine gets that engine only.
 
         Raises:
             InvalidParams: unknown engine, unsupported pair (by the engine named, or by every
@@ -213,44 +217,127 @@ class MtService(BaseService):
             ServiceError: the LLM endpoint refused the key or cannot be reached.
             Cancelled: the call was cancelled between batches.
         """
-        engine_name = p.engine or self.automatic_engine(p.source_lang, p.target_lang)
-        engine = self.engine(engine_name, p.model, p.source_lang, p.target_lang)
-        engine.require_pair(p.source_lang, p.target_lang)
-        job = _TranslationJob(p, engine, self.cache)
+        route = self.route(p)
         started = time.perf_counter()
-        await job.run(self._batch_size(engine), self.config.context_sentences)
-        elapsed = time.perf_counter() - started
+        if route.kind is RouteKind.PIVOT:
+            result = await self._translate_pivot(p, route)
+        else:
+            step = route.steps[0]
+            engine = self.engine(step.engine, step.model, p.source_lang, p.target_lang)
+            engine.require_pair(p.source_lang, p.target_lang)
+            job = _TranslationJob(p, engine, self.cache)
+            await job.run(self._batch_size(engine), self.config.context_sentences)
+            result = TranslateResult(
+                translations=job.results,
+                warnings=job.warnings,
+                engine=engine.name,
+                model=engine.model_id,
+                compute_seconds=round(job.compute_seconds, 4),
+                cached=job.cached,
+            )
         log.info(
-            "mt.translate id=%s engine=%s %s→%s %d line(s), %d cached, %d warning(s) in %.2fs",
-            _call_id(), engine.name, p.source_lang, p.target_lang, len(p.sentences),
-            job.cached, len(job.warnings), elapsed,
+            "mt.translate id=%s %s %s→%s %d line(s), %d cached, %d warning(s) in %.2fs",
+            _call_id(), route.describe(), p.source_lang, p.target_lang, len(p.sentences),
+            result.cached, len(result.warnings), time.perf_counter() - started,
         )  # fmt: skip
-        return TranslateResult(
-            translations=job.results,
-            warnings=job.warnings,
-            engine=engine.name,
-            model=engine.model_id,
-            compute_seconds=round(job.compute_seconds, 4),
-            cached=job.cached,
-        )
+        return result
 
-    def automatic_engine(self, source: str, target: str) -> str:
-        """The engine a call that names none gets: the default engine when it translates the
-        pair, else the first other engine that can run here and does.
+    def route(self, p: TranslateParams) -> Route:
+        """How a call is translated.
+
+        No engine named: ``plan_route`` over what this worker has. An engine named: that
+        engine, through English between two of its models when it has no model for the pair
+        (and no model is named); otherwise one step with it, which refuses what it cannot do.
+
+        Raises:
+            InvalidParams: no engine is named and none here translates the pair (the message
+                says what each offers).
+        """
+        if p.engine is None:
+            return self.automatic_route(p.source_lang, p.target_lang)
+        planned = plan_route(
+            self.engine_languages(), p.source_lang, p.target_lang, p.engine, p.model
+        )
+        if planned is not None:
+            return planned
+        step = RouteStep(p.engine, p.model, p.source_lang, p.target_lang)
+        return Route(RouteKind.DIRECT, (step,))
+
+    def automatic_route(self, source: str, target: str) -> Route:
+        """The route a call that names no engine gets (``plan_route``).
 
         Raises:
             InvalidParams: no engine here translates the pair (the message says what they do).
         """
         engines = self.engine_languages()
-        chosen = choose_engine(engines, source, target)
+        chosen = plan_route(engines, source, target)
         if chosen is None:
             offers = "; ".join(
                 f"{e.engine}: {e.offers() if e.available else e.notice}"
                 for e in engines
                 if e.takes_text
             )
-            raise InvalidParams(f"no engine here translates {source} → {target} ({offers})")
-        return chosen.engine
+            raise InvalidParams(
+                f"no engine here translates {source} → {target}, directly or through "
+                f"English ({offers})"
+            )
+        return chosen
+
+    def automatic_engine(self, source: str, target: str) -> str:
+        """The engine of the first step of the automatic route (see ``automatic_route``).
+
+        Raises:
+            InvalidParams: no engine here translates the pair.
+        """
+        return self.automatic_route(source, target).engine
+
+    async def _translate_pivot(self, p: TranslateParams, route: Route) -> TranslateResult:
+        """Two steps: ``source → en`` with the first engine, ``en → target`` with the second.
+
+        Glossary terms are protected through the first step as their final translation and
+        kept as they are through the second. Lines the first step left untranslated stay so.
+        """
+        first, second = route.steps
+        into = self.engine(first.engine, first.model, first.source, first.target)
+        out = self.engine(second.engine, second.model, second.source, second.target)
+        into.require_pair(first.source, first.target)
+        out.require_pair(second.source, second.target)
+        p1 = p.model_copy(update={"target_lang": first.target})
+        job1 = _TranslationJob(p1, into, self.cache)
+        await job1.run(self._batch_size(into), self.config.context_sentences, (0.0, 0.5))
+        english = [i for i, text in enumerate(job1.results) if text is not None]
+        results: list[str | None] = [None] * len(p.sentences)
+        warnings = list(job1.warnings)
+        compute, cached = job1.compute_seconds, job1.cached
+        if english:
+            p2 = TranslateParams.model_construct(
+                engine=second.engine,
+                model=second.model,
+                source_lang=second.source,
+                target_lang=p.target_lang,
+                sentences=[job1.results[i] or "" for i in english],
+                context=[],
+                glossary={t: t for t in p.glossary.values()},
+            )
+            job2 = _TranslationJob(p2, out, self.cache)
+            await job2.run(self._batch_size(out), 0, (0.5, 1.0))
+            for local, index in enumerate(english):
+                results[index] = job2.results[local]
+            for warning in job2.warnings:
+                indexes = [english[i] for i in warning.indexes]
+                message = f"{second.source} → {second.target} step: {warning.message}"
+                warnings.append(TranslationWarning(indexes=indexes, message=message))
+            compute, cached = compute + job2.compute_seconds, cached + job2.cached
+        return TranslateResult(
+            translations=results,
+            warnings=warnings,
+            engine=f"{into.name} → {out.name}",
+            model=f"{into.model_id} → {out.model_id}",
+            compute_seconds=round(compute, 4),
+            cached=cached,
+            via=first.target,
+            pivoted=[i for i, t in enumerate(results) if t is not None and t.strip()],
+        )
 
     def _batch_size(self, engine: MtEngine) -> int:
         return self.config.llm_batch_size if engine.name == "llm" else self.config.batch_size
@@ -294,6 +381,8 @@ class MtService(BaseService):
             ),
         ]
         default = self.config.default_engine
+        for entry in engines:
+            entry.default = entry.engine == default
         return sorted(engines, key=lambda e: e.engine != default)  # stable: the rest keep order
 
     def capabilities(self) -> dict[str, Any]:
@@ -347,7 +436,10 @@ class _TranslationJob:
     def _context_before(self, index: int, size: int) -> list[str]:
         return (list(self.p.context) + list(self.p.sentences[:index]))[-size:] if size else []
 
-    async def run(self, batch_size: int, context_size: int) -> None:
+    async def run(
+        self, batch_size: int, context_size: int, span: tuple[float, float] = (0.0, 1.0)
+    ) -> None:
+        """Translate what the cache lacks, reporting progress from ``span[0]`` to ``span[1]``."""
         pending = list(self._pending().items())
         for start in range(0, len(pending), batch_size):
             check_cancelled()
@@ -359,7 +451,8 @@ class _TranslationJob:
             )
             self.compute_seconds += time.perf_counter() - began
             self._absorb(batch, result)
-            _progress((start + len(batch)) / len(pending), "translating")
+            done = (start + len(batch)) / len(pending)
+            _progress(span[0] + (span[1] - span[0]) * done, "translating")
 
     async def _translate(self, sentences: list[str], context: list[str]) -> BatchResult:
         try:

@@ -72,9 +72,27 @@ class Ct2ModelInfo:
     source_spm: Path
     target_spm: Path
 
+    @property
+    def multilingual(self) -> bool:
+        """True for one model of many languages (NLLB, M2M100), False for a Marian pair."""
+        return self.family is not Ct2Family.MARIAN
+
+    @property
+    def non_commercial(self) -> bool:
+        """True when the model's licence forbids commercial use (NLLB-200: CC-BY-NC 4.0)."""
+        return self.family is Ct2Family.NLLB
+
     def pairs(self) -> list[LanguagePairs]:
-        """The model's language pairs as one group."""
-        return [LanguagePairs(sources=list(self.sources), targets=list(self.targets))]
+        """The model's language pairs as one group, named by the model."""
+        return [
+            LanguagePairs(
+                sources=list(self.sources),
+                targets=list(self.targets),
+                model=self.name,
+                multilingual=self.multilingual,
+                non_commercial=self.non_commercial,
+            )
+        ]
 
 
 def _read_vocabulary(path: Path) -> list[str]:
