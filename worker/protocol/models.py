@@ -1,7 +1,10 @@
-"""Declarations of the ``models`` service: list, download, verify and delete speech models.
+"""Declarations of the ``models`` service: list, download, verify and delete models.
 
-Models live in the worker's model cache or ship in installed packages; a name is a catalogue
-name (``base``, ``large-v3``), a Hugging Face repo id (``owner/repo``) or a local directory.
+Speech (Whisper) models live in the worker's model cache or ship in installed packages; a name
+is a catalogue name (``base``, ``large-v3``), a Hugging Face repo id (``owner/repo``) or a
+local directory. Translation (CTranslate2) models are named from their own catalogue
+(``m2m100-418m``, ``opus-mt-en-de``…) and live in the cache's ``models/ct2`` folder, where the
+``mt`` service's ct2 engine finds them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from worker.protocol.methods import Method
 #: Where a model's files are: the worker's cache, an installed package, a directory the user
 #: named, or nowhere yet (only downloadable).
 ModelLocation = Literal["cache", "package", "directory", "remote"]
+#: What a model does: recognise speech, or translate text.
+ModelKind = Literal["speech", "translation"]
 
 
 class ModelInfo(BaseModel):
@@ -30,6 +35,14 @@ class ModelInfo(BaseModel):
     multilingual: bool | None = None
     source: str | None = Field(default=None, description="repo id or package it comes from")
     deletable: bool = False
+    kind: ModelKind = "speech"
+    licence: str | None = Field(default=None, description="SPDX id, e.g. MIT, CC-BY-4.0")
+    attribution: str | None = Field(default=None, description="who made it, for the credits")
+    non_commercial: bool = Field(default=False, description="its licence forbids commerce")
+    family: str | None = Field(default=None, description="marian, m2m100, nllb, madlad")
+    languages: list[str] = Field(default_factory=list, description="wire codes it translates")
+    language_summary: str | None = None
+    revision: str | None = Field(default=None, description="Hub commit (or branch) fetched")
 
 
 class ListModelsParams(BaseModel):

@@ -1,7 +1,8 @@
-"""The ``models`` service: list, download, verify and delete the worker's Whisper models.
+"""The ``models`` service: list, download, verify and delete the worker's models.
 
-It shares the model cache with the ``asr`` service (both live under the worker's cache dir),
-so a model downloaded here is found there without network.
+Speech models share the model cache with the ``asr`` service and translation models with the
+``mt`` service's ct2 engine (``<cache_dir>/models/ct2``), so a model downloaded here is found
+there without network.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from worker.engines.models import ModelManager
+from worker.engines.models.translation import TranslationModelManager
 from worker.protocol.models import (
     DELETE_MODEL,
     DOWNLOAD_MODEL,
@@ -47,11 +49,17 @@ class ModelsService(BaseService):
         self.manager = ModelManager.for_worker_cache(
             worker.cache_dir, allow_download=config.allow_download
         )
+        self.translation = TranslationModelManager.for_worker_cache(
+            worker.cache_dir, allow_download=config.allow_download
+        )
+
+    def _all_models(self) -> list[ModelInfo]:
+        return self.manager.list_models() + self.translation.list_models()
 
     @rpc_method(LIST_MODELS)
     async def list_models(self, p: ListModelsParams) -> ListModelsResult:
         """Every installed model and every known downloadable one."""
-        models = await self.run_blocking(self.manager.list_models)
+        models = await self.run_blocking(self._all_models)
         return ListModelsResult(models=models, cache_dir=str(self.manager.cache_root))
 
     @rpc_method(DOWNLOAD_MODEL)
@@ -63,6 +71,14 @@ class ModelsService(BaseService):
             Cancelled: the call was cancelled during the download.
         """
         ctx = current_call()
+        if self.translation.knows(p.name):
+            got, fetched = await self.run_blocking(
+                lambda: self.translation.download(
+                    p.name, progress=ctx.progress, checkpoint=ctx.check_cancelled
+                )
+            )
+            log.info("models.download id=%s %s at %s", ctx.call_id, got.name, got.path)
+            return DownloadModelResult(model=got, fetched=fetched)
         resolved = await self.run_blocking(
             lambda: self.manager.resolve(
                 p.name,
@@ -80,6 +96,8 @@ class ModelsService(BaseService):
     @rpc_method(VERIFY_MODEL)
     async def verify(self, p: VerifyModelParams) -> VerifyModelResult:
         """Check a model's files (and with ``load``, that it loads); never downloads."""
+        if self.translation.knows(p.name):
+            return await self.run_blocking(lambda: self.translation.verify(p.name, load=p.load))
         return await self.run_blocking(lambda: self.manager.verify(p.name, load=p.load))
 
     @rpc_method(DELETE_MODEL)
@@ -89,7 +107,8 @@ class ModelsService(BaseService):
         Raises:
             ServiceError: the model is outside the cache (a package's, or any other path).
         """
-        result = await self.run_blocking(self.manager.delete, p.name)
+        manager = self.translation if self.translation.knows(p.name) else self.manager
+        result = await self.run_blocking(manager.delete, p.name)
         log.info(
             "models.delete id=%s %s deleted=%s", current_call().call_id, p.name, result.deleted
         )

@@ -1,4 +1,7 @@
-"""The Whisper models a worker can fetch by name, and the files a model directory holds."""
+"""The Whisper models a worker can fetch by name, and the files a model directory holds.
+
+Translation models have their own catalogue (``translation_catalogue``).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,14 @@ class CatalogueEntry:
     repo_id: str
     download_mb: int
     multilingual: bool
+    licence: str = "MIT"  # SPDX; Whisper's weights and every conversion listed are MIT
+
+    @property
+    def attribution(self) -> str:
+        """Who made the model, for Help → About."""
+        if "distil" in self.repo_id:
+            return "Distil-Whisper by Hugging Face, MIT; CTranslate2 conversion " + self.repo_id
+        return "Whisper by OpenAI, MIT; CTranslate2 conversion " + self.repo_id
 
 
 #: Name → where to fetch it. Sizes are the approximate ``model.bin`` download (float16).

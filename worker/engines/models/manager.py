@@ -18,12 +18,22 @@ from typing import Literal
 
 from worker.engines.models.catalogue import (
     CATALOGUE,
+    DOWNLOAD_PATTERNS,
+    REQUIRED_FILES,
     ModelRef,
     directory_size,
     missing_files,
     parse_model_name,
 )
-from worker.engines.models.hub import Checkpoint, Progress, download_snapshot, hub_offline
+from worker.engines.models.hub import (
+    Checkpoint,
+    Progress,
+    RepoSpec,
+    download_snapshot,
+    hub_offline,
+    manifest_problems,
+    read_manifest,
+)
 from worker.engines.models.packaged import PackagedModel, assemble, is_assembled, packaged_models
 from worker.protocol.errors import ModelUnavailable, ServiceError
 from worker.protocol.models import DeleteModelResult, ModelInfo, VerifyModelResult
@@ -150,8 +160,15 @@ class ModelManager:
             )
         if dest.exists():
             shutil.rmtree(dest, ignore_errors=True)  # incomplete: required files missing
+        spec = RepoSpec(
+            repo_id=repo_id,
+            revision="main",
+            patterns=tuple(DOWNLOAD_PATTERNS),
+            required=(*REQUIRED_FILES, "vocabulary.*"),
+        )
+        partial = self.cache_root.parent / ".partial" / f"{self.cache_root.name}-{dest.name}"
         try:
-            download_snapshot(repo_id, dest, progress=progress, checkpoint=checkpoint)
+            download_snapshot(spec, dest, partial, progress=progress, checkpoint=checkpoint)
         except ConnectionError as exc:
             raise ModelUnavailable(
                 f"cannot download {ref.name}: {exc}; {self._present()}"
@@ -188,6 +205,9 @@ class ModelManager:
                 multilingual=entry.multilingual if entry else None,
                 source=pm.package if pm else (entry.repo_id if entry else name),
                 deletable=True,
+                licence=entry.licence if entry else None,
+                attribution=entry.attribution if entry else None,
+                revision=_manifest_commit(directory),
             )
         for name, pm in packaged.items():
             if name not in infos:
@@ -201,6 +221,8 @@ class ModelManager:
                     download_mb=entry.download_mb,
                     multilingual=entry.multilingual,
                     source=entry.repo_id,
+                    licence=entry.licence,
+                    attribution=entry.attribution,
                 )
         return list(infos.values())
 
@@ -290,11 +312,19 @@ def _packaged_info(pm: PackagedModel) -> ModelInfo:
         multilingual=pm.multilingual,
         source=pm.package,
         deletable=False,
+        licence=entry.licence if entry else None,
+        attribution=entry.attribution if entry else None,
     )
+
+
+def _manifest_commit(directory: Path) -> str | None:
+    manifest = read_manifest(directory)
+    return str(manifest["commit"]) if manifest and manifest.get("commit") else None
 
 
 def _file_problems(path: Path) -> list[str]:
     problems = [f"{name} is missing" for name in missing_files(path)]
+    problems += [p for p in manifest_problems(path) if p not in problems]
     model_bin = path / "model.bin"
     if model_bin.is_file() and model_bin.stat().st_size < 1 << 20:
         problems.append(f"model.bin is only {model_bin.stat().st_size} bytes")
