@@ -108,6 +108,14 @@ class TranscribeParams(AudioSegmentParams):
     """Transcribe (or translate to English) one segment."""
 
     language: str | None = Field(default=None, description="Whisper code; None detects it")
+    check_language: bool = Field(
+        default=False,
+        description=(
+            "with a language given: check what each part of the segment is spoken in too, "
+            "and transcribe a part confidently in another language in that language (the "
+            "result's language says which)"
+        ),
+    )
     task: Literal["transcribe", "translate"] = "transcribe"
     word_timestamps: bool = True
     initial_prompt: str | None = Field(

@@ -165,6 +165,7 @@ class AsrService(BaseService):
         request = TranscribeRequest(
             audio=audio,
             language=p.language,
+            check_language=p.check_language,
             task=p.task,
             word_timestamps=p.word_timestamps,
             initial_prompt=p.initial_prompt,

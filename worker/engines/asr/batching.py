@@ -19,6 +19,7 @@ import time
 from collections import defaultdict
 from collections.abc import Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,7 @@ from worker.engines.asr.hallucination import screened
 from worker.engines.asr.types import SpeechSegment, TranscribeRequest, Transcript
 from worker.engines.asr.whisper import (
     BATCHABLE_MAX_S,
+    SWITCH_P,
     LoadedWhisper,
     Replica,
     redecode,
@@ -102,12 +104,21 @@ def _alone(
 ) -> Outcome:
     try:
         fixed = dataclasses.replace(request, language=lang[0])
-        result = engine.transcribe(fixed, loaded.name)
+        result = engine.transcribe(fixed, loaded.name)  # checks the language when asked
     except Exception as exc:  # handed back for this request only
         return exc
     if request.language is None:  # keep the detection's probability, not the forced 1.0
         return dataclasses.replace(result, language_probability=lang[1])
     return result
+
+
+def _switched(
+    expected: tuple[str, float], heard: tuple[str, float] | None
+) -> tuple[str, float] | None:
+    """The language a part is heard in when that is confidently another than expected."""
+    if heard is None or heard[0] == expected[0] or heard[1] < SWITCH_P:
+        return None
+    return heard
 
 
 def _run_split(
@@ -134,32 +145,57 @@ def _run_split(
     share = (time.perf_counter() - started) / len(requests)
     log.debug("batched %d segments on %d copies in %.2fs", len(requests), len(copies),
               share * len(requests))  # fmt: skip
-    together = zip(requests, languages, per_request, strict=True)
+    together = zip(requests, per_request, strict=True)
     return [
         _finish(r, lang, segs, loaded=loaded, compute_s=share, batch_size=len(requests))
-        for r, lang, segs in together
+        for r, (segs, lang) in together
     ]
 
 
 def _run_checked(
     copy: Replica, requests: list[TranscribeRequest], languages: list[tuple[str, float]]
-) -> list[list[SpeechSegment]]:
+) -> list[tuple[list[SpeechSegment], tuple[str, float]]]:
     """``_run_group``, then each request's segments screened for hallucinations on the same
-    copy. A re-decode checks no cancellation: a cancelled request must not fail the others
-    of its part (``_finish`` drops its result)."""
-    per_request = _run_group(copy, requests, languages)
+    copy; with them the language each was transcribed in. A re-decode checks no
+    cancellation: a cancelled request must not fail the others of its part (``_finish``
+    drops its result)."""
+    languages = list(languages)
+    heard: list[tuple[str, float] | None] = []
+    per_request = _run_group(copy, requests, languages, heard)
+    # A part of a recording in another language than expected (checked on the encoder's
+    # output of the batch's first call, nearly free) is decoded again in its own language.
+    again: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(requests):
+        other = _switched(languages[i], heard[i]) if r.check_language else None
+        if other is not None and copy.model.model.is_multilingual:
+            languages[i] = other
+            again[other[0]].append(i)
+    for indices in again.values():
+        redone = _run_group(
+            copy, [requests[i] for i in indices], [languages[i] for i in indices], []
+        )
+        for i, segs in zip(indices, redone, strict=True):
+            per_request[i] = segs
     return [
-        screened(segs, r.audio, partial(redecode, copy.model, r, lang[0]), r.call_id)
-        if r.check_hallucinations
-        else segs
+        (
+            screened(segs, r.audio, partial(redecode, copy.model, r, lang[0]), r.call_id)
+            if r.check_hallucinations
+            else segs,
+            lang,
+        )
         for r, lang, segs in zip(requests, languages, per_request, strict=True)
     ]
 
 
 def _run_group(
-    copy: Replica, requests: list[TranscribeRequest], languages: list[tuple[str, float]]
+    copy: Replica,
+    requests: list[TranscribeRequest],
+    languages: list[tuple[str, float]],
+    heard: list[tuple[str, float] | None],
 ) -> list[list[SpeechSegment]]:
-    """Batched model calls on ``copy``: each request's segments, its own times.
+    """Batched model calls on ``copy``: each request's segments, its own times. ``heard``
+    receives, per request, the language its first window sounds like most and the model's
+    probability for it.
 
     A window's decode can stop at a timestamp before the chunk's end ("seek to the last
     timestamp"): the sequential decode then reads on from there in its next window, and a
@@ -172,7 +208,9 @@ def _run_group(
     pending = list(range(len(requests)))
     for round_ in range(TAIL_ROUNDS + 1):
         tails = [requests[i].audio[round(read_s[i] * SAMPLE_RATE) :] for i in pending]
-        decoded = _decode_once(copy, requests[0], languages[0][0], tails)
+        decoded = _decode_once(
+            copy, requests[0], languages[0][0], tails, heard if round_ == 0 else None
+        )
         still: list[int] = []
         for i, (segments, stopped_s) in zip(pending, decoded, strict=True):
             for seg in segments:
@@ -195,10 +233,15 @@ TAIL_MIN_S = 0.4
 
 
 def _decode_once(
-    copy: Replica, options: TranscribeRequest, language: str, audios: list[np.ndarray]
+    copy: Replica,
+    options: TranscribeRequest,
+    language: str,
+    audios: list[np.ndarray],
+    heard: list[tuple[str, float] | None] | None = None,
 ) -> list[tuple[list[Any], float | None]]:
     """One batched model call: each audio's raw faster-whisper segments (its own times) and
-    where its window's decode stopped, in seconds (None: it read to the end)."""
+    where its window's decode stopped, in seconds (None: it read to the end). ``heard``
+    (when given) receives each audio's most likely language, from the same encoder output."""
     starts_s: list[float] = []
     clips: list[dict[str, float]] = []
     position = 0
@@ -209,7 +252,9 @@ def _decode_once(
     raw_by_chunk: list[list[Any]] = [[] for _ in audios]
     stops: dict[int, float | None] = {}
     fps = copy.model.frames_per_second
-    with _stops_recorded(copy.model, stops), _words_timed_per_chunk(copy.model):
+    guesses: list[tuple[str, float]] = []
+    listening = _languages_heard(copy.model, guesses) if heard is not None else nullcontext()
+    with _stops_recorded(copy.model, stops), _words_timed_per_chunk(copy.model), listening:
         raw_segments, _ = copy.pipeline.transcribe(
             np.concatenate(audios),
             language=language,
@@ -230,6 +275,8 @@ def _decode_once(
                                            end=w.end - starts_s[index]) for w in raw.words or []]
                 if raw.words is not None else None,
             ))  # fmt: skip
+    if heard is not None:
+        heard.extend(guesses[k] if k < len(guesses) else None for k in range(len(audios)))
     return [(raw_by_chunk[k], stops.get(round(starts_s[k] * fps))) for k in range(len(audios))]
 
 
@@ -279,6 +326,27 @@ def _stops_recorded(model: Any, stops: dict[int, float | None]) -> Iterator[None
         yield
     finally:  # back to the class's own method
         vars(model).pop("_split_segments_by_timestamps", None)
+
+
+@contextlib.contextmanager
+def _languages_heard(model: Any, guesses: list[tuple[str, float]]) -> Iterator[None]:
+    """Record each chunk's most likely language from the batch's own encoder output (one
+    decoder step: no second pass over the audio, as ``detect_language`` on the audio is)."""
+    encode = model.encode
+
+    def encode_listening(features: Any) -> Any:
+        output = encode(features)
+        if model.model.is_multilingual:
+            for ranked in model.model.detect_language(output):
+                token, probability = ranked[0]
+                guesses.append((str(token)[2:-2], float(probability)))  # "<|de|>" -> "de"
+        return output
+
+    model.encode = encode_listening
+    try:
+        yield
+    finally:  # back to the class's own method
+        vars(model).pop("encode", None)
 
 
 @contextlib.contextmanager

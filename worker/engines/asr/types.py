@@ -19,10 +19,13 @@ class TranscribeRequest:
     decoded segments. ``progress`` receives the fraction of the audio done. ``call_id`` names
     the call in the engine's log lines. ``check_hallucinations`` False gives the segments as
     the model decoded them, unchecked (for comparisons; see ``hallucination``).
+    ``check_language`` with a ``language`` given: the segment is transcribed in the language
+    it is confidently spoken in when that is another (a recording in several languages).
     """
 
     audio: Samples
     language: str | None = None
+    check_language: bool = False
     task: str = "transcribe"
     word_timestamps: bool = True
     initial_prompt: str | None = None
