@@ -14,6 +14,7 @@ from vt_desktop.core.pipeline.recognise import gaps_of
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.core.supervisor.broker import BrokerMissing, find_rabbitmq_server
 from worker.protocol.errors import RpcError
+from worker.protocol.jsonrpc import new_call_id
 from worker.protocol.models import (
     DELETE_MODEL,
     DOWNLOAD_MODEL,
@@ -95,24 +96,57 @@ async def workers(rt: AppRuntime) -> int:
 
 
 async def models(rt: AppRuntime, action: str, name: str | None) -> int:
-    """``vt models [list|download NAME|delete NAME]`` through a worker's models service."""
+    """``vt models [list|download NAME|delete NAME]`` through a worker's models service.
+
+    The list shows speech and translation models with kind, size, state, licence (flagged
+    when non-commercial) and languages; a download prints its progress on stderr.
+    """
     if rt.rpc is None or rt.events is None:
         return 3
     await rt.events.wait_for_workers(1, "models", timeout=60)
     try:
         if action == "list":
             result = await rt.rpc.call(LIST_MODELS, ListModelsParams(), timeout=30)
+            print(
+                f"{'MODEL':<22} {'KIND':<11} {'SIZE':>11}  {'STATE':<13}  {'LICENCE':<30} LANGUAGES"
+            )
             for m in result.models:
-                size = f"{m.size_bytes / 1e6:8.1f} MB" if m.size_bytes else " " * 11
+                if m.installed and m.size_bytes:
+                    size = f"{m.size_bytes / 1e6:8.1f} MB"
+                else:
+                    size = f"≈ {m.download_mb} MB" if m.download_mb else ""
                 state = m.location if m.installed else "not installed"
-                print(f"{m.name:<22} {size}  {state}")
+                licence = (m.licence or "unknown") + (
+                    " (non-commercial)" if m.non_commercial else ""
+                )
+                if m.kind == "translation":
+                    langs = m.language_summary or ", ".join(m.languages)
+                else:
+                    langs = "" if m.multilingual is None else "99 languages"
+                    langs = "English only" if m.multilingual is False else langs
+                print(f"{m.name:<22} {m.kind:<11} {size:>11}  {state:<13}  {licence:<30} {langs}")
             return 0
         if name is None:
             print(f"vt models {action}: give a model name", file=sys.stderr)
             return 2
         if action == "download":
-            got = await rt.rpc.call(DOWNLOAD_MODEL, ModelRefParams(name=name), timeout=3600)
+            call_id = new_call_id()
+
+            def on_progress(body: dict[str, Any]) -> None:
+                if body.get("call_id") == call_id:
+                    fraction = float(body.get("fraction") or 0.0)
+                    print(f"{name}: {fraction:4.0%} {body.get('message', '')}", file=sys.stderr)
+
+            rt.events.on_progress.append(on_progress)
+            try:
+                got = await rt.rpc.call(
+                    DOWNLOAD_MODEL, ModelRefParams(name=name), timeout=3600, call_id=call_id
+                )
+            finally:
+                rt.events.on_progress.remove(on_progress)
             print(f"{got.model.name}: {'downloaded' if got.fetched else 'already present'}")
+            if got.model.licence:
+                print(f"licence: {got.model.licence}; {got.model.attribution or ''}".rstrip("; "))
             return 0
         gone = await rt.rpc.call(DELETE_MODEL, ModelRefParams(name=name), timeout=60)
         print(f"{gone.name}: {'deleted' if gone.deleted else 'not deleted'}")

