@@ -205,6 +205,10 @@
 <context>
     <name>JobsView</name>
     <message>
+        <source>{entry} is not a language code or a language name known here.</source>
+        <translation>{entry} — не код языка и не известное здесь название языка.</translation>
+    </message>
+    <message>
         <source>Automatic</source>
         <translation>Автоматически</translation>
     </message>
@@ -265,16 +269,16 @@
         <translation>Очередь</translation>
     </message>
     <message>
-        <source>e.g. pt, de</source>
-        <translation>например pt, de</translation>
+        <source>e.g. Portuguese, de</source>
+        <translation>например Португальский, de</translation>
     </message>
     <message>
         <source>Target languages</source>
         <translation>Языки перевода</translation>
     </message>
     <message>
-        <source>Language codes separated by commas: de, pt, pt-BR, ja…</source>
-        <translation>Коды языков через запятую: de, pt, pt-BR, ja…</translation>
+        <source>Languages by name or code, separated by commas: type to search, or open the list. ✓ marks those the workers can translate into now.</source>
+        <translation>Языки по названию или коду через запятую: начните печатать, чтобы найти, или откройте список. ✓ отмечает те, на которые обработчики могут перевести сейчас.</translation>
     </message>
     <message>
         <source>Auto-detect</source>
@@ -551,6 +555,41 @@
     <message>
         <source>The job queue did not start: {error}</source>
         <translation>Очередь заданий не запустилась: {error}</translation>
+    </message>
+</context>
+<context>
+    <name>LanguageField</name>
+    <message>
+        <source>direct</source>
+        <translation>напрямую</translation>
+    </message>
+    <message>
+        <source>multilingual model</source>
+        <translation>многоязычной моделью</translation>
+    </message>
+    <message>
+        <source>via English</source>
+        <translation>через английский</translation>
+    </message>
+    <message>
+        <source>LLM</source>
+        <translation>LLM</translation>
+    </message>
+    <message>
+        <source>All languages</source>
+        <translation>Все языки</translation>
+    </message>
+    <message>
+        <source>the spoken language, nothing to translate</source>
+        <translation>язык речи, переводить не нужно</translation>
+    </message>
+    <message>
+        <source>known once the workers run</source>
+        <translation>станет известно, когда запустятся обработчики</translation>
+    </message>
+    <message>
+        <source>not available</source>
+        <translation>недоступно</translation>
     </message>
 </context>
 <context>

@@ -178,7 +178,7 @@ def test_bad_target_languages_are_explained_and_nothing_is_queued(
     view.targets.editingFinished.emit()
     assert view.targets_error.isVisible()
     assert "'Portuguese!' is not a language code" in view.targets_error.text()
-    assert window.jobs_view._vm.settings.targets == ["de"], "the bad value is not saved"
+    assert window.jobs_view._vm.settings.targets == ["pt"], "the bad value is not saved"
 
     drop_files(view, [jfk_video])
     pump_until(view.banner.isVisible, 5, "the banner")
@@ -237,8 +237,10 @@ def test_target_languages_are_parsed_by_the_jobs_own_rules() -> None:
     assert parse_targets("pt, de pt-BR,,pt") == ["pt", "de", "pt-BR"]
     with pytest.raises(ValueError, match="at least one target language"):
         parse_targets(" , ")
-    with pytest.raises(ValueError, match="'english' is not a language code"):
-        parse_targets("english")
+    with pytest.raises(ValueError, match="'xyzzy' is not a language code or a language name"):
+        parse_targets("xyzzy")
+    assert parse_targets("German, Brazilian Portuguese") == ["de", "pt-BR"]
+    assert parse_targets("Немецкий, Китайский (традиционная)", "ru") == ["de", "zh-Hant"]
 
 
 @pytest.mark.parametrize(

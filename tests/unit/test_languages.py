@@ -11,10 +11,12 @@ from vt_desktop.core.languages import (
     language_name,
     offered_languages,
     parse_language,
+    route_into,
     same_language,
 )
 from vt_desktop.core.media._languages import same_language as media_same_language
 from vt_desktop.core.pipeline.write import iso639_2 as write_iso639_2
+from worker.protocol.mt import EngineLanguages, LanguagePairs
 
 
 @pytest.mark.parametrize(
@@ -91,3 +93,45 @@ def test_the_offered_list_holds_every_639_1_language_and_the_script_and_region_v
     assert {"de", "pt", "pt-BR", "pt-PT", "zh-Hans", "zh-Hant", "uk", "ja", "yo"} <= set(offered)
     assert "iw" not in offered and "he" in offered, "deprecated codes are left out"
     assert all(language_name(tag) != tag for tag in offered)
+
+
+@pytest.mark.parametrize(
+    ("text", "ui", "tag"),
+    [
+        ("Portuguese (Brazil)", "en", "pt-BR"), ("Китайский (традиционная)", "ru", "zh-Hant"),
+        ("Chinese (Traditional)", "ru", "zh-Hant"), ("Немецкий (Австрия)", "ru", "de-AT"),
+    ],
+)  # fmt: skip
+def test_names_with_a_region_or_script_as_the_list_shows_them(text: str, ui: str, tag: str) -> None:
+    assert parse_language(text, ui) == tag
+
+
+def test_every_name_the_list_shows_parses_back_to_its_tag_in_english_and_russian() -> None:
+    for ui in ("en", "ru"):
+        assert [
+            t for t in offered_languages() if parse_language(language_name(t, ui), ui) != t
+        ] == []
+
+
+def test_a_region_or_script_not_known_is_refused_by_name() -> None:
+    with pytest.raises(UnknownLanguage, match=r"'German \(Xyz\)': 'Xyz' is not a region"):
+        parse_language("German (Xyz)")
+    with pytest.raises(UnknownLanguage, match="'Portuguese!' is not a language code"):
+        parse_language("Portuguese!")
+
+
+def test_with_the_spoken_language_unknown_a_target_is_reached_from_any_source() -> None:
+    bergamot = EngineLanguages(
+        engine="bergamot",
+        pairs=[
+            LanguagePairs(sources=["en"], targets=["pt"]),
+            LanguagePairs(sources=["pt"], targets=["en"]),
+        ],
+    )
+
+    into_en, into_pt = route_into([bergamot], None, "en"), route_into([bergamot], None, "pt-BR")
+    assert into_en is not None and into_en.steps[0].source == "pt"
+    assert into_pt is not None and into_pt.steps[0].source == "en"
+    assert route_into([bergamot], None, "de") is None
+    assert route_into([bergamot], "de", "pt") is None
+    assert route_into([], None, "pt") is None

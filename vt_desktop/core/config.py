@@ -101,8 +101,9 @@ class AppSettings(BrokerSettings):
     config_dir: Path = Field(default_factory=config_dir)
     client_id: str = ""
     # -- what a new job starts with (the window remembers the last choices here) ------------
-    #: Target languages of a new job.
-    targets: list[str] = Field(default_factory=lambda: ["de"])
+    #: Target languages of a new job: Portuguese, which a fresh install translates (Bergamot
+    #: en↔pt ships with the app); from English with the spoken language detected.
+    targets: list[str] = Field(default_factory=lambda: ["pt"])
     #: Language spoken in the input; None detects it.
     source_language: str | None = None
     #: Translation engine (bergamot, ct2, llm, whisper); None lets the worker choose.

@@ -3,16 +3,22 @@
 One place for what the app knows about languages: the tags it writes (``pt-BR``, ``zh-Hant``),
 the three-letter track tags of ISO 639-2/B that MKV and MP4 want (``de`` → ``ger``), whether
 two tags name the same language (``en-US`` and ``eng``), names in the UI's language
-("German", "немецкий") and the list the target field offers.
+("German", "немецкий"), the list the target field offers, and how the workers would translate
+into each (``route_into``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import re
 import string
+from collections.abc import Sequence
 
 from langcodes import Language, find, standardize_tag, tag_is_valid
 from langcodes.tag_parser import LanguageTagError
+
+from worker.protocol.mt import ANY_LANGUAGE, PIVOT_LANGUAGE, EngineLanguages, Route, plan_route
 
 __all__ = [
     "REGIONAL_VARIANTS",
@@ -22,9 +28,12 @@ __all__ = [
     "offered_languages",
     "parse_language",
     "primary_language",
+    "route_into",
     "same_language",
 ]
 
+#: What a language's name may hold: letters, spaces, brackets, hyphens, apostrophes, dots.
+_NAME = re.compile(r"^[^\W\d_]+(?:[\s()'’.-]+[^\W\d_]*)*\)?$")
 #: Variants offered beside the plain languages: they change spelling or script.
 REGIONAL_VARIANTS = ("pt-BR", "pt-PT", "zh-Hans", "zh-Hant")
 
@@ -93,15 +102,34 @@ def parse_language(text: str, ui_language: str = "en") -> str:
         raise UnknownLanguage("a language is empty: type a name (German) or a code (de)")
     candidate = cleaned.replace("_", "-")
     if tag_is_valid(candidate):
-        tag = standardize_tag(candidate)
-        if language_name(tag, "en") != tag:
-            return tag
+        standard = str(standardize_tag(candidate))
+        if language_name(standard, "en") != standard:
+            return standard
+    unknown = UnknownLanguage(f"{cleaned!r} is not a language code or a language name known here")
+    if not _NAME.match(cleaned):
+        raise unknown
+    name, _, qualifier = cleaned.partition("(")
+    found_name = _find(name.strip(), ui_language) if qualifier else None
+    if found_name is not None:  # "Portuguese (Brazil)", "Китайский (традиционная)" as listed
+        part = qualifier.rstrip(") ")
+        for kind in ("territory", "script"):
+            for language in dict.fromkeys((ui_language, "en")):
+                with contextlib.suppress(LookupError):
+                    found = Language.find_name(kind, part, language)
+                    return str(Language.get(found_name).update(found))
+        raise UnknownLanguage(f"{cleaned!r}: {part!r} is not a region or a script known here")
+    tag = _find(cleaned, ui_language)
+    if tag is None:
+        raise unknown
+    return tag
+
+
+def _find(name: str, ui_language: str) -> str | None:
+    """The tag of a language named in the UI's language, in English or in any other."""
     for language in dict.fromkeys((ui_language, "en", None)):
-        try:
-            return str(find(cleaned, language=language))
-        except LookupError:
-            continue
-    raise UnknownLanguage(f"{cleaned!r} is not a language code or a language name known here")
+        with contextlib.suppress(LookupError):
+            return str(find(name, language=language))
+    return None
 
 
 @functools.cache
@@ -116,3 +144,27 @@ def offered_languages() -> tuple[str, ...]:
         and language_name(code) != code
     }
     return tuple(sorted(codes | set(REGIONAL_VARIANTS)))
+
+
+def route_into(
+    engines: Sequence[EngineLanguages], source: str | None, target: str, engine: str | None = None
+) -> Route | None:
+    """How the workers whose ``mt.languages`` answer is ``engines`` would translate into
+    ``target`` (``plan_route``); with the spoken language unknown (``None``) the way from the
+    first language that has one, English first. ``None`` when nothing translates into it."""
+    if source is not None:
+        return plan_route(engines, source, target, engine)
+    sources = dict.fromkeys(
+        code
+        for e in engines
+        for group in e.pairs
+        for code in (PIVOT_LANGUAGE, *group.sources)
+        if code != ANY_LANGUAGE
+    )
+    for candidate in sources or (PIVOT_LANGUAGE,):
+        if primary_language(candidate) == primary_language(target):
+            continue
+        route = plan_route(engines, candidate, target, engine)
+        if route is not None:
+            return route
+    return None

@@ -39,8 +39,9 @@ from PySide6.QtWidgets import (
 )
 
 from vt_desktop.core.jobs.model import JobSpec, JobState, OutputFormat
+from vt_desktop.core.languages import UnknownLanguage, language_name, parse_language
 from vt_desktop.core.pipeline import PipelineEvent
-from vt_desktop.ui import resources
+from vt_desktop.ui import i18n, resources
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.jobs_table import (
     COLUMN_WIDTHS,
@@ -50,6 +51,7 @@ from vt_desktop.ui.jobs_table import (
     ProgressDelegate,
 )
 from vt_desktop.ui.jobs_vm import JobsViewModel, QueueState, validation_message
+from vt_desktop.ui.language_field import LanguageField, split_entries
 from vt_desktop.ui.slots import asyncSlot
 from vt_desktop.ui.widgets import Banner, PageHeader, prepare_table
 
@@ -73,13 +75,23 @@ SOURCES = ("en", "de", "es", "fr", "it", "pt", "ru", "uk", "pl", "nl", "ja", "zh
 FORMATS: tuple[OutputFormat, ...] = ("srt", "vtt", "ass", "mkv", "mp4")
 
 
-def parse_targets(text: str) -> list[str]:
-    """Language codes from ``"pt, de"`` (commas or spaces), checked by the job's own rules.
+def parse_targets(text: str, ui_language: str = "en") -> list[str]:
+    """Language tags from ``"pt, de"`` or names ("German, Brazilian Portuguese", "Немецкий"),
+    separated by commas (tags by spaces too), checked by the job's own rules.
 
     Raises:
-        ValueError: empty, or a code that is not a language code (the message says which).
+        ValueError: empty, or a word that is no language (the message says which).
     """
-    codes = [c for c in text.replace(",", " ").split() if c]
+    codes: list[str] = []
+    for entry in split_entries(text):
+        try:
+            codes.append(parse_language(entry, ui_language))
+        except UnknownLanguage:
+            raise ValueError(
+                QCoreApplication.translate(
+                    "JobsView", "{entry} is not a language code or a language name known here."
+                ).format(entry=repr(entry))
+            ) from None
     try:
         return JobSpec(input=Path("x"), targets=codes, out_dir=Path(".")).targets
     except ValidationError as exc:
@@ -144,7 +156,7 @@ class JobsView(QWidget):
         self.drop_zone = DropZone()
         self.queue_label = QLabel()
         self.queue_label.setObjectName("Muted")
-        self.targets = QLineEdit()
+        self.targets = LanguageField(i18n.resolve(view_model.settings.ui_language))
         self.targets_error = QLabel()
         self.targets_error.setObjectName("FieldError")
         self.source = QComboBox()
@@ -206,12 +218,17 @@ class JobsView(QWidget):
         grid.setContentsMargins(14, 10, 14, 12)
         grid.setHorizontalSpacing(14)
         grid.setVerticalSpacing(4)
-        self.targets.setPlaceholderText(self.tr("e.g. pt, de"))
+        self.targets.setPlaceholderText(self.tr("e.g. Portuguese, de"))
         self.targets.setAccessibleName(self.tr("Target languages"))
-        self.targets.setToolTip(self.tr("Language codes separated by commas: de, pt, pt-BR, ja…"))
+        self.targets.setToolTip(
+            self.tr(
+                "Languages by name or code, separated by commas: type to search, or open the "
+                "list. ✓ marks those the workers can translate into now."
+            )
+        )
         self.source.addItem(self.tr("Auto-detect"), None)
         for code in SOURCES:
-            self.source.addItem(code, code)
+            self.source.addItem(language_name(code, self.targets.ui_language), code)
         for text, engine in ENGINES:
             self.engine.addItem(QCoreApplication.translate("JobsView", text), engine)
         self.model.addItem(self.tr("Automatic"), None)
@@ -235,6 +252,7 @@ class JobsView(QWidget):
         self.targets_error.setWordWrap(True)
         self.targets_error.hide()
         grid.addWidget(self.targets_error, 2, 0, 1, 4)
+        grid.addWidget(self.targets.ways, 2, 0, 1, 4)
         grid.setRowMinimumHeight(2, 8)
         grid.addWidget(self._field_label(self.tr("Save to")), 3, 0, 1, 2)
         grid.addWidget(self._field_label(self.tr("Write")), 3, 2, 1, 2)
@@ -340,20 +358,24 @@ class JobsView(QWidget):
         self.dub.setChecked(s.dub)
         _select(self.dub_mode, s.dub_mode)
         self.dub_mode.setEnabled(s.dub)
+        self.targets.set_source(s.source_language, s.engine)
 
     def _save_options(self) -> bool:
         """Check the options and remember them; False (and the reason shown) when invalid."""
         transcribe = self.transcribe.isChecked()
         self.targets.setEnabled(not transcribe)
+        self.targets.set_source(self.source.currentData(), self.engine.currentData())
         try:
-            targets = parse_targets(self.targets.text())
+            targets = parse_targets(self.targets.text(), self.targets.ui_language)
         except ValueError as exc:
             if not transcribe:  # a transcript needs no target: the field is kept as typed
                 self.targets_error.setText(str(exc))
                 self.targets_error.show()
+                self.targets.ways.hide()
                 return False
             targets = list(self._vm.settings.targets)
         self.targets_error.hide()
+        self.targets.ways.setVisible(not transcribe)
         formats = [fmt for fmt, box in self.formats.items() if box.isChecked()]
         output = self.output.text().strip()
         self.output_reset.setVisible(bool(output))
@@ -456,6 +478,7 @@ class JobsView(QWidget):
         self.banner.action_clicked.connect(self.banner.clear)
         self.notice.action_clicked.connect(self.notice.clear)
         self.targets.editingFinished.connect(self._on_option_changed)
+        self.targets.refresh_wanted.connect(self._on_targets_refresh_wanted)
         for combo in (self.source, self.engine, self.model, self.dub_mode):
             combo.currentIndexChanged.connect(self._on_option_changed)
         self.dub.toggled.connect(self.dub_mode.setEnabled)
@@ -629,6 +652,10 @@ class JobsView(QWidget):
 
     def _on_view_model_queue_state_changed(self, state: str) -> None:
         self.table_model.set_queue_running(state == QueueState.RUNNING)
+        if state == QueueState.RUNNING:
+            self._on_targets_refresh_wanted()
+        elif state != QueueState.STARTING:
+            self.targets.set_engines(None)
         self.queue_label.setText(
             {
                 QueueState.OFFLINE: self.tr("Workers are not running: new jobs wait here."),
@@ -639,6 +666,13 @@ class JobsView(QWidget):
                 QueueState.FAILED: self.tr("Workers did not start (see Workers): jobs wait here."),
             }.get(state, state)
         )
+
+    @asyncSlot()
+    async def _on_targets_refresh_wanted(self) -> None:
+        """Mark the target languages by what the live workers translate (asked again)."""
+        engines = await self._vm.translation_engines()
+        if engines is not None:
+            self.targets.set_engines(engines)
 
 
 def _select(combo: QComboBox, value: str | None) -> None:

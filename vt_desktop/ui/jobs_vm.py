@@ -28,10 +28,13 @@ from vt_desktop.core.pipeline.recognise import gaps_of
 from vt_desktop.core.pipeline.translate import NoTranslationEngine, require_translatable
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.ui.view_model import RuntimeViewModel
+from worker.protocol.mt import LANGUAGES, EngineLanguages, LanguagesParams
 
 log = logging.getLogger(__name__)
 #: How long the queue waits for a speech worker before it starts anyway (jobs then explain).
 WORKER_WAIT_S = 120.0
+#: How long the target field waits for the workers to say what they translate.
+LANGUAGES_ASK_TIMEOUT_S = 10.0
 
 
 class QueueState:
@@ -192,6 +195,21 @@ class JobsViewModel(QObject):
         except Exception as exc:  # the job checks again when it starts
             log.warning("what the workers translate is not known: %s", exc)
         return None
+
+    async def translation_engines(self) -> list[EngineLanguages] | None:
+        """What the live workers translate (a worker's ``mt.languages``), or ``None`` when it
+        cannot be known now (no workers, no answer within seconds); never raises."""
+        runtime = self._attached
+        if self._live_queue() is None or runtime is None or runtime.rpc is None:
+            return None
+        try:
+            result = await runtime.rpc.call(
+                LANGUAGES, LanguagesParams(), timeout=LANGUAGES_ASK_TIMEOUT_S
+            )
+        except Exception as exc:
+            log.info("what the workers translate is not known now: %s", exc)
+            return None
+        return result.engines
 
     async def add_files(self, paths: list[Path]) -> list[str]:
         """Check each file off the event loop and queue the good ones; never raises.
