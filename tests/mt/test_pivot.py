@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.mt.tiny_ct2 import build_marian_like
+from vt_desktop.core.pipeline.translate import refusal
 from worker.engines.mt.bergamot import BergamotEngine
 from worker.engines.mt.ct2 import Ct2Engine, inspect_model_dir
 from worker.protocol.errors import InvalidParams
@@ -138,3 +139,31 @@ async def test_the_languages_answer_lets_the_app_plan_the_same_pivot(pairs) -> N
     ct2 = next(e for e in engines if e.engine == "ct2")
     assert {g.model for g in ct2.pairs} == {"opus-mt-uk-en", "opus-mt-en-de"}
     assert not any(g.multilingual or g.non_commercial for g in ct2.pairs)
+
+
+async def test_the_apps_check_before_work_accepts_a_pivot_and_names_what_still_fails(pairs) -> None:
+    engines = (await service_at(pairs).languages(LanguagesParams())).engines
+
+    assert refusal(engines, "uk", ["de", "en"], None) is None
+    assert refusal(engines, "pt", ["de"], None) is None, "Bergamot pt → en, then en → de"
+    why = refusal(engines, "uk", ["de", "fr"], None)
+    assert why is not None and why.startswith("no translation model for uk → fr (")
+
+
+async def test_a_model_named_without_an_engine_is_the_only_one_used(pairs, call) -> None:
+    service = service_at(pairs)
+
+    result = await service.translate(
+        TranslateParams(
+            model="opus-mt-en-de", source_lang="en", target_lang="de", sentences=["Hi."]
+        )
+    )
+    with pytest.raises(InvalidParams, match=r"no model named 'opus-mt-en-de' translates uk → de"):
+        await service.translate(
+            TranslateParams(
+                model="opus-mt-en-de", source_lang="uk", target_lang="de", sentences=["x"]
+            )
+        )
+    await service.stop()
+
+    assert (result.engine, result.model, result.via) == ("ct2", "opus-mt-en-de", "")

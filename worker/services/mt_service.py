@@ -254,7 +254,7 @@ class MtService(BaseService):
                 says what each offers).
         """
         if p.engine is None:
-            return self.automatic_route(p.source_lang, p.target_lang)
+            return self.automatic_route(p.source_lang, p.target_lang, p.model)
         planned = plan_route(
             self.engine_languages(), p.source_lang, p.target_lang, p.engine, p.model
         )
@@ -263,14 +263,21 @@ class MtService(BaseService):
         step = RouteStep(p.engine, p.model, p.source_lang, p.target_lang)
         return Route(RouteKind.DIRECT, (step,))
 
-    def automatic_route(self, source: str, target: str) -> Route:
-        """The route a call that names no engine gets (``plan_route``).
+    def automatic_route(self, source: str, target: str, model: str = "") -> Route:
+        """The route a call that names no engine gets (``plan_route``); ``model`` names the
+        one model that may serve, whichever engine runs it.
 
         Raises:
-            InvalidParams: no engine here translates the pair (the message says what they do).
+            InvalidParams: no engine here translates the pair (the message says what they do),
+                or the model named does not.
         """
         engines = self.engine_languages()
-        chosen = plan_route(engines, source, target)
+        chosen = plan_route(engines, source, target, model=model)
+        if chosen is None and model:
+            models = ", ".join(g.model for e in engines for g in e.pairs if g.model) or "none"
+            raise InvalidParams(
+                f"no model named {model!r} translates {source} → {target}; models: {models}"
+            )
         if chosen is None:
             offers = "; ".join(
                 f"{e.engine}: {e.offers() if e.available else e.notice}"
