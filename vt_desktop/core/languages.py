@@ -150,19 +150,24 @@ def route_into(
     engines: Sequence[EngineLanguages], source: str | None, target: str, engine: str | None = None
 ) -> Route | None:
     """How the workers whose ``mt.languages`` answer is ``engines`` would translate into
-    ``target`` (``plan_route``); with the spoken language unknown (``None``) the way from the
-    first language that has one, English first. ``None`` when nothing translates into it."""
+    ``target`` (``plan_route``); with the spoken language unknown (``None``) the way from a
+    language some model translates into ``target`` from, English first. ``None`` when nothing
+    translates into it."""
     if source is not None:
         return plan_route(engines, source, target, engine)
-    sources = dict.fromkeys(
-        code
-        for e in engines
-        for group in e.pairs
-        for code in (PIVOT_LANGUAGE, *group.sources)
-        if code != ANY_LANGUAGE
-    )
-    for candidate in sources or (PIVOT_LANGUAGE,):
-        if primary_language(candidate) == primary_language(target):
+    wanted = primary_language(target)
+    sources: dict[str, None] = {}
+    for e in engines:
+        if not e.available or (e.engine != engine if engine else not e.takes_text):
+            continue
+        for group in e.pairs:
+            targets = {primary_language(t) for t in group.targets}
+            if wanted in targets or ANY_LANGUAGE in group.targets:
+                for code in group.sources:
+                    sources[PIVOT_LANGUAGE if code == ANY_LANGUAGE else code] = None
+    ordered = sorted(sources, key=lambda code: primary_language(code) != PIVOT_LANGUAGE)
+    for candidate in ordered:
+        if primary_language(candidate) == wanted:
             continue
         route = plan_route(engines, candidate, target, engine)
         if route is not None:

@@ -112,6 +112,7 @@ class LanguageField(QLineEdit):
         self._engines: list[EngineLanguages] | None = None
         self._source: str | None = None
         self._engine: str | None = None
+        self._routes: dict[str, Route | None] = {}
         self.languages = QStandardItemModel(self)
         self._completer = _TokenCompleter(self.languages, self)
         self.setCompleter(self._completer)
@@ -128,20 +129,25 @@ class LanguageField(QLineEdit):
     def set_engines(self, engines: Sequence[EngineLanguages] | None) -> None:
         """The workers' ``mt.languages`` answer (``None``: not known now)."""
         self._engines = None if engines is None else list(engines)
+        self._routes.clear()
         self._fill()
 
     def set_source(self, source: str | None, engine: str | None) -> None:
         """The spoken language (``None``: detected) and the engine chosen (``None``: the
         workers choose)."""
-        self._source, self._engine = source, engine
-        self._fill()
+        if (source, engine) != (self._source, self._engine):
+            self._source, self._engine = source, engine
+            self._routes.clear()
+            self._fill()
 
     def route(self, tag: str) -> Route | None:
         """How the workers would translate into ``tag`` now (``None``: they cannot, or it is
         not known)."""
         if self._engines is None:
             return None
-        return route_into(self._engines, self._source, tag, self._engine)
+        if tag not in self._routes:
+            self._routes[tag] = route_into(self._engines, self._source, tag, self._engine)
+        return self._routes[tag]
 
     def available(self, tag: str) -> bool | None:
         """Whether the workers can translate into ``tag`` now (``None``: not known)."""

@@ -11,6 +11,7 @@ licence forbids commercial use (NLLB) only when nothing else can.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -124,11 +125,16 @@ class LanguagePairs(BaseModel):
         src, tgt = primary_subtag(source), primary_subtag(target)
         if src == tgt and ANY_LANGUAGE not in (src, tgt):
             return False
-        sources = {primary_subtag(code) for code in self.sources}
-        targets = {primary_subtag(code) for code in self.targets}
+        sources, targets = _primaries(tuple(self.sources)), _primaries(tuple(self.targets))
         return (ANY_LANGUAGE in sources or src in sources) and (
             ANY_LANGUAGE in targets or tgt in targets
         )
+
+
+@functools.lru_cache(maxsize=1024)
+def _primaries(codes: tuple[str, ...]) -> frozenset[str]:
+    """The primary subtags of ``codes`` (asked again and again while routes are planned)."""
+    return frozenset(primary_subtag(code) for code in codes)
 
 
 class EngineLanguages(BaseModel):
