@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from tests.gui.conftest import pump_until, settings_in
+from tests.gui.conftest import pump_until, settings_in, window_online
 from tests.mt.tiny_ct2 import build_marian_like
 from vt_desktop.ui import i18n
 from vt_desktop.ui.jobs_view import JobsView
@@ -139,3 +139,23 @@ def test_the_jobs_page_offers_the_field_and_takes_names(qt_loop, window) -> None
 
     assert view._vm.settings.targets == ["pt", "de"]
     assert not view.targets_error.isVisible()
+
+
+def test_the_live_workers_answer_marks_the_jobs_page_field(qt_loop, tmp_path: Path) -> None:
+    build_marian_like(tmp_path / "cache" / "models" / "ct2" / "opus-mt-en-de")
+    online = window_online(qt_loop, tmp_path)
+    window, _ = next(online)
+    try:
+        view: JobsView = window.jobs_view
+        view.source.setCurrentIndex(view.source.findData("pt"))
+        view.targets.setText("German, ja")
+        view.targets.editingFinished.emit()
+        pump_until(lambda: "via English" in view.targets.ways.text(), 60, "the workers' answer")
+
+        assert view.targets.ways.text() == (
+            f"{MARK} German: via English  ·  ✗ Japanese: not available"
+        )
+        marked = {tag for _, tag, available in view.targets.entries() if available}
+        assert marked == {"de", "en", "pt", "pt-BR", "pt-PT"}
+    finally:
+        next(online, None)
