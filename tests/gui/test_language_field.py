@@ -139,6 +139,11 @@ def test_the_jobs_page_offers_the_field_and_takes_names(qt_loop, window) -> None
 
     assert view._vm.settings.targets == ["pt", "de"]
     assert not view.targets_error.isVisible()
+    assert view.targets.ways.isVisible()
+    view.transcribe.setChecked(True)
+    assert not view.targets.ways.isVisible(), "a transcript translates into nothing"
+    view.transcribe.setChecked(False)
+    assert view.targets.ways.isVisible()
 
 
 def test_the_live_workers_answer_marks_the_jobs_page_field(qt_loop, tmp_path: Path) -> None:

@@ -355,6 +355,7 @@ class JobsView(QWidget):
         self.bilingual.setChecked(s.bilingual)
         self.transcribe.setChecked(s.transcribe)
         self.targets.setEnabled(not s.transcribe)
+        self.targets.ways.setVisible(not s.transcribe)
         self.dub.setChecked(s.dub)
         _select(self.dub_mode, s.dub_mode)
         self.dub_mode.setEnabled(s.dub)
