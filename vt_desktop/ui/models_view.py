@@ -38,15 +38,15 @@ COLUMNS = (
     QT_TRANSLATE_NOOP("ModelsTableModel", "Size"),
     QT_TRANSLATE_NOOP("ModelsTableModel", "Status"),
     QT_TRANSLATE_NOOP("ModelsTableModel", "Licence"),
-    QT_TRANSLATE_NOOP("ModelsTableModel", "Verified"),
     QT_TRANSLATE_NOOP("ModelsTableModel", "Source"),
 )
-COLUMN_WIDTHS = (150, 84, 170, 84, 150, 170, 96, 0)  # Source takes the rest
+COLUMN_WIDTHS = (122, 92, 126, 86, 164, 224, 0)  # Source takes the rest
 _Index = QModelIndex | QPersistentModelIndex
 
 
 class ModelsTableModel(ColumnsTableModel):
-    """The models table; a row's verification result comes from the view model."""
+    """The models table; a verified model's Status is the verification result (from the view
+    model), with its message as tooltip."""
 
     columns = COLUMNS
     title_context = "ModelsTableModel"
@@ -74,11 +74,11 @@ class ModelsTableModel(ColumnsTableModel):
         """The row number of model ``name``, or -1."""
         return next((i for i, r in enumerate(self._rows) if r.name == name), -1)
 
-    def verified_text(self, row: ModelRow) -> str:
-        """ "✓ complete", "✗ problems" or "—" (not verified this session)."""
+    def status_text(self, row: ModelRow) -> str:
+        """ "✓ complete" or "✗ problems" once verified this session, else the row's status."""
         result = self._models.verified.get(row.name)
         if result is None:
-            return "—"
+            return row.status
         return self.tr("✓ complete") if result[0] else self.tr("✗ problems")
 
     def cells(self, row: ModelRow) -> tuple[str, ...]:
@@ -88,16 +88,15 @@ class ModelsTableModel(ColumnsTableModel):
             row.kind_text,
             row.languages or "—",
             row.size_text,
-            row.status,
+            self.status_text(row),
             row.licence_text,
-            self.verified_text(row),
             row.source,
         )
 
     def refresh_verified(self) -> None:
-        """Redraw the Verified column."""
+        """Redraw the Status column after a verification."""
         if self._rows:
-            column = COLUMNS.index("Verified")
+            column = COLUMNS.index("Status")
             self.dataChanged.emit(self.index(0, column), self.index(len(self._rows) - 1, column))
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -107,7 +106,7 @@ class ModelsTableModel(ColumnsTableModel):
             return None
         row = self._rows[index.row()]
         column = COLUMNS[index.column()]
-        verified = self._models.verified.get(row.name) if column == "Verified" else None
+        verified = self._models.verified.get(row.name) if column == "Status" else None
         if role == Qt.ItemDataRole.DisplayRole:
             return self.cells(row)[index.column()]
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -121,6 +120,8 @@ class ModelsTableModel(ColumnsTableModel):
             return verified[1]
         if COLUMNS[number] == "Licence" and row.attribution:
             return row.attribution
+        if COLUMNS[number] == "Model" and row.source:
+            return f"{row.name} ({row.source})"
         return self.cells(row)[number]
 
     @staticmethod

