@@ -9,7 +9,13 @@ import huggingface_hub.constants
 import pytest
 
 from tests.models.hub_server import HubRepo, HubServer
-from tests.mt.tiny_ct2 import build_m2m100_like, build_marian_like
+from tests.mt.tiny_ct2 import (
+    build_m2m100_like,
+    build_marian_like,
+    save_tiny_transformer,
+    spm_pieces,
+    train_spm,
+)
 
 #: What a real repo holds beside the model files: never fetched.
 REPO_EXTRAS = {
@@ -49,6 +55,17 @@ def m2m100_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = build_m2m100_like(tmp_path_factory.mktemp("m2m100") / "model", ["en", "de", "pt"])
     (folder / "sentencepiece.bpe.vocab").unlink()  # the Hub repos hold only the .model
     return folder
+
+
+@pytest.fixture(scope="session")
+def madlad_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny MADLAD-400 layout: one ``spiece.model`` and ``<2xx>`` target tags."""
+    folder = tmp_path_factory.mktemp("madlad") / "model"
+    folder.mkdir()
+    model_file = train_spm(folder / "spiece")
+    Path(f"{folder / 'spiece'}.vocab").unlink()
+    vocabulary = [*spm_pieces(model_file), "<2en>", "<2de>", "<2pt>"]
+    return save_tiny_transformer(folder, vocabulary, seed=11)
 
 
 def opus_repo(folder: Path, pair: str = "en-de") -> HubRepo:

@@ -4,6 +4,7 @@ code (``huggingface_hub.snapshot_download`` over HTTP), then used by the mt serv
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import ctranslate2
@@ -33,7 +34,9 @@ def leftovers(tmp_path: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.exists() else []
 
 
-def direct_translation(folder: Path, pieces: list[str], prefix: list[str] | None) -> str:
+def direct_translation(
+    folder: Path, spm_file: str, pieces: list[str], prefix: list[str] | None
+) -> str:
     """What the model itself answers for ``pieces``, read with ctranslate2 directly."""
     translator = ctranslate2.Translator(str(folder), device="cpu")
     result = translator.translate_batch(
@@ -43,10 +46,8 @@ def direct_translation(folder: Path, pieces: list[str], prefix: list[str] | None
         max_decoding_length=8,
     )
     tokens = [t for t in result[0].hypotheses[0] if t not in ("</s>", "<s>", "<pad>")]
-    tokens = [t for t in tokens if not (t.startswith("__") and t.endswith("__"))]
-    spm = sentencepiece.SentencePieceProcessor(
-        model_file=str(next(folder.glob("*.spm"), folder / "sentencepiece.bpe.model"))
-    )
+    tokens = [t for t in tokens if not re.fullmatch(r"__[a-z]+__|<2[a-z]+>", t)]
+    spm = sentencepiece.SentencePieceProcessor(model_file=str(folder / spm_file))
     return str(spm.decode(tokens)).strip()
 
 
@@ -107,7 +108,7 @@ async def test_an_opus_mt_pair_downloads_with_progress_and_translates(
     assert (result.engine, result.model) == ("ct2", "opus-mt-en-de")
     pieces = sentencepiece.SentencePieceProcessor(model_file=str(marian_dir / "source.spm"))
     expected = direct_translation(
-        marian_dir, [*pieces.encode(SENTENCE, out_type=str), "</s>"], None
+        marian_dir, "target.spm", [*pieces.encode(SENTENCE, out_type=str), "</s>"], None
     )
     assert result.translations == [expected], "the downloaded model's own output"
     assert expected and expected != SENTENCE
@@ -131,7 +132,26 @@ async def test_m2m100_downloads_at_its_pinned_commit_and_translates(
         model_file=str(m2m100_dir / "sentencepiece.bpe.model")
     )
     source = ["__en__", *pieces.encode(SENTENCE, out_type=str), "</s>"]
-    assert result.translations == [direct_translation(m2m100_dir, source, ["__pt__"])]
+    expected = direct_translation(m2m100_dir, "sentencepiece.bpe.model", source, ["__pt__"])
+    assert result.translations == [expected]
+
+
+async def test_madlad_downloads_and_names_the_target_in_the_source(
+    hub: HubServer, madlad_dir: Path, tmp_path: Path
+) -> None:
+    pinned = MULTILINGUAL["madlad400-3b"]
+    built = HubRepo.from_folder(pinned.repo_id, madlad_dir, **REPO_EXTRAS)
+    hub.add(HubRepo(pinned.repo_id, built.files, commit=pinned.revision, branches=()))
+
+    info, fetched = manager(tmp_path).download("madlad400-3b")
+
+    assert fetched and (info.family, info.licence) == ("madlad", "Apache-2.0")
+    folder = tmp_path / "models" / "ct2" / "madlad400-3b"
+    assert (folder / "spiece.model").read_bytes() == built.files["spiece.model"]
+    result = await translate(tmp_path, "madlad400-3b", "en", "de")
+    pieces = sentencepiece.SentencePieceProcessor(model_file=str(madlad_dir / "spiece.model"))
+    source = ["<2de>", *pieces.encode(SENTENCE, out_type=str), "</s>"]
+    assert result.translations == [direct_translation(madlad_dir, "spiece.model", source, None)]
 
 
 def test_cancel_leaves_nothing_in_the_cache(

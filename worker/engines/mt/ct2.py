@@ -9,6 +9,8 @@ A model is a directory holding ``model.bin``, its vocabulary (``shared_vocabular
   the decoder is forced to start with the target language token (``target_prefix``), which is
   stripped from the output. Languages come from the vocabulary's ``xxx_Xxxx`` tokens.
 * **M2M100:** the same with ``__pt__``-style tokens.
+* **MADLAD-400** (T5): one ``spiece.model``; the source is ``[<2de>, pieces…, </s>]`` naming
+  the target, and nothing is forced on the decoder. Languages come from the ``<2xx>`` tags.
 
 An optional ``vt-mt.json`` (``{"family": "nllb", "sources": [...], "targets": [...]}``)
 overrides what the directory says. ``discover_models`` finds model directories under roots
@@ -47,6 +49,7 @@ from worker.protocol.mt import LanguagePairs, primary_subtag
 
 log = logging.getLogger(__name__)
 
+_MADLAD_TOKEN = re.compile(r"^<2([a-z]{2,3})>$")
 _OPUS_NAME = re.compile(r"opus-mt-([a-z]{2,3})-([a-z]{2,3})(?![a-z])")
 _SPECIAL_TOKENS = frozenset({"<s>", "</s>", "<pad>", "<unk>"})
 SIDECAR = "vt-mt.json"
@@ -58,6 +61,7 @@ class Ct2Family(StrEnum):
     MARIAN = "marian"
     NLLB = "nllb"
     M2M100 = "m2m100"
+    MADLAD = "madlad"
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,7 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
 
 
 def _shared_spm(path: Path) -> Path:
-    for name in ("sentencepiece.bpe.model", "spm.model", "sentencepiece.model"):
+    for name in ("sentencepiece.bpe.model", "spm.model", "sentencepiece.model", "spiece.model"):
         if (path / name).is_file():
             return path / name
     candidates = sorted(path.glob("*.model"))
@@ -163,19 +167,26 @@ def inspect_model_dir(path: Path) -> Ct2ModelInfo:
             family = Ct2Family.NLLB
         elif m2m100_languages(vocabulary):
             family = Ct2Family.M2M100
+        elif madlad_languages(vocabulary):
+            family = Ct2Family.MADLAD
         else:
-            raise ModelUnavailable(f"{path}: no Marian, NLLB or M2M100 layout recognised")
+            raise ModelUnavailable(f"{path}: no Marian, NLLB, M2M100 or MADLAD layout recognised")
     if family is Ct2Family.MARIAN:
         sources, targets = _marian_languages(path, sidecar)
     else:
-        found = (
-            nllb_languages(vocabulary)
-            if family is Ct2Family.NLLB
-            else (m2m100_languages(vocabulary))
-        )
+        found = {
+            Ct2Family.NLLB: nllb_languages,
+            Ct2Family.M2M100: m2m100_languages,
+            Ct2Family.MADLAD: madlad_languages,
+        }[family](vocabulary)
         sources = [str(s) for s in sidecar.get("sources", found)]
         targets = [str(t) for t in sidecar.get("targets", found)]
     return Ct2ModelInfo(path.name, path, family, tuple(sources), tuple(targets), src_spm, tgt_spm)
+
+
+def madlad_languages(vocabulary: list[str]) -> list[str]:
+    """Wire codes of every ``<2xx>`` target tag in a MADLAD-400 (T5) vocabulary."""
+    return sorted({m.group(1) for token in vocabulary if (m := _MADLAD_TOKEN.match(token))})
 
 
 def discover_models(roots: Sequence[Path]) -> list[Ct2ModelInfo]:
@@ -277,9 +288,12 @@ class Ct2Engine(BlockingEngine):
             return m2m100_token(code)
         return None
 
-    def source_tokens(self, source_sp: Any, text: str, source: str) -> list[str]:
-        """The pieces fed to the encoder: [language token], pieces, ``</s>``."""
+    def source_tokens(self, source_sp: Any, text: str, source: str, target: str = "") -> list[str]:
+        """The pieces fed to the encoder: [language token], pieces, ``</s>``; MADLAD-400 names
+        the target instead (``<2de>``) and starts the decoder itself."""
         pieces = [str(p) for p in source_sp.encode(text, out_type=str)]
+        if self.info.family is Ct2Family.MADLAD:
+            return [f"<2{primary_subtag(target)}>", *pieces, "</s>"]
         token = self.language_token(source)
         return ([token] if token else []) + pieces + ["</s>"]
 
@@ -291,7 +305,11 @@ class Ct2Engine(BlockingEngine):
     @staticmethod
     def detokenize(target_sp: Any, tokens: Sequence[str]) -> str:
         """Text from output pieces, without language and special tokens."""
-        pieces = [t for t in tokens if t not in _SPECIAL_TOKENS and not is_language_token(t)]
+        pieces = [
+            t
+            for t in tokens
+            if t not in _SPECIAL_TOKENS and not is_language_token(t) and not _MADLAD_TOKEN.match(t)
+        ]
         return str(target_sp.decode(pieces)).strip()
 
     def _run(self, texts: Sequence[str], source: str, target: str) -> list[str]:
@@ -302,7 +320,7 @@ class Ct2Engine(BlockingEngine):
             check_cancelled()
             chunk = texts[start : start + self._max_batch_size]
             results = translator.translate_batch(
-                [self.source_tokens(source_sp, text, source) for text in chunk],
+                [self.source_tokens(source_sp, text, source, target) for text in chunk],
                 target_prefix=[prefix] * len(chunk) if prefix else None,
                 beam_size=self._beam_size,
                 max_decoding_length=self._max_decoding_length,
