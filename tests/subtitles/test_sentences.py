@@ -152,3 +152,16 @@ def test_real_whisper_words_from_two_segments_of_jfk_become_one_sentence():
     assert any(w.start < 5.6 for w in sentences[0].words)
     # the first half ends mid-sentence; the merged sentence reaches past the cut
     assert sentences[0].end > 5.6
+
+
+def test_a_change_of_spoken_language_ends_a_sentence_and_each_keeps_its_language():
+    """A recording in several languages: no sentence mixes two, and each says its own."""
+    english = [TimedWord(" and then", 0.0, 0.4, language="en"),
+               TimedWord(" she said", 0.4, 0.8, language="en")]  # fmt: skip
+    german = [TimedWord(" und dann", 0.9, 1.3, language="de"),
+              TimedWord(" sagte sie.", 1.3, 1.7, language="de")]  # fmt: skip
+    first, second = build_sentences([*english, *german], "en")
+    assert (first.text, first.language) == ("and then she said", "en")
+    assert (second.text, second.language) == ("und dann sagte sie.", "de")
+    (unmarked,) = build_sentences(words_from("Hello there."), "en")
+    assert unmarked.language == "en"  # words without a language take the recording's

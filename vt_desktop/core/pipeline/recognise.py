@@ -175,6 +175,8 @@ class SegmentRecogniser:
                 audio=audio or await _audio_of(ctx, self.path, self.stream_index, seg),
                 offset_s=seg.start_s, language=language, model=ctx.spec.model,
                 word_timestamps=True, task=self.task,
+                # Not forced by the user: a part in another language is heard in its own.
+                check_language=not ctx.spec.source_language,
             )  # fmt: skip
             try:
                 result = await ctx.call(TRANSCRIBE, params, self.kind, seg.index)
@@ -285,6 +287,8 @@ def words_of(
                 snapped, end = snap_to_speech(w.start, w.end, speech)
                 start = max(snapped, last_start)
                 end = max(end, start)
-                words.append(TimedWord(w.word, start, end, w.probability, seg.suspect))
+                words.append(
+                    TimedWord(w.word, start, end, w.probability, seg.suspect, res.language)
+                )
                 last_start = start
     return words

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -64,6 +65,13 @@ class JobOutcome:
     calls_sent: int
     results_reused: int
     warnings: list[str]
+
+
+def _languages_of(sentences: list[Sentence], language: str) -> list[str]:
+    """The languages the sentences were spoken in: the recording's first, then the others
+    in order of appearance."""
+    found = dict.fromkeys([language, *(s.language or language for s in sentences)])
+    return list(found)
 
 
 class PipelineRunner:
@@ -170,9 +178,18 @@ class PipelineRunner:
             return await write_outputs(ctx, info, {lang: [] for lang in ctx.spec.targets})
         if ctx.spec.transcribe and not ctx.spec.targets:  # a transcript: the spoken language
             ctx.spec = self.store.set_targets(ctx.job_id, [language])
-        if not ctx.spec.source_language:  # now the spoken language is known: check its targets
-            await require_translatable(self.rpc, language, ctx.spec.targets, ctx.spec.engine)
         sentences = build_sentences(words_of(results, plan.speech), language)
+        spoken = _languages_of(sentences, language)
+        if len(spoken) > 1:
+            counts = Counter(s.language or language for s in sentences)
+            heard = ", ".join(f"{code} ({counts[code]} sentences)" for code in spoken)
+            ctx.report("recognise", 1.0, f"spoken languages: {heard}")
+        if not ctx.spec.source_language and not ctx.spec.transcribe:
+            # Now the spoken languages are known (a recording may hold several): check that
+            # each of them translates into each target before anything is translated.
+            for spoken_in in spoken:
+                targets = [t for t in ctx.spec.targets if primary(t) != primary(spoken_in)]
+                await require_translatable(self.rpc, spoken_in, targets, ctx.spec.engine)
         ctx.clock_stage = "translate"
         if ctx.spec.engine == "whisper" and not ctx.spec.transcribe:
             per_lang = await self._whisper_translate(ctx, plan, language)

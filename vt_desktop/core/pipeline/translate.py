@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -136,56 +137,95 @@ async def require_translatable(
         raise NoTranslationEngine(why)
 
 
+def spoken(sentence: Sentence, source: str) -> str:
+    """The language ``sentence`` was spoken in (``source``, the recording's, when unknown)."""
+    return sentence.language or source
+
+
+def runs_to_translate(
+    sentences: Sequence[Sentence], source: str, target: str
+) -> dict[str, list[int]]:
+    """Per spoken language, the indexes of the sentences to translate into ``target``; a
+    sentence already in ``target`` is kept as spoken."""
+    runs: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(sentences):
+        if primary(spoken(s, source)) != primary(target):
+            runs[spoken(s, source)].append(i)
+    return dict(runs)
+
+
 async def translate(
     ctx: JobContext, sentences: list[Sentence], source: str
 ) -> dict[str, list[Sentence]]:
     """Each target language → the sentences with their translations (None where it failed).
+
+    Each sentence is translated from the language it was spoken in (``source`` for those
+    that carry none), in batches of one language with context from that language; one already
+    in the target language, and every sentence of a transcript, is kept as spoken.
 
     Raises:
         NoWorker: no worker serves ``mt``.
     """
     out: dict[str, list[Sentence]] = {}
     targets = ctx.spec.targets
-    total = max(1, len(targets) * ((len(sentences) + BATCH - 1) // BATCH))
+    plan = {
+        lang: {} if ctx.spec.transcribe else runs_to_translate(sentences, source, lang)
+        for lang in targets
+    }
+    total = max(1, sum(-(-len(ix) // BATCH) for runs in plan.values() for ix in runs.values()))
     done = 0
     for lang in targets:
-        if primary(lang) == primary(source):
-            out[lang] = [replace(s, translation=s.text) for s in sentences]
-            done += (len(sentences) + BATCH - 1) // BATCH
-            continue
-        texts: list[str | None] = [None] * len(sentences)
-        starts = list(range(0, len(sentences), BATCH))
+        texts: list[str | None] = [s.text for s in sentences]
+        for src, indexes in plan[lang].items():
+            for i in indexes:
+                texts[i] = None
 
-        async def one(start: int, lang: str = lang, texts: list[str | None] = texts) -> None:
-            nonlocal done
-            batch = sentences[start : start + BATCH]
-            params = TranslateParams(
-                engine=ctx.spec.engine,
-                source_lang=source,
-                target_lang=lang,
-                sentences=[s.text for s in batch],
-                context=[s.text for s in sentences[max(0, start - CONTEXT) : start]],
-            )
-            try:
-                result = await ctx.call(TRANSLATE, params, f"mt-{lang}", _key(start, params))
-            except (NoWorker, BrokerError, Cancelled, InvalidParams):
-                raise  # invalid params: the worker cannot translate the pair at all
-            except RpcError as exc:
-                ctx.warn(
-                    STAGE,
-                    f"{lang}: sentences {start + 1}–{start + len(batch)} left "
-                    f"untranslated: {exc.message}",
+            async def one(
+                start: int,
+                lang: str = lang,
+                src: str = src,
+                indexes: list[int] = indexes,
+                texts: list[str | None] = texts,
+            ) -> None:
+                nonlocal done
+                batch = indexes[start : start + BATCH]
+                params = TranslateParams(
+                    engine=ctx.spec.engine,
+                    source_lang=src,
+                    target_lang=lang,
+                    sentences=[sentences[i].text for i in batch],
+                    context=[sentences[i].text for i in indexes[max(0, start - CONTEXT) : start]],
                 )
-            else:
-                for i, text in enumerate(result.translations):
-                    texts[start + i] = text
-                for w in result.warnings:
-                    lines = ", ".join(str(start + i + 1) for i in w.indexes)
-                    ctx.warn(STAGE, f"{lang}: sentence {lines} left untranslated: {w.message}")
-            done += 1
-            ctx.report(STAGE, done / total, f"translated {done} of {total} batches")
+                try:
+                    result = await ctx.call(TRANSLATE, params, f"mt-{lang}", _key(batch[0], params))
+                except (NoWorker, BrokerError, Cancelled, InvalidParams):
+                    raise  # invalid params: the worker cannot translate the pair at all
+                except RpcError as exc:
+                    ctx.warn(
+                        STAGE,
+                        f"{lang}: sentences {_numbers(batch)} left untranslated: {exc.message}",
+                    )
+                else:
+                    for i, text in zip(batch, result.translations, strict=False):
+                        texts[i] = text
+                    for w in result.warnings:
+                        lines = ", ".join(str(batch[k] + 1) for k in w.indexes if k < len(batch))
+                        ctx.warn(STAGE, f"{lang}: sentence {lines} left untranslated: {w.message}")
+                done += 1
+                ctx.report(STAGE, done / total, f"translated {done} of {total} batches")
 
-        await bounded_gather(starts, one, lambda: ctx.capacity("mt"))
+            starts = list(range(0, len(indexes), BATCH))
+            await bounded_gather(starts, one, lambda: ctx.capacity("mt"))
         out[lang] = [replace(s, translation=t) for s, t in zip(sentences, texts, strict=True)]
     ctx.report(STAGE, 1.0)
     return out
+
+
+def _numbers(indexes: Sequence[int]) -> str:
+    """``3–18`` for a consecutive run of sentence indexes, else ``3, 5, 9`` (1-based)."""
+    if not indexes:
+        return ""
+    if list(indexes) == list(range(indexes[0], indexes[0] + len(indexes))):
+        first, last = indexes[0] + 1, indexes[-1] + 1
+        return f"{first}–{last}" if last > first else str(first)
+    return ", ".join(str(i + 1) for i in indexes)

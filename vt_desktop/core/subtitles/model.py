@@ -23,6 +23,8 @@ class TimedWord:
         probability: The recogniser's confidence in the word, 0..1.
         suspect: Why the recogniser's own checks think the word may be invented (a loop,
             words where no speech was heard), or None.
+        language: The language the word was recognised in (a recording may hold several),
+            or None when the transcript has one language.
     """
 
     text: str
@@ -30,6 +32,7 @@ class TimedWord:
     end: float
     probability: float = 1.0
     suspect: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,7 @@ class Sentence:
         end: End of the last word, in seconds.
         words: The recognised words that make up the sentence, in order.
         translation: The translated text, or ``None`` when it is not (yet) translated.
+        language: The language it was spoken in (its words'), or None when not known.
     """
 
     index: int
@@ -51,6 +55,7 @@ class Sentence:
     end: float
     words: tuple[TimedWord, ...]
     translation: str | None = None
+    language: str | None = None
 
 
 #: The flag of a stand-in cue where a segment of speech could not be recognised (a gap left

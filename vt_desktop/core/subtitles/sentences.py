@@ -122,12 +122,14 @@ def build_sentences(
     """Merge words from any number of recognised segments into sentences.
 
     A sentence ends after a word with sentence punctuation (``. ! ? … 。 ！ ？`` and friends;
-    not after ``Dr.`` or an initial), before a pause longer than ``limits.max_pause_s``, and
-    at the ``limits`` length caps (at the last comma when there is one).
+    not after ``Dr.`` or an initial), before a pause longer than ``limits.max_pause_s``, where
+    the words' language changes, and at the ``limits`` length caps (at the last comma when
+    there is one). A sentence's language is its words' (``language`` when they have none).
 
     Args:
         words: All recognised words of the media, in time order, across segments.
-        language: The source language code; decides how words are joined.
+        language: The source language code (for words that carry none); decides how words
+            are joined.
         limits: Pause and length limits; the defaults suit subtitles.
 
     Returns:
@@ -142,7 +144,10 @@ def build_sentences(
     current: list[TimedWord] = []
     current_chars = 0
     for word in _checked_words(words):
-        if current and word.start - current[-1].end > limits.max_pause_s:
+        if current and (
+            word.start - current[-1].end > limits.max_pause_s
+            or word.language != current[-1].language  # another language, another sentence
+        ):
             groups.append(current)
             current, current_chars = [], 0
         word_chars = len(word.text.strip()) + 1
@@ -163,10 +168,11 @@ def build_sentences(
     sentences = [
         Sentence(
             index=index,
-            text=join_words(group, language),
+            text=join_words(group, group[0].language or language),
             start=group[0].start,
             end=max(word.end for word in group),
             words=tuple(group),
+            language=group[0].language or language,
         )
         for index, group in enumerate(groups)
     ]
