@@ -2,7 +2,7 @@
 
 Style (NOTES.md, "Qt"): synchronous tests. One session-scoped ``qasync.QEventLoop`` built
 with ``already_running=True`` is the current asyncio loop; ``qtbot.waitSignal`` /
-``waitUntil`` (and ``QTest.qWait`` in module fixtures) pump Qt, which runs the loop's
+``waitUntil`` (and ``pump`` in module fixtures) pump Qt, which runs the loop's
 callbacks. Leftover tasks are cancelled after each test; the loop is never stopped.
 """
 
@@ -22,7 +22,7 @@ if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
 
 import pytest  # noqa: E402
 import qasync  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from vt_desktop.core.config import AppSettings  # noqa: E402
@@ -59,7 +59,17 @@ def pump_until(predicate: Callable[[], bool], timeout: float, what: str) -> None
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        QTest.qWait(20)
+        pump(20)
+
+
+def pump(ms: int) -> None:
+    """Run Qt's events for ``ms`` milliseconds in a nested event loop, as the app's own loop
+    runs them: with the GIL released. ``QTest.qWait`` keeps the GIL while it runs events, and
+    a Qt thread that needs the GIL (Qt's FFmpeg audio thread, tearing down objects connected
+    to a Python-made output) then deadlocks against a GUI thread waiting for it."""
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
 
 
 def pid_alive(pid: int) -> bool:

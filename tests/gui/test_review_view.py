@@ -20,7 +20,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 
-from tests.gui.conftest import pump_until, window_online
+from tests.gui.conftest import pump, pump_until, window_online
 from tests.mt.chat_server import ChatServer, Reply
 from tests.support.media import make_video
 from vt_desktop.core.jobs.model import JobSpec, JobState
@@ -111,6 +111,19 @@ def distinct_colours(image: QImage) -> int:
     )
 
 
+def test_the_preview_has_no_sound_output_until_play_is_pressed(page: ReviewView) -> None:
+    """Frames and seeks need no sound; with an audio output attached, Qt's FFmpeg audio
+    thread deadlocked against the GUI thread over the GIL (the review tests hung in CI)."""
+    wait_for_picture(page)
+    preview = page.preview
+    assert preview.player.audioOutput() is None
+    preview.play_button.click()
+    assert preview.player.audioOutput() is preview.audio
+    pump_until(lambda: preview.play_button.text() == "Pause", 10, "playback to start")
+    preview.play_button.click()
+    pump_until(lambda: preview.play_button.text() == "Play", 10, "playback to pause")
+
+
 def test_clicking_a_row_shows_its_frame_with_the_cue_text_over_it(page: ReviewView) -> None:
     session = page.review.session
     assert session is not None and session.lang == "pt" and len(session.cues) >= 2
@@ -119,7 +132,7 @@ def test_clicking_a_row_shows_its_frame_with_the_cue_text_over_it(page: ReviewVi
     cue = session.cues[1]
     target = int(cue.start * 1000) + 1
     pump_until(lambda: abs(page.preview.player.position() - target) < 150, 10, "the seek")
-    QTest.qWait(300)  # the frame at the new position reaches the item
+    pump(300)  # the frame at the new position reaches the item
     assert page.preview.caption.toPlainText() == cue.text
     assert page.preview.caption_box.isVisible()
     assert page.preview.time_label.text().startswith(format_time(target / 1000)[:5])
@@ -194,7 +207,7 @@ def test_flagged_cues_are_highlighted_with_the_rule_in_their_tooltip(page: Revie
     details = page.preview.details.text()
     assert details.startswith(f"Cue 1, heard: {session.cues[0].source}")
     assert details.endswith("Not translated: it shows the source text.")
-    QTest.qWait(300)
+    pump(300)
     screenshot(page, "review-page-flagged.png")
 
 
@@ -263,7 +276,7 @@ def test_words_heard_with_little_confidence_are_marked_and_their_lines_flagged(
         assert "hard to hear: “" in source.data(Qt.ItemDataRole.ToolTipRole)
         assert page.table_model.cell(row, 0).endswith("⚠")
         page.table.selectRow(row)
-        QTest.qWait(300)
+        pump(300)
         screenshot(page, "review-page-doubtful.png")
 
         settings.review_doubt_threshold = 0.01

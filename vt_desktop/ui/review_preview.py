@@ -83,7 +83,12 @@ class VideoPreview(QWidget):
             item.setZValue(1)
             self.scene.addItem(item)
         self.player.setVideoOutput(self.video_item)
-        self.player.setAudioOutput(self.audio)
+        # The audio output is attached at the first Play, not before. With one attached, Qt's
+        # FFmpeg backend runs an audio thread that, when the player pauses, seeks or loads,
+        # tears down objects connected to this Python-made output and so needs the GIL,
+        # while the GUI thread holds the GIL and waits for that thread to end: the window
+        # froze for good (gdb: QThread::wait in the GUI thread, "QFFmpeg::AudioR" in
+        # PyGILState_Ensure under ~QObject). Showing frames and scrubbing need no sound.
         layout.addWidget(self.view, 100)  # up to its maximum: the picture's height
         self.notice.setObjectName("ReviewHint")
         self.notice.setWordWrap(True)
@@ -230,6 +235,8 @@ class VideoPreview(QWidget):
         if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
             self.player.pause()
         else:
+            if self.player.audioOutput() is None:
+                self.player.setAudioOutput(self.audio)
             self.player.play()
 
     def _on_player_playback_state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
