@@ -154,6 +154,24 @@ async def test_madlad_downloads_and_names_the_target_in_the_source(
     assert result.translations == [direct_translation(madlad_dir, "spiece.model", source, None)]
 
 
+async def test_a_running_mt_service_sees_a_model_downloaded_or_deleted_meanwhile(
+    hub: HubServer, marian_dir: Path, tmp_path: Path
+) -> None:
+    hub.add(opus_repo(marian_dir))
+    info = WorkerInfo(worker_id="t", config_dir=str(tmp_path), cache_dir=str(tmp_path))
+    service = MtService(MtService.Settings(cache_file=False), info)
+
+    def ct2_models() -> list[str]:
+        return next(e for e in service.engine_languages() if e.engine == "ct2").models
+
+    assert ct2_models() == []
+    manager(tmp_path).download("opus-mt-en-de")
+    assert ct2_models() == ["opus-mt-en-de"]
+    manager(tmp_path).delete("opus-mt-en-de")
+    assert ct2_models() == []
+    await service.stop()
+
+
 def test_cancel_leaves_nothing_in_the_cache(
     hub: HubServer, marian_dir: Path, tmp_path: Path
 ) -> None:

@@ -91,6 +91,7 @@ class MtService(BaseService):
         self.config = settings if isinstance(settings, MtSettings) else MtSettings()
         self._engines: dict[str, MtEngine] = {}
         self._ct2_models: list[Ct2ModelInfo] | None = None
+        self._ct2_stamp: tuple[int | None, ...] = ()
         self._cache: TranslationCache | None = None
 
     @property
@@ -114,11 +115,13 @@ class MtService(BaseService):
     # -- engines -----------------------------------------------------------------------------
 
     def ct2_models(self) -> list[Ct2ModelInfo]:
-        """CTranslate2 models in the model cache and the configured folders (read once)."""
-        if self._ct2_models is None:
-            roots = [Path(self.worker.cache_dir) / "models" / "ct2"]
-            roots += [Path(p) for p in self.config.ct2_model_dirs.split(os.pathsep) if p.strip()]
-            self._ct2_models = discover_models(roots)
+        """CTranslate2 models in the model cache and the configured folders, read again when
+        a folder changed (a model downloaded or deleted by the models service meanwhile)."""
+        roots = [Path(self.worker.cache_dir) / "models" / "ct2"]
+        roots += [Path(p) for p in self.config.ct2_model_dirs.split(os.pathsep) if p.strip()]
+        stamp = tuple(r.stat().st_mtime_ns if r.is_dir() else None for r in roots)
+        if self._ct2_models is None or stamp != self._ct2_stamp:
+            self._ct2_models, self._ct2_stamp = discover_models(roots), stamp
         return self._ct2_models
 
     def llm_config(self) -> LlmConfig | None:
