@@ -9,6 +9,7 @@ engine and ``vt-download.json`` (the Hub's record of its files) for ``verify``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -124,9 +125,7 @@ class TranslationModelManager:
             raise ModelUnavailable(f"offline: cannot download {entry.name} ({entry.repo_id})")
         dest = self.path_of(entry)
         if dest.exists():  # incomplete: move aside, never delete in place
-            trash = self.cache_root / f".stale-{entry.name}-{uuid.uuid4().hex[:8]}"
-            os.rename(dest, trash)
-            shutil.rmtree(trash, ignore_errors=True)
+            self._discard(dest)
         spec = RepoSpec(entry.repo_id, entry.revision, entry.patterns, entry.required)
         partial = self.cache_root.parent / ".partial" / f"{self.cache_root.name}-{entry.name}"
         try:
@@ -146,6 +145,16 @@ class TranslationModelManager:
             raise ModelUnavailable(
                 f"cannot write the model cache {self.cache_root}: {exc}"
             ) from None
+
+    def _discard(self, folder: Path) -> None:
+        """Move ``folder`` out of the cache folder the ct2 engine scans, then remove it (a
+        loader never finds a half-deleted model)."""
+        trash = self.cache_root.parent / ".trash" / f"{folder.name}-{uuid.uuid4().hex[:8]}"
+        trash.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(folder, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            trash.parent.rmdir()
 
     def info(self, entry: TranslationEntry) -> ModelInfo:
         """The listing of one catalogue model, installed or not."""
@@ -215,9 +224,7 @@ class TranslationModelManager:
             return DeleteModelResult(name=entry.name, deleted=False)
         with self._lock_for(entry.name):
             freed = directory_size(target)
-            trash = self.cache_root / f".deleting-{entry.name}-{uuid.uuid4().hex[:8]}"
-            os.rename(target, trash)
-            shutil.rmtree(trash, ignore_errors=True)
+            self._discard(target)
         log.info("deleted translation model %s (%d bytes)", entry.name, freed)
         return DeleteModelResult(name=entry.name, deleted=True, freed_bytes=freed)
 
