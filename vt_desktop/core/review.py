@@ -28,6 +28,7 @@ from vt_desktop.core.pipeline.write import iso639_2
 from vt_desktop.core.subtitles import (
     DOUBT_THRESHOLD,
     DOUBTFUL,
+    PIVOTED,
     SUSPECT,
     UNRECOGNISED,
     Cue,
@@ -178,6 +179,8 @@ def describe_flag(flag: str, rules: SubtitleRules) -> str:
         DOUBTFUL: f"a word was hard to hear (the recogniser was under {DOUBT_THRESHOLD:.0%} sure)",
         UNRECOGNISED: "speech here could not be recognised: retry the job's gaps, or type "
         "the line yourself",
+        PIVOTED: "translated through English (no model translates this pair directly): "
+        "meaning may drift; check it",
     }
     return sentences.get(flag, flag.replace("_", " "))
 
@@ -226,6 +229,8 @@ def check_flags(
         flags.add(DOUBTFUL)
     if SUSPECT in cue.flags and cue.words:  # until someone retypes the line
         flags.add(SUSPECT)
+    if PIVOTED in cue.flags and cue.words and not untranslated:  # until it is retyped
+        flags.add(PIVOTED)
     return frozenset(flags)
 
 

@@ -17,7 +17,8 @@ import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import partial
 
 from vt_desktop.core.errors import VtError
 from vt_desktop.core.pipeline.context import NO_WORKER_WAIT_S, JobContext, bounded_gather
@@ -166,59 +167,97 @@ async def translate(
     Raises:
         NoWorker: no worker serves ``mt``.
     """
-    out: dict[str, list[Sentence]] = {}
     targets = ctx.spec.targets
     plan = {
         lang: {} if ctx.spec.transcribe else runs_to_translate(sentences, source, lang)
         for lang in targets
     }
-    total = max(1, sum(-(-len(ix) // BATCH) for runs in plan.values() for ix in runs.values()))
-    done = 0
+    progress = _Progress(
+        ctx, max(1, sum(-(-len(ix) // BATCH) for runs in plan.values() for ix in runs.values()))
+    )
+    out: dict[str, list[Sentence]] = {}
     for lang in targets:
-        texts: list[str | None] = [s.text for s in sentences]
+        into = _IntoTarget(ctx, sentences, lang, progress)
         for src, indexes in plan[lang].items():
             for i in indexes:
-                texts[i] = None
-
-            async def one(
-                start: int,
-                lang: str = lang,
-                src: str = src,
-                indexes: list[int] = indexes,
-                texts: list[str | None] = texts,
-            ) -> None:
-                nonlocal done
-                batch = indexes[start : start + BATCH]
-                params = TranslateParams(
-                    engine=ctx.spec.engine,
-                    source_lang=src,
-                    target_lang=lang,
-                    sentences=[sentences[i].text for i in batch],
-                    context=[sentences[i].text for i in indexes[max(0, start - CONTEXT) : start]],
-                )
-                try:
-                    result = await ctx.call(TRANSLATE, params, f"mt-{lang}", _key(batch[0], params))
-                except (NoWorker, BrokerError, Cancelled, InvalidParams):
-                    raise  # invalid params: the worker cannot translate the pair at all
-                except RpcError as exc:
-                    ctx.warn(
-                        STAGE,
-                        f"{lang}: sentences {_numbers(batch)} left untranslated: {exc.message}",
-                    )
-                else:
-                    for i, text in zip(batch, result.translations, strict=False):
-                        texts[i] = text
-                    for w in result.warnings:
-                        lines = ", ".join(str(batch[k] + 1) for k in w.indexes if k < len(batch))
-                        ctx.warn(STAGE, f"{lang}: sentence {lines} left untranslated: {w.message}")
-                done += 1
-                ctx.report(STAGE, done / total, f"translated {done} of {total} batches")
-
+                into.texts[i] = None
             starts = list(range(0, len(indexes), BATCH))
-            await bounded_gather(starts, one, lambda: ctx.capacity("mt"))
-        out[lang] = [replace(s, translation=t) for s, t in zip(sentences, texts, strict=True)]
+            await bounded_gather(
+                starts, partial(into.batch, src, indexes), lambda: ctx.capacity("mt")
+            )
+        out[lang] = into.sentences()
     ctx.report(STAGE, 1.0)
     return out
+
+
+@dataclass
+class _Progress:
+    ctx: JobContext
+    total: int
+    done: int = 0
+
+    def batch_done(self) -> None:
+        self.done += 1
+        self.ctx.report(
+            STAGE, self.done / self.total, f"translated {self.done} of {self.total} batches"
+        )
+
+
+class _IntoTarget:
+    """The translation of a job's sentences into one target language, batch by batch."""
+
+    def __init__(
+        self, ctx: JobContext, sentences: list[Sentence], lang: str, progress: _Progress
+    ) -> None:
+        self.ctx, self.all, self.lang, self.progress = ctx, sentences, lang, progress
+        self.texts: list[str | None] = [s.text for s in sentences]
+        self.pivoted: set[int] = set()
+
+    async def batch(self, src: str, indexes: list[int], start: int) -> None:
+        """Translate ``indexes[start : start + BATCH]`` from ``src``, with the sentences of
+        ``src`` just before them as context.
+
+        Raises:
+            NoWorker, BrokerError, Cancelled, InvalidParams: the job cannot translate at all.
+        """
+        ctx, lang = self.ctx, self.lang
+        batch = indexes[start : start + BATCH]
+        params = TranslateParams(
+            engine=ctx.spec.engine,
+            source_lang=src,
+            target_lang=lang,
+            sentences=[self.all[i].text for i in batch],
+            context=[self.all[i].text for i in indexes[max(0, start - CONTEXT) : start]],
+        )
+        try:
+            result = await ctx.call(TRANSLATE, params, f"mt-{lang}", _key(batch[0], params))
+        except (NoWorker, BrokerError, Cancelled, InvalidParams):
+            raise  # invalid params: the worker cannot translate the pair at all
+        except RpcError as exc:
+            ctx.warn(STAGE, f"{lang}: sentences {_numbers(batch)} left untranslated: {exc.message}")
+        else:
+            for i, text in zip(batch, result.translations, strict=False):
+                self.texts[i] = text
+            through = [batch[k] for k in result.pivoted if k < len(batch)]
+            self.pivoted.update(through)
+            if through:
+                ctx.warn(
+                    STAGE,
+                    f"{lang}: sentences {_numbers(through)} translated from {src} through "
+                    f"English ({result.engine}): no installed model translates {src} → {lang} "
+                    "directly; their lines are flagged for review",
+                )
+            for w in result.warnings:
+                lines = ", ".join(str(batch[k] + 1) for k in w.indexes if k < len(batch))
+                ctx.warn(STAGE, f"{lang}: sentence {lines} left untranslated: {w.message}")
+        self.progress.batch_done()
+
+    def sentences(self) -> list[Sentence]:
+        """The sentences with their translations (None where a batch failed)."""
+        return [
+            replace(s, translation=t, pivoted=i in self.pivoted)
+            for i, (s, t) in enumerate(zip(self.all, self.texts, strict=True))
+        ]
 
 
 def _numbers(indexes: Sequence[int]) -> str:

@@ -9,6 +9,7 @@ from vt_desktop.core.subtitles.layout import layout_cues, reading_chars
 from vt_desktop.core.subtitles.model import (
     DOUBT_THRESHOLD,
     DOUBTFUL,
+    PIVOTED,
     SUSPECT,
     UNRECOGNISED,
     Cue,
@@ -33,6 +34,7 @@ from vt_desktop.core.subtitles.writers import (
 __all__ = [
     "DOUBTFUL",
     "DOUBT_THRESHOLD",
+    "PIVOTED",
     "SUSPECT",
     "UNRECOGNISED",
     "AssStyle",

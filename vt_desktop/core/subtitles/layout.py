@@ -23,7 +23,7 @@ from vt_desktop.core.subtitles.linebreak import (
     split_wide_tokens,
     wrap_lines,
 )
-from vt_desktop.core.subtitles.model import SUSPECT, Cue, Sentence, TimedWord
+from vt_desktop.core.subtitles.model import PIVOTED, SUSPECT, Cue, Sentence, TimedWord
 from vt_desktop.core.subtitles.rules import SubtitleRules
 from vt_desktop.core.subtitles.sentences import join_words
 from vt_desktop.core.subtitles.text import ends_clause, ends_sentence, text_width, tokenize
@@ -49,6 +49,7 @@ class _Draft:
     source_lines: list[str] = field(default_factory=list)
     source_words: list[TimedWord] = field(default_factory=list)
     untranslated: bool = False
+    pivoted: bool = False
     source_rules: SubtitleRules | None = None
 
 
@@ -174,6 +175,7 @@ def _drafts_for_sentence(
             text_rules=text_rules,
             source_words=words,
             untranslated=not translated,
+            pivoted=translated and sentence.pivoted,
         )
         if bilingual and translated and words:
             source_run = _run_for(join_words(words, source_rules.language), source_rules)
@@ -253,6 +255,8 @@ def _flags(draft: _Draft, rules: SubtitleRules) -> frozenset[str]:
         flags.add("untranslated")
     if any(w.suspect for w in draft.source_words):
         flags.add(SUSPECT)
+    if draft.pivoted:
+        flags.add(PIVOTED)
     return frozenset(flags)
 
 

@@ -47,6 +47,7 @@ class Sentence:
         words: The recognised words that make up the sentence, in order.
         translation: The translated text, or ``None`` when it is not (yet) translated.
         language: The language it was spoken in (its words'), or None when not known.
+        pivoted: True when it was translated through English (two engines, no direct one).
     """
 
     index: int
@@ -56,6 +57,7 @@ class Sentence:
     words: tuple[TimedWord, ...]
     translation: str | None = None
     language: str | None = None
+    pivoted: bool = False
 
 
 #: The flag of a stand-in cue where a segment of speech could not be recognised (a gap left
@@ -65,6 +67,8 @@ UNRECOGNISED = "unrecognised"
 
 #: The flag of a cue whose source text the recogniser's checks think may be invented.
 SUSPECT = "suspect"
+#: The flag of a cue translated through English (no engine translates its pair directly).
+PIVOTED = "pivoted"
 #: The flag of a cue whose source holds a word the recogniser doubted (see ``doubtful``).
 DOUBTFUL = "doubtful"
 #: Below this confidence a recognised word counts as doubtful (the Review page's default;
