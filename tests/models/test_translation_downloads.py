@@ -14,7 +14,8 @@ import sentencepiece
 from tests.models.conftest import REPO_EXTRAS, opus_repo
 from tests.models.hub_server import HubRepo, HubServer
 from worker.engines.models.translation import TranslationModelManager
-from worker.engines.models.translation_catalogue import MULTILINGUAL
+from worker.engines.models.translation_catalogue import MULTILINGUAL, translation_entry
+from worker.engines.mt.ct2 import Ct2Engine, inspect_model_dir
 from worker.protocol.errors import Cancelled, ModelUnavailable
 from worker.protocol.mt import TRANSLATE, TranslateParams
 from worker.services.base import CallContext, WorkerInfo, set_current_call
@@ -112,6 +113,26 @@ async def test_an_opus_mt_pair_downloads_with_progress_and_translates(
     )
     assert result.translations == [expected], "the downloaded model's own output"
     assert expected and expected != SENTENCE
+
+
+async def test_opus_mt_en_zh_is_pinned_and_sends_its_target_token_first(
+    hub: HubServer, marian_dir: Path, tmp_path: Path
+) -> None:
+    entry = translation_entry("opus-mt-en-zh")
+    assert entry is not None and entry.pinned
+    built = opus_repo(marian_dir, "en-zh")
+    hub.add(HubRepo(built.repo_id, built.files, commit=entry.revision, branches=()))
+
+    manager(tmp_path).download("opus-mt-en-zh")
+    result = await translate(tmp_path, "opus-mt-en-zh", "en", "zh")
+
+    folder = tmp_path / "models" / "ct2" / "opus-mt-en-zh"
+    assert json.loads((folder / "vt-mt.json").read_text())["source_prefix"] == [">>cmn_Hans<<"]
+    pieces = sentencepiece.SentencePieceProcessor(model_file=str(marian_dir / "source.spm"))
+    source = [">>cmn_Hans<<", *pieces.encode(SENTENCE, out_type=str), "</s>"]
+    engine = Ct2Engine(inspect_model_dir(folder))
+    assert engine.source_tokens(pieces, SENTENCE, "en", "zh") == source
+    assert result.translations == [direct_translation(marian_dir, "target.spm", source, None)]
 
 
 async def test_m2m100_downloads_at_its_pinned_commit_and_translates(

@@ -31,6 +31,9 @@ OPUS_MT_PINNED: dict[str, str] = {
     "en-zh": "dcd22168f08b99dd34c62bc2195e31dc2f04e90b",
     "zh-en": "05d8fc158397bae0c65b8d46c858b6c18e094c12",
 }
+#: The target token a multi-target Opus-MT model wants before each source sentence (the
+#: en-zh model serves several Chinese scripts; code users send ``>>cmn_Hans<<``).
+OPUS_MT_SOURCE_PREFIX: dict[str, str] = {"en-zh": ">>cmn_Hans<<"}
 #: Pairs listed on the Models page (any other ``opus-mt-xx-yy`` is fetched by name too).
 OPUS_MT_LISTED: tuple[str, ...] = (
     "en-de", "en-es", "en-fr", "en-zh", "de-en", "es-en", "fr-en", "it-en", "nl-en", "zh-en",
@@ -79,6 +82,9 @@ class TranslationEntry:
         data: dict[str, object] = {"family": self.family}
         if self.family == "marian":
             data["sources"], data["targets"] = [self.languages[0]], [self.languages[1]]
+            prefix = OPUS_MT_SOURCE_PREFIX.get("-".join(self.languages))
+            if prefix:
+                data["source_prefix"] = [prefix]
         return data
 
 

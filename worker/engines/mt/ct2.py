@@ -13,8 +13,9 @@ A model is a directory holding ``model.bin``, its vocabulary (``shared_vocabular
   the target, and nothing is forced on the decoder. Languages come from the ``<2xx>`` tags.
 
 An optional ``vt-mt.json`` (``{"family": "nllb", "sources": [...], "targets": [...]}``)
-overrides what the directory says. ``discover_models`` finds model directories under roots
-such as the worker's model cache (``<cache_dir>/models/ct2``).
+overrides what the directory says; its ``source_prefix`` (e.g. ``[">>cmn_Hans<<"]``) is put
+before every source, as Opus-MT models with several targets want. ``discover_models`` finds
+model directories under roots such as the worker's model cache (``<cache_dir>/models/ct2``).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class Ct2ModelInfo:
     targets: tuple[str, ...]
     source_spm: Path
     target_spm: Path
+    source_prefix: tuple[str, ...] = ()  # tokens a multi-target Opus-MT pair wants first
 
     @property
     def multilingual(self) -> bool:
@@ -181,7 +183,12 @@ def inspect_model_dir(path: Path) -> Ct2ModelInfo:
         }[family](vocabulary)
         sources = [str(s) for s in sidecar.get("sources", found)]
         targets = [str(t) for t in sidecar.get("targets", found)]
-    return Ct2ModelInfo(path.name, path, family, tuple(sources), tuple(targets), src_spm, tgt_spm)
+    prefix = sidecar.get("source_prefix", [])
+    if not isinstance(prefix, list) or not all(isinstance(t, str) for t in prefix):
+        raise ModelUnavailable(f"{path / SIDECAR}: source_prefix must be a list of tokens")
+    return Ct2ModelInfo(
+        path.name, path, family, tuple(sources), tuple(targets), src_spm, tgt_spm, tuple(prefix)
+    )
 
 
 def madlad_languages(vocabulary: list[str]) -> list[str]:
@@ -295,7 +302,7 @@ class Ct2Engine(BlockingEngine):
         if self.info.family is Ct2Family.MADLAD:
             return [f"<2{primary_subtag(target)}>", *pieces, "</s>"]
         token = self.language_token(source)
-        return ([token] if token else []) + pieces + ["</s>"]
+        return [*self.info.source_prefix] + ([token] if token else []) + pieces + ["</s>"]
 
     def target_prefix(self, target: str) -> list[str] | None:
         """The tokens the decoder is forced to start with (NLLB/M2M100), else ``None``."""
