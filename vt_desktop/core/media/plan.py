@@ -20,14 +20,11 @@ import numpy as np
 
 from vt_desktop.core.media._speech import SpeechRun, find_speech
 from vt_desktop.core.media.audio import PCM_RATE, Pcm, iter_pcm, read_pcm
-from vt_desktop.core.media.encode import decode_segment_bytes, encode_segment
 
 __all__ = [
     "Segment",
     "SegmentPlan",
     "cut_at_pauses",
-    "decode_segment_bytes",
-    "encode_segment",
     "plan_segments",
 ]
 
