@@ -205,3 +205,18 @@ def listed_translation_entries() -> list[TranslationEntry]:
 def translation_names_hint() -> str:
     """The names ``vt models download`` takes, for error messages."""
     return f"{', '.join(MULTILINGUAL)} or opus-mt-<source>-<target> (e.g. opus-mt-en-de)"
+
+
+def suggest_downloads(source: str, target: str) -> str:
+    """The downloads that would translate ``source`` → ``target``, in words for a refusal:
+    the Opus-MT pair (fetched by name; whether the Hub has it shows at download), then the
+    smallest multilingual model that has both languages (never the non-commercial NLLB)."""
+    src, tgt = (code.split("-")[0].split("_")[0].lower() for code in (source, target))
+    options = [f"`vt models download opus-mt-{src}-{tgt}` (≈ {opus_mt(src, tgt).download_mb} MB)"]
+    m2m100 = MULTILINGUAL["m2m100-418m"]
+    if src in m2m100.languages and tgt in m2m100.languages:
+        options.append(f"`vt models download {m2m100.name}` (≈ {m2m100.download_mb} MB)")
+    else:
+        madlad = MULTILINGUAL["madlad400-3b"]
+        options.append(f"`vt models download {madlad.name}` (≈ {madlad.download_mb / 1000:.1f} GB)")
+    return " or ".join(options)
