@@ -856,6 +856,22 @@
 <context>
     <name>ModelsView</name>
     <message>
+        <source>Non-commercial licence</source>
+        <translation>Некоммерческая лицензия</translation>
+    </message>
+    <message>
+        <source>{name} is licensed {licence}: it may be used for non-commercial purposes only.
+
+{attribution}
+
+Download it ({size})?</source>
+        <translation>{name} распространяется по лицензии {licence}: её можно использовать только в некоммерческих целях.
+
+{attribution}
+
+Скачать ({size})?</translation>
+    </message>
+    <message>
         <source>Retry</source>
         <translation>Повторить</translation>
     </message>

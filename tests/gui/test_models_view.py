@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox
 
-from tests.gui.conftest import pump_until
+from tests.gui.conftest import pump_until, settings_in
 from vt_desktop.ui.about import AboutDialog
 from vt_desktop.ui.main_window import MainWindow
 from vt_desktop.ui.models_view import COLUMNS, ModelsView
@@ -102,7 +102,38 @@ def test_translation_models_are_listed_with_languages_licences_and_can_be_downlo
     assert not page.delete_button.isEnabled() and not page.verify_button.isEnabled()
 
 
-def test_the_about_box_credits_the_installed_models(page: ModelsView) -> None:
+def test_a_non_commercial_model_is_downloaded_only_once_its_licence_is_accepted(
+    page: ModelsView,
+) -> None:
+    started: list[str] = []
+    failed: list[str] = []
+    page.models.download_started.connect(started.append)
+    page.models.download_failed.connect(lambda _name, message: failed.append(message))
+    page.select("nllb-200-600m")
+    page.download_button.click()
+    box = page.confirm_box
+    assert box is not None and box.isVisible()
+    assert box.text().startswith(
+        "nllb-200-600m is licensed CC-BY-NC-4.0: it may be used for non-commercial purposes only."
+    )
+    assert "NLLB-200 by Meta AI" in box.text() and "Download it (≈ 628 MB)?" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    pump_until(lambda: page.confirm_box is None, 5, "the question to close")
+    assert started == [], "Cancel downloads nothing"
+
+    page.download_button.click()
+    box = page.confirm_box
+    assert box is not None
+    box.button(QMessageBox.StandardButton.Yes).click()
+    pump_until(lambda: bool(failed), 60, "the download to end")
+    assert started == ["nllb-200-600m"]
+    assert failed[0].startswith(
+        "The download of nllb-200-600m failed: offline: cannot download nllb-200-600m "
+        "(JustFrederik/nllb-200-distilled-600M-ct2-int8)"
+    ), "the suite's workers are offline: the request reached the worker"
+
+
+def test_the_about_box_credits_the_installed_models(page: ModelsView, tmp_path: Path) -> None:
     dialog = AboutDialog("9.9.9", models=page.models.rows)
     credits = dict(dialog.credits)
     assert credits["tiny.en"] == "MIT — Whisper by OpenAI, MIT; CTranslate2 conversion " + (
@@ -114,6 +145,12 @@ def test_the_about_box_credits_the_installed_models(page: ModelsView) -> None:
     assert label is not None and "tiny.en" in label.text()
     assert dialog.as_text().splitlines()[-len(credits) - 1] == "Models:"
     dialog.deleteLater()
+    window = MainWindow(RuntimeViewModel(settings_in(tmp_path)))
+    window.models_view.models.rows = page.models.rows
+    from_window = AboutDialog("9.9.9", window)
+    assert from_window.credits == dialog.credits, "Help → About reads the Models page's rows"
+    from_window.deleteLater()
+    window.deleteLater()
 
 
 def test_verify_reports_a_complete_model(page: ModelsView) -> None:

@@ -354,11 +354,46 @@ class ModelsView(QWidget):
     async def _on_refresh_button_clicked(self) -> None:
         await self.models.refresh()
 
-    @asyncSlot()
-    async def _on_download_button_clicked(self) -> None:
+    def _on_download_button_clicked(self) -> None:
         row = self.selected()
-        if row is not None:
-            await self.models.download(row.name)
+        if row is None:
+            return
+        if row.non_commercial:
+            self._ask_non_commercial(row)
+        else:
+            self._download(row.name)
+
+    def _ask_non_commercial(self, row: ModelRow) -> None:
+        """A model whose licence forbids commercial use is downloaded only once confirmed."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.tr("Non-commercial licence"),
+            self.tr(
+                "{name} is licensed {licence}: it may be used for non-commercial purposes "
+                "only.\n\n{attribution}\n\nDownload it ({size})?"
+            ).format(
+                name=row.name, licence=row.licence, attribution=row.attribution, size=row.size_text
+            ),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.button(QMessageBox.StandardButton.Yes).setText(self.tr("Download"))
+        box.finished.connect(lambda _result, name=row.name: self._on_licence_box_finished(name))
+        self.confirm_box = box
+        box.open()
+
+    def _on_licence_box_finished(self, name: str) -> None:
+        box, self.confirm_box = self.confirm_box, None
+        if box is None:
+            return
+        box.deleteLater()
+        if box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Yes:
+            self._download(name)
+
+    @asyncSlot()
+    async def _download(self, name: str) -> None:
+        await self.models.download(name)
 
     @asyncSlot()
     async def _on_cancel_button_clicked(self) -> None:
