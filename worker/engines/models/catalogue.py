@@ -18,6 +18,7 @@ class CatalogueEntry:
     repo_id: str
     download_mb: int
     multilingual: bool
+    revision: str = "main"  # a commit where code users pinned one, else the branch
     licence: str = "MIT"  # SPDX; Whisper's weights and every conversion listed are MIT
 
     @property
@@ -29,19 +30,51 @@ class CatalogueEntry:
 
 
 #: Name → where to fetch it. Sizes are the approximate ``model.bin`` download (float16).
+#: Commits are those public code pins (resolved from the Hub's ``/revision/main``); the rest
+#: follow ``main``.
 CATALOGUE: dict[str, CatalogueEntry] = {
     "tiny.en": CatalogueEntry("Systran/faster-whisper-tiny.en", 75, False),
-    "tiny": CatalogueEntry("Systran/faster-whisper-tiny", 75, True),
+    "tiny": CatalogueEntry(
+        "Systran/faster-whisper-tiny",
+        75,
+        True,
+        "d90ca5fe260221311c53c58e660288d3deb8d356",
+    ),
     "base.en": CatalogueEntry("Systran/faster-whisper-base.en", 145, False),
-    "base": CatalogueEntry("Systran/faster-whisper-base", 145, True),
+    "base": CatalogueEntry(
+        "Systran/faster-whisper-base",
+        145,
+        True,
+        "ebe41f70d5b6dfa9166e2c581c45c9c0cfc57b66",
+    ),
     "small.en": CatalogueEntry("Systran/faster-whisper-small.en", 484, False),
-    "small": CatalogueEntry("Systran/faster-whisper-small", 484, True),
+    "small": CatalogueEntry(
+        "Systran/faster-whisper-small",
+        484,
+        True,
+        "536b0662742c02347bc0e980a01041f333bce120",
+    ),
     "medium.en": CatalogueEntry("Systran/faster-whisper-medium.en", 1528, False),
-    "medium": CatalogueEntry("Systran/faster-whisper-medium", 1528, True),
+    "medium": CatalogueEntry(
+        "Systran/faster-whisper-medium",
+        1528,
+        True,
+        "08e178d48790749d25932bbc082711ddcfdfbc4f",
+    ),
     "large-v1": CatalogueEntry("Systran/faster-whisper-large-v1", 3087, True),
     "large-v2": CatalogueEntry("Systran/faster-whisper-large-v2", 3087, True),
-    "large-v3": CatalogueEntry("Systran/faster-whisper-large-v3", 3087, True),
-    "large-v3-turbo": CatalogueEntry("mobiuslabsgmbh/faster-whisper-large-v3-turbo", 1618, True),
+    "large-v3": CatalogueEntry(
+        "Systran/faster-whisper-large-v3",
+        3087,
+        True,
+        "edaa852ec7e145841d8ffdb056a99866b5f0a478",
+    ),
+    "large-v3-turbo": CatalogueEntry(
+        "mobiuslabsgmbh/faster-whisper-large-v3-turbo",
+        1618,
+        True,
+        "0a363e9161cbc7ed1431c9597a8ceaf0c4f78fcf",
+    ),
     "distil-small.en": CatalogueEntry("Systran/faster-distil-whisper-small.en", 332, False),
     "distil-medium.en": CatalogueEntry("Systran/faster-distil-whisper-medium.en", 789, False),
     "distil-large-v3": CatalogueEntry("Systran/faster-distil-whisper-large-v3", 1512, True),

@@ -162,7 +162,7 @@ class ModelManager:
             shutil.rmtree(dest, ignore_errors=True)  # incomplete: required files missing
         spec = RepoSpec(
             repo_id=repo_id,
-            revision="main",
+            revision=ref.entry.revision if ref.entry is not None else "main",
             patterns=tuple(DOWNLOAD_PATTERNS),
             required=(*REQUIRED_FILES, "vocabulary.*"),
         )
@@ -223,6 +223,7 @@ class ModelManager:
                     source=entry.repo_id,
                     licence=entry.licence,
                     attribution=entry.attribution,
+                    revision=entry.revision,
                 )
         return list(infos.values())
 
