@@ -1,7 +1,9 @@
-"""What a service is: a ``BaseService`` subclass whose ``@rpc_method`` handlers serve calls.
+"""What a service is: a ``BaseService`` subclass whose handlers serve calls.
 
-A service module is a file named ``*_service.py`` under ``worker/services/`` (or the user's
-plugin folder). Each ``BaseService`` subclass in it is registered under its ``name``::
+A service module is a file named ``*_service.py`` under ``worker/services/`` (or anywhere
+under the user's plugin folder). Each ``BaseService`` subclass in it is registered under its
+``name``, or, without one, under its file's name (``video_processing_service.py`` →
+``video_processing``). A service serves its ``@rpc_method`` handlers::
 
     class SystemService(BaseService):
         name = "system"
@@ -12,12 +14,22 @@ plugin folder). Each ``BaseService`` subclass in it is registered under its ``na
 Handlers are ``async``; blocking work goes to ``self.run_blocking`` (a thread) so heartbeats
 keep flowing. The call being served is ``current_call()``: its id, job, deadline, and a cancel
 flag that a handler checks between units of work (``ctx.check_cancelled()``).
+
+A service may instead (or also) define, in the original backend's style, ``execute(self, data)``,
+served as ``<name>.execute`` (params any JSON object, the result returned as is; a plain
+``def`` runs in a thread, an ``async def`` on the loop)::
+
+    class VideoProcessingService(BaseService):
+        def execute(self, data: dict[str, Any]) -> dict[str, Any]:
+            return {"frames": count_frames(data["path"])}
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
+import json
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -26,7 +38,8 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from worker.protocol.errors import Cancelled, DeadlinePassed
+from worker.protocol.errors import Cancelled, DeadlinePassed, InternalError
+from worker.protocol.execute import ExecuteParams, ExecuteResult, execute_method
 from worker.protocol.methods import Method
 
 T = TypeVar("T")
@@ -120,8 +133,12 @@ class WorkerInfo:
     describe: Callable[[], Any] | None = field(default=None, compare=False)
 
 
+#: The attribute that serves ``<name>.execute`` for a service that defines ``execute``.
+EXECUTE_ATTR = "_serve_execute"
+
+
 class BaseService:
-    """Base of every service; subclasses set ``name`` and decorate handlers."""
+    """Base of every service; subclasses decorate handlers or define ``execute(data)``."""
 
     name: ClassVar[str] = ""
     Settings: ClassVar[type[ServiceSettings]] = ServiceSettings
@@ -133,9 +150,21 @@ class BaseService:
         self.worker = worker
 
     @classmethod
+    def has_execute(cls) -> bool:
+        """True when the service defines the design's template method ``execute(data)``."""
+        return callable(getattr(cls, "execute", None))
+
+    @classmethod
     def handlers(cls) -> dict[str, tuple[Method[Any, Any], str]]:
-        """Method name → (declaration, attribute name) for every ``@rpc_method``."""
+        """Method name → (declaration, attribute name) for every ``@rpc_method``, and
+        ``<name>.execute`` when the service defines ``execute``.
+
+        Raises:
+            TypeError: a handler declares a method of another service, or two declare one.
+        """
         found: dict[str, tuple[Method[Any, Any], str]] = {}
+        if cls.has_execute():
+            found[f"{cls.name}.execute"] = (execute_method(cls.name), EXECUTE_ATTR)
         for klass in reversed(cls.__mro__):
             for attr, value in vars(klass).items():
                 method = getattr(value, "__rpc_method__", None)
@@ -145,8 +174,41 @@ class BaseService:
                             f"{cls.__name__}.{attr} declares {method.name}, "
                             f"outside service {cls.name!r}"
                         )
+                    if method.name in found and found[method.name][1] != attr:
+                        raise TypeError(
+                            f"{cls.__name__}.{attr} declares {method.name}, "
+                            f"already served by {cls.__name__}.{found[method.name][1]}"
+                        )
                     found[method.name] = (method, attr)
         return found
+
+    async def _serve_execute(self, params: ExecuteParams) -> ExecuteResult:
+        """Serve ``<name>.execute``: call ``execute(data)`` (a plain function in a thread)
+        and check that what it returned can be sent back as JSON.
+
+        Raises:
+            InternalError: ``execute`` returned something that is not JSON.
+        """
+        execute: Callable[[dict[str, Any]], Any] = getattr(self, "execute")  # noqa: B009
+        if inspect.iscoroutinefunction(execute):
+            result = await execute(params.root)
+        else:
+            result = await self.run_blocking(execute, params.root)
+            if inspect.isawaitable(result):
+                result = await result
+        try:
+            json.dumps(result, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise InternalError(
+                f"{self.name}.execute returned a {type(result).__name__} that is not "
+                f"JSON-serialisable ({exc}); return dicts, lists, strings, numbers, "
+                "booleans or None"
+            ) from None
+        return ExecuteResult(result)
+
+    def get_config(self) -> dict[str, Any]:
+        """This service's settings (its config file over its defaults), as a dict."""
+        return self.settings.model_dump()
 
     async def start(self) -> None:
         """Called once before the first call; keep it fast (load models lazily)."""
