@@ -5,8 +5,10 @@ pipeline stores each language's laid-out cues as the ``cues-<lang>`` artifact (s
 lines, times, flags); a job finished before that existed is read back from its subtitle file.
 Every edit is validated (times in order, no overlap with the neighbours) and re-checks the
 cue's flags against the job's subtitle rules; a refused edit changes nothing and says why.
-Export rewrites the job's subtitle files and soft-subtitle videos from the edited cues (each
-write atomic) and saves the edits in the store, so reopening the job shows them.
+Every edit is saved at once in the store as the language's draft (``review-draft-<lang>``), so
+a crash or a closed window loses nothing: opening the job again shows the draft. Export
+rewrites the job's subtitle files and soft-subtitle videos from the edited cues (each write
+atomic) and makes them the job's cues (the draft is then dropped).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import asyncio
 import logging
 import math
 import re
+import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -54,6 +57,7 @@ from worker.protocol.mt import (
 from worker.transport.client import RpcClient
 
 __all__ = [
+    "EMPTY",
     "ExportResult",
     "RetranslateResult",
     "ReviewCue",
@@ -72,6 +76,8 @@ SUBTITLE_FORMATS = ("srt", "vtt", "ass")
 VIDEO_FORMATS = ("mkv", "mp4")
 RETRANSLATE_TIMEOUT_S = 120.0
 CONTEXT_CUES = 3
+#: The flag of a cue with no text yet (a newly inserted one): files leave it out.
+EMPTY = "empty"
 _TIME = re.compile(r"^(?:(?:(\d+):)?(\d{1,2}):)?(\d+(?:[.,]\d{1,3})?)$")
 
 
@@ -179,6 +185,7 @@ def describe_flag(flag: str, rules: SubtitleRules) -> str:
         DOUBTFUL: f"a word was hard to hear (the recogniser was under {DOUBT_THRESHOLD:.0%} sure)",
         UNRECOGNISED: "speech here could not be recognised: retry the job's gaps, or type "
         "the line yourself",
+        EMPTY: "no text yet: type its line (an empty cue is left out of the files)",
         PIVOTED: "translated through English (no model translates this pair directly): "
         "meaning may drift; check it",
     }
@@ -210,6 +217,8 @@ def check_flags(
     if UNRECOGNISED in cue.flags and not "".join(lines).strip():
         return frozenset({UNRECOGNISED})
     flags: set[str] = set()
+    if not "".join(lines).strip():
+        flags.add(EMPTY)
     if any(
         text_width(line, wide_units=rules.wide_units) > rules.max_chars_per_line for line in lines
     ):
@@ -284,12 +293,22 @@ class ReviewSession:
         self.doubt_threshold = DOUBT_THRESHOLD
         #: Set when the cues came from the subtitle file (no source text, no stored flags).
         self.from_file = False
+        #: Why the last edit could not be saved in the store (None once saved): the edit is
+        #: kept here, and the window asks before it is closed.
+        self.save_error: str | None = None
 
     @classmethod
     def open(
-        cls, store: JobStore, job_id: str, lang: str, *, doubt_threshold: float = DOUBT_THRESHOLD
+        cls,
+        store: JobStore,
+        job_id: str,
+        lang: str,
+        *,
+        doubt_threshold: float = DOUBT_THRESHOLD,
+        draft: bool = True,
     ) -> ReviewSession:
-        """Load a done job's cues in ``lang`` (with the edits saved by an earlier export).
+        """Load a done job's cues in ``lang``: its draft (edits saved but not exported) when
+        there is one and ``draft`` is true, else the cues as last exported.
 
         Raises:
             ReviewError: no such job, it is not done, ``lang`` is not one of its targets, or
@@ -306,12 +325,17 @@ class ReviewSession:
         if lang not in record.spec.targets:
             targets = ", ".join(record.spec.targets)
             raise ReviewError(f"Job {job_id} has no {lang} subtitles (its languages: {targets}).")
-        stored = store.artifact(job_id, f"cues-{lang}")
+        draft_cues = store.artifact(job_id, draft_key(lang)) if draft else None
+        stored = (
+            draft_cues if isinstance(draft_cues, dict) else store.artifact(job_id, f"cues-{lang}")
+        )
         if isinstance(stored, dict):
             bilingual = bool(stored.get("bilingual", False))
             cues = [_cue_from_record(item, bilingual) for item in stored.get("cues", [])]
             session = cls(store, record, lang, cues)
             session.doubt_threshold = doubt_threshold
+            session.dirty = stored is draft_cues  # edits saved but not exported
+            session.from_file = bool(stored.get("from_file", False))
             session.cues = [
                 replace(c, flags=c.flags | {DOUBTFUL}) if doubtful(c.words, doubt_threshold) else c
                 for c in cues
@@ -412,7 +436,43 @@ class ReviewSession:
     def _store(self, row: int, cue: ReviewCue) -> ReviewCue:
         self.cues[row] = cue
         self.dirty = True
+        self.save_draft()
         return cue
+
+    def replace_cues(
+        self, first: int, before: tuple[ReviewCue, ...], after: tuple[ReviewCue, ...]
+    ) -> None:
+        """Put ``after`` where ``before`` is now (rows ``first``...), and save the draft.
+
+        Raises:
+            ReviewError: the rows there are not ``before`` (the cues changed since).
+        """
+        if tuple(self.cues[first : first + len(before)]) != before:
+            raise ReviewError(
+                f"The cues from cue {first + 1} on changed since this edit; it cannot be "
+                "applied again."
+            )
+        self.cues[first : first + len(before)] = list(after)
+        self.dirty = True
+        self.save_draft()
+
+    def save_draft(self) -> None:
+        """Keep the cues as they are now in the store (the draft reopened after a crash).
+        A store that cannot be written leaves ``save_error`` set and the cues as they are."""
+        try:
+            self.store.put_artifact(
+                self.record.id, draft_key(self.lang), {**self._records(), "draft": True}
+            )
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("review %s/%s: draft not saved: %s", self.record.id, self.lang, exc)
+            self.save_error = f"The edits could not be saved in the job store: {exc}"
+            return
+        self.save_error = None
+
+    def discard_draft(self) -> None:
+        """Forget the edits not exported: the job opens again as last exported."""
+        self.store.put_artifact(self.record.id, draft_key(self.lang), None)
+        self.dirty = False
 
     def row_at(self, seconds: float) -> int | None:
         """The row of the cue shown at ``seconds``, or None between cues."""
@@ -533,24 +593,34 @@ class ReviewSession:
             session = (
                 self
                 if target == self.lang
-                else ReviewSession.open(self.store, self.record.id, target)
+                else ReviewSession.open(self.store, self.record.id, target, draft=False)
             )
-            cues = writable([c.to_cue(i) for i, c in enumerate(session.cues, start=1)])
-            tracks.append(SubtitleTrack(cues, iso639_2(target), title=target))
+            tracks.append(SubtitleTrack(session.written(), iso639_2(target), title=target))
         return tracks
 
-    def save(self) -> None:
-        """Keep the edited cues in the store, so reopening the job shows them."""
-        self.store.put_artifact(self.record.id, f"cues-{self.lang}", {
+    def _records(self) -> dict[str, Any]:
+        return {
             "bilingual": self.bilingual,
             "edited": True,
+            "from_file": self.from_file,
             "cues": [
                 {"start": c.start, "end": c.end, "lines": list(c.source_lines + c.lines),
                  "source": c.source, "flags": sorted(c.flags - {DOUBTFUL}),
                  "source_lines": len(c.source_lines), "words": [list(w) for w in c.words]}
                 for c in self.cues
             ],
-        })  # fmt: skip
+        }  # fmt: skip
+
+    def written(self) -> list[Cue]:
+        """The cues the files carry: all but gaps' stand-ins and cues with no text yet."""
+        shown = [c for c in self.cues if "".join(c.source_lines + c.lines).strip()]
+        return writable([c.to_cue(i) for i, c in enumerate(shown, start=1)])
+
+    def save(self) -> None:
+        """Keep the edited cues in the store as the job's cues, so reopening the job shows
+        them; the draft is dropped."""
+        self.store.put_artifact(self.record.id, f"cues-{self.lang}", self._records())
+        self.store.put_artifact(self.record.id, draft_key(self.lang), None)
         self.dirty = False
 
     async def export(self) -> ExportResult:
@@ -578,7 +648,7 @@ class ReviewSession:
             )
         tracks = self._tracks() if videos else []
         self.save()
-        cues = writable([c.to_cue(i) for i, c in enumerate(self.cues, start=1)])
+        cues = self.written()
         written: list[Path] = []
         for path in subtitles + videos:
             try:
@@ -595,6 +665,11 @@ class ReviewSession:
                 ) from exc
         log.info("review %s/%s: exported %d file(s)", self.record.id, self.lang, len(written))
         return ExportResult(written, notes)
+
+
+def draft_key(lang: str) -> str:
+    """The store artifact holding a language's edits not yet exported."""
+    return f"review-draft-{lang}"
 
 
 def _cues_from_file(record: JobRecord, lang: str) -> list[ReviewCue]:
