@@ -93,4 +93,4 @@ def test_verify_finds_a_damaged_whisper_model(
     result = whisper_manager(tmp_path).verify("tiny")
 
     assert not result.ok
-    assert result.problems == ["tokenizer.json is damaged: its git_sha1 differs from the Hub's"]
+    assert result.problems == ["tokenizer.json is damaged: its git blob id differs from the Hub's"]

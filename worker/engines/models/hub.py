@@ -94,21 +94,21 @@ def missing_required(paths: Sequence[str], required: Sequence[str]) -> list[str]
     return [pattern for pattern in required if not any(_matches(p, [pattern]) for p in paths)]
 
 
-def file_digest(path: Path, record: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(algorithm, hex digest) of ``path`` as ``record`` names it, or None without a hash."""
+def digest_mismatch(path: Path, record: Mapping[str, Any]) -> str | None:
+    """The name of the hash in ``record`` that ``path`` fails ("sha256", "git blob id"), or
+    None when it matches or ``record`` names no hash."""
     if "sha256" in record:
-        digest = hashlib.sha256()
-        algorithm, expected = "sha256", str(record["sha256"])
+        digest, name, expected = hashlib.sha256(), "sha256", str(record["sha256"])
     elif "git_sha1" in record:
         digest = hashlib.sha1(usedforsecurity=False)
         digest.update(f"blob {path.stat().st_size}\0".encode())
-        algorithm, expected = "git_sha1", str(record["git_sha1"])
+        name, expected = "git blob id", str(record["git_sha1"])
     else:
         return None
     with open(path, "rb") as handle:
         while chunk := handle.read(_HASH_CHUNK):
             digest.update(chunk)
-    return (algorithm, digest.hexdigest()) if digest.hexdigest() != expected else None
+    return name if digest.hexdigest() != expected else None
 
 
 def file_problems(directory: Path, files: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -123,9 +123,9 @@ def file_problems(directory: Path, files: Mapping[str, Mapping[str, Any]]) -> li
         if size != int(record.get("size", size)):
             problems.append(f"{name} is {size} bytes, expected {record['size']}")
             continue
-        wrong = file_digest(path, record)
+        wrong = digest_mismatch(path, record)
         if wrong is not None:
-            problems.append(f"{name} is damaged: its {wrong[0]} differs from the Hub's")
+            problems.append(f"{name} is damaged: its {wrong} differs from the Hub's")
     return problems
 
 
