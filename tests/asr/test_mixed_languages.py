@@ -17,8 +17,8 @@ import pytest
 from tests.support.media import SPEECH, decode_mono
 from tests.support.wer import norm_words, wer
 from worker.engines.asr import WhisperEngine
+from worker.engines.asr.loaded_model import SWITCH_P
 from worker.engines.asr.types import TranscribeRequest, Transcript
-from worker.engines.asr.whisper import SWITCH_P
 
 pytestmark = pytest.mark.slow
 

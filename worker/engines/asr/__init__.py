@@ -3,6 +3,7 @@
 from worker.engines.asr.audio import MAX_SEGMENT_S, SAMPLE_RATE, decode_segment
 from worker.engines.asr.batcher import MicroBatcher
 from worker.engines.asr.device import DeviceChoice, choose_device, explain_cuda_failure
+from worker.engines.asr.loaded_model import LoadedWhisper
 from worker.engines.asr.types import (
     LanguageGuess,
     SpeechSegment,
@@ -10,7 +11,7 @@ from worker.engines.asr.types import (
     Transcript,
     WordTiming,
 )
-from worker.engines.asr.whisper import LoadedWhisper, WhisperEngine
+from worker.engines.asr.whisper import WhisperEngine
 
 __all__ = [
     "MAX_SEGMENT_S",

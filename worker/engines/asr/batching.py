@@ -21,14 +21,13 @@ from collections.abc import Hashable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from worker.engines.asr.audio import SAMPLE_RATE
 from worker.engines.asr.hallucination import screened
-from worker.engines.asr.types import SpeechSegment, TranscribeRequest, Transcript
-from worker.engines.asr.whisper import (
+from worker.engines.asr.loaded_model import (
     BATCHABLE_MAX_S,
     SWITCH_P,
     LoadedWhisper,
@@ -36,17 +35,29 @@ from worker.engines.asr.whisper import (
     redecode,
     segment_from_whisper,
 )
-
-if TYPE_CHECKING:
-    from worker.engines.asr.whisper import WhisperEngine
+from worker.engines.asr.types import LanguageGuess, SpeechSegment, TranscribeRequest, Transcript
 
 log = logging.getLogger(__name__)
 
 Outcome = Transcript | Exception
 
 
+class SegmentEngine(Protocol):
+    """What a batch asks of the engine (``whisper.WhisperEngine``): its language rules and
+    its one-segment path, for segments that cannot share a call."""
+
+    def language_for(self, loaded: LoadedWhisper, language: str | None) -> str | None:
+        """The language to force for ``loaded`` (None: detect it)."""
+
+    def detect_language(self, audio: Any, model: str | None = None) -> LanguageGuess:
+        """The language spoken in the first 30 s of ``audio``."""
+
+    def transcribe(self, request: TranscribeRequest, model: str | None = None) -> Transcript:
+        """Transcribe one segment alone."""
+
+
 def run_batch(
-    engine: WhisperEngine, loaded: LoadedWhisper, requests: list[TranscribeRequest]
+    engine: SegmentEngine, loaded: LoadedWhisper, requests: list[TranscribeRequest]
 ) -> list[Outcome]:
     """Transcribe ``requests``; one entry per request, a transcript or the error it met."""
     outcomes: list[Outcome | None] = [None] * len(requests)
@@ -75,7 +86,7 @@ def run_batch(
 
 
 def _language_of(
-    engine: WhisperEngine, loaded: LoadedWhisper, request: TranscribeRequest
+    engine: SegmentEngine, loaded: LoadedWhisper, request: TranscribeRequest
 ) -> tuple[str, float]:
     if request.language is not None or not loaded.multilingual:
         code = engine.language_for(loaded, request.language)
@@ -97,7 +108,7 @@ def _groups(
 
 
 def _alone(
-    engine: WhisperEngine,
+    engine: SegmentEngine,
     loaded: LoadedWhisper,
     request: TranscribeRequest,
     lang: tuple[str, float],
