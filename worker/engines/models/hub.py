@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,6 +168,7 @@ def _progress_bar_class(
     from tqdm.std import tqdm  # type: ignore[import-untyped]
 
     best = [0.0]
+    lock = threading.Lock()  # files download on several threads into the same bars
 
     class _ReportingBar(tqdm):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -176,12 +178,16 @@ def _progress_bar_class(
         def update(self, n: float | None = 1) -> bool | None:
             if checkpoint is not None:
                 checkpoint()
-            result: bool | None = super().update(n)
-            if progress is not None and self.unit == "B" and total > 0:
+            with lock:
+                result: bool | None = super().update(n)
+                if progress is None or self.unit != "B" or total <= 0:
+                    return result
                 fraction = min(1.0, self.n / total)
-                if fraction > best[0]:
-                    best[0] = fraction
-                    progress(fraction, f"downloading {self.n / 1e6:.1f} of {total / 1e6:.1f} MB")
+                if fraction <= best[0]:
+                    return result
+                best[0] = fraction
+                done = self.n
+            progress(fraction, f"downloading {done / 1e6:.1f} of {total / 1e6:.1f} MB")
             return result
 
     return _ReportingBar
