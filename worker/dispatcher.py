@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from worker.call import CallContext, ProgressSink, set_current_call
 from worker.protocol.errors import (
     Cancelled,
     DeadlinePassed,
@@ -26,7 +27,7 @@ from worker.protocol.errors import (
 )
 from worker.protocol.jsonrpc import Request, Response, parse_request, salvage_id
 from worker.protocol.methods import Method
-from worker.services.base import BaseService, CallContext, ProgressSink, set_current_call
+from worker.services.base import BaseService
 
 log = logging.getLogger(__name__)
 CANCELLED_JOBS_KEPT = 1000

@@ -18,9 +18,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
+from worker.call import current_call
 from worker.protocol.errors import InvalidParams
 from worker.protocol.mt import LanguagePairs, primary_subtag
-from worker.services.base import current_call
 
 T = TypeVar("T")
 BlockingRunner = Callable[..., Awaitable[Any]]
