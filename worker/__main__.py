@@ -1,10 +1,17 @@
-"""``python -m worker``: run one worker process until SIGTERM/SIGINT."""
+"""``python -m worker``: run one worker process until SIGTERM/SIGINT.
+
+``python -m worker --call METHOD PARAMS`` instead sends one call to the workers of the
+configured broker and prints its result as JSON (a quick way to try a service by hand).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import logging
+import math
 import signal
 import sys
 from collections.abc import Sequence
@@ -12,11 +19,40 @@ from pathlib import Path
 
 from worker.logs import setup_logging
 from worker.orphans import die_with_parent
-from worker.protocol.errors import BrokerError
+from worker.protocol.errors import BrokerError, NoWorker, RpcError
 from worker.runtime import Worker, serve_one
 from worker.settings import WorkerSettings
+from worker.transport.client import RpcClient
+from worker.transport.connection import connect
+from worker.transport.topology import Names
 
 log = logging.getLogger("worker")
+
+
+def seconds_or_forever(text: str) -> float:
+    """``--connect-timeout``'s value: seconds (0: one try) or ``forever``."""
+    if text.strip().lower() in {"forever", "inf", "infinity"}:
+        return math.inf
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or math.isnan(value):
+        raise argparse.ArgumentTypeError(
+            f"wants seconds (e.g. 30; 0 for one try) or 'forever', got {text!r}"
+        )
+    return value
+
+
+def json_object(text: str) -> dict[str, object]:
+    """``--call``'s params: a JSON object."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"params are not JSON ({exc}): {text!r}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"params must be a JSON object, got {text!r}")
+    return value
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -29,6 +65,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--parent-pid", type=int, help="stop when this process is gone")
     ap.add_argument("--log-dir", help="write app.log/error.log here")
     ap.add_argument("--log-level", help="DEBUG, INFO, WARNING, …")
+    ap.add_argument(
+        "--connect-timeout",
+        type=seconds_or_forever,
+        metavar="SECONDS",
+        help="keep trying to reach a broker that is not up yet this long, with backoff "
+        "(default 30; 'forever' for workers started beside their broker)",
+    )
+    ap.add_argument(
+        "--call",
+        nargs=2,
+        metavar=("METHOD", "PARAMS"),
+        help='send one call (e.g. greeter.greet \'{"who": "Ada"}\') to the workers of the '
+        "broker, print its result as JSON and exit (1: the call failed, 3: no broker or "
+        "no worker serves it)",
+    )
+    ap.add_argument(
+        "--call-timeout", type=float, default=30.0, metavar="SECONDS", help="for --call"
+    )
     ap.add_argument(
         "--run-one",
         nargs=2,
@@ -49,6 +103,7 @@ def build_settings(args: argparse.Namespace) -> WorkerSettings:
         "VT_PARENT_PID": args.parent_pid,
         "VT_LOG_DIR": args.log_dir,
         "LOG_LEVEL": args.log_level,
+        "VT_CONNECT_TIMEOUT": args.connect_timeout,
     }
     return WorkerSettings(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -62,6 +117,51 @@ async def serve(settings: WorkerSettings) -> None:
     await worker.run()
 
 
+async def call_once(
+    settings: WorkerSettings, method: str, params: dict[str, object], timeout: float
+) -> int:
+    """Send one call, print its result (stdout) or its error (stderr) as JSON."""
+    connection = await connect(settings, name="vt-worker --call")
+    rpc = RpcClient(
+        connection, client_id=f"call-{settings.worker_id}", names=Names(settings.rabbitmq_rpc_queue)
+    )
+    try:
+        await rpc.start()
+        try:
+            result = await rpc.call_raw(method, params, timeout=timeout)
+        except NoWorker as exc:
+            print(f"vt-worker: {exc}", file=sys.stderr)
+            return 3
+        except RpcError as exc:
+            error = {"code": exc.code, "message": exc.message, "data": exc.data}
+            print(json.dumps(error, ensure_ascii=False), file=sys.stderr)
+            return 1
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    finally:
+        await rpc.close()
+        with contextlib.suppress(Exception):  # this one-off client's reply queue
+            channel = await connection.channel()
+            await channel.queue_delete(rpc.reply_queue_name)
+        await connection.close()
+
+
+def run_call(settings: WorkerSettings, args: argparse.Namespace) -> int:
+    """``--call METHOD PARAMS``: the exit code of one call."""
+    method, text = args.call
+    try:
+        params = json_object(text)
+    except argparse.ArgumentTypeError as exc:
+        print(f"vt-worker: --call: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(None, args.log_level or "WARNING")
+    try:
+        return asyncio.run(call_once(settings, method, params, args.call_timeout))
+    except BrokerError as exc:
+        print(f"vt-worker: {exc}", file=sys.stderr)
+        return 3
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = parse_args(argv)
@@ -70,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         print(f"vt-worker: bad settings: {exc}", file=sys.stderr)
         return 2
+    if args.call is not None:
+        return run_call(settings, args)
     setup_logging(settings.log_dir, settings.log_level)
     die_with_parent()
     if args.run_one is not None:

@@ -3,6 +3,7 @@
 Blocking inference runs in threads so the event loop keeps heartbeats flowing. SIGTERM
 stops taking calls, lets running ones finish (up to a grace period), then closes: calls not
 finished return to their queues for another worker. A worker whose parent is gone stops.
+A worker started before its broker tries again with backoff, up to ``connect_timeout``.
 """
 
 from __future__ import annotations
@@ -12,26 +13,50 @@ import base64
 import contextlib
 import json
 import logging
+import math
 import os
 import platform
+import time
 from pathlib import Path
 from typing import Any
+
+from aio_pika.abc import AbstractRobustConnection
 
 from worker import __version__
 from worker.alone import run_alone
 from worker.dispatcher import CallMeta, Dispatcher
 from worker.loader import discover
+from worker.protocol.errors import BrokerError
 from worker.protocol.jsonrpc import Response
 from worker.protocol.system import Capabilities
 from worker.services.base import BaseService, CallContext, WorkerInfo
 from worker.settings import WorkerSettings
-from worker.transport.connection import connect
+from worker.transport.connection import connect, safe_url
 from worker.transport.consumer import CallConsumer
 from worker.transport.events import EventPublisher
 from worker.transport.topology import Names, declare_exchanges
 
 log = logging.getLogger(__name__)
 BROKER_STEP_TIMEOUT = 5.0
+#: Waits between tries of the first connection: 0.5 s, doubled each try, at most 5 s.
+RETRY_FIRST = 0.5
+RETRY_MAX = 5.0
+#: How long one try of the first connection may take.
+CONNECT_TRY_TIMEOUT = 15.0
+#: Refusals by a broker that answered: waiting does not change them.
+FINAL_REFUSALS = ("refused the user name", "refused the virtual host", "could not be verified")
+
+
+def waiting_helps(exc: BrokerError) -> bool:
+    """True unless the broker answered and refused us (password, vhost, certificate)."""
+    return not any(phrase in str(exc) for phrase in FINAL_REFUSALS)
+
+
+class _DropTransportErrors(logging.Filter):
+    """Drops aiormq's record of each failed connection try while the worker waits."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "error when creating transport" not in record.getMessage()
 
 
 class EventLogHandler(logging.Handler):
@@ -149,7 +174,11 @@ class Worker:
         self.dispatcher = Dispatcher(self.services, progress_sink=self._progress)
         for svc in self.services:
             await svc.start()
-        connection = await connect(self.settings, name=f"worker {self.settings.worker_id}")
+        connection = await self._first_connection()
+        if connection is None:
+            log.info("worker %s stopped before its broker answered", self.settings.worker_id)
+            await self._stop_services()
+            return
         try:
             self.consumer = CallConsumer(
                 connection,
@@ -177,6 +206,83 @@ class Worker:
             await self._shutdown()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(connection.close(), BROKER_STEP_TIMEOUT)
+
+    async def _first_connection(self) -> AbstractRobustConnection | None:
+        """Connect, trying again with backoff while nothing answers, for up to
+        ``connect_timeout`` seconds (the first try always happens); None when asked to stop
+        meanwhile (SIGTERM stops the wait at once).
+
+        Raises:
+            BrokerError: the broker refused us, or did not answer in time.
+        """
+        quiet = _DropTransportErrors()
+        aiormq_log = logging.getLogger("aiormq.connection")
+        aiormq_log.addFilter(quiet)  # each failed try is said once, below, in plain words
+        try:
+            return await self._try_connecting()
+        finally:
+            aiormq_log.removeFilter(quiet)
+
+    async def _try_connecting(self) -> AbstractRobustConnection | None:
+        limit = self.settings.connect_timeout
+        started = time.monotonic()
+        wait, tries = RETRY_FIRST, 0
+        target = safe_url(self.settings.broker_url())
+        while True:
+            tries += 1
+            left = limit - (time.monotonic() - started)
+            try_timeout = max(1.0, min(CONNECT_TRY_TIMEOUT, left))
+            attempt = asyncio.ensure_future(
+                connect(
+                    self.settings, name=f"worker {self.settings.worker_id}", timeout=try_timeout
+                )
+            )
+            if not await self._unless_stopped(attempt):
+                return None
+            try:
+                return attempt.result()
+            except BrokerError as exc:
+                waited = time.monotonic() - started
+                if not waiting_helps(exc):
+                    raise
+                if waited + wait > limit:
+                    if tries == 1:
+                        raise
+                    raise BrokerError(
+                        f"{exc}; gave up after {tries} tries in {waited:.0f} s "
+                        f"(--connect-timeout {limit:g})"
+                    ) from None
+                until = "forever" if math.isinf(limit) else f"up to {limit:g} s"
+                log.warning(
+                    "waiting for the broker at %s (try %d, %.0f s so far, %s): %s; "
+                    "next try in %.1f s",
+                    target,
+                    tries,
+                    waited,
+                    until,
+                    exc,
+                    wait,
+                )
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), wait)
+            if self._stop.is_set():
+                return None
+            wait = min(wait * 2, RETRY_MAX)
+
+    async def _unless_stopped(self, attempt: asyncio.Future[AbstractRobustConnection]) -> bool:
+        """Wait for ``attempt`` unless a stop comes first (then it is cancelled): False."""
+        stop = asyncio.ensure_future(self._stop.wait())
+        either: set[asyncio.Future[Any]] = {attempt, stop}
+        try:
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if attempt.done():
+            return True
+        attempt.cancel()
+        with contextlib.suppress(BaseException):
+            await attempt
+        return False
 
     async def _serve_until_stopped(self) -> None:
         while not self._stop.is_set():
@@ -210,10 +316,13 @@ class Worker:
         if self.consumer is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.consumer.close(), BROKER_STEP_TIMEOUT)
+        await self._stop_services()
+        log.info("worker %s stopped", self.settings.worker_id)
+
+    async def _stop_services(self) -> None:
         for svc in self.services:
             with contextlib.suppress(Exception):
                 await svc.stop()
-        log.info("worker %s stopped", self.settings.worker_id)
 
 
 def serve_one(settings: WorkerSettings, call: Path, reply: Path) -> int:

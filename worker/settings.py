@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from worker.transport.settings import BrokerSettings
@@ -43,6 +43,17 @@ class WorkerSettings(BrokerSettings):
     stop_grace: float = Field(default=20.0, ge=0, alias="VT_STOP_GRACE")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     parent_pid: int | None = Field(default=None, alias="VT_PARENT_PID")
+    #: How long a worker keeps trying its first connection to the broker, in seconds
+    #: (``inf``: until it answers; 0: one try).
+    connect_timeout: float = Field(default=30.0, ge=0, alias="VT_CONNECT_TIMEOUT")
+
+    @field_validator("connect_timeout", mode="before")
+    @classmethod
+    def _forever(cls, value: object) -> object:
+        """``forever`` (as ``--connect-timeout`` takes it) is no limit."""
+        if isinstance(value, str) and value.strip().lower() == "forever":
+            return float("inf")
+        return value
 
     def service_filter(self) -> set[str]:
         """Services this worker is limited to (empty: every enabled one)."""
