@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 SYS_PKGS := rabbitmq-server espeak-ng xvfb xauth imagemagick \
 	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 	libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxkbcommon0 libxkbcommon-x11-0 \
-	libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
+	libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core desktop-file-utils
 PYTEST_ARGS ?=
 
 .PHONY: run test sysdeps venv lint typecheck contracts unit gui screenshots bench clean dist dist-smoke translations

@@ -41,7 +41,24 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--screenshot", type=Path, metavar="PATH", help="with --smoke: save the window as PNG"
     )
     ap.add_argument("--log-level", help="DEBUG, INFO, WARNING, ERROR (default: from settings)")
+    ap.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="videos or audio files to queue with the window's options, as if dropped on it "
+        "(the file manager's Open with passes them)",
+    )
     return ap.parse_args(list(argv))
+
+
+def _misused(args: argparse.Namespace) -> str | None:
+    """Why the options do not go together, or None."""
+    if args.screenshot is not None and not args.smoke:
+        return "--screenshot only works with --smoke"
+    if args.smoke and args.files:
+        return "--smoke takes no files (it uses its own sample)"
+    return None
 
 
 def has_display() -> bool:
@@ -69,8 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return worker_main(args_in[1:])
     args = parse_args(args_in)
-    if args.screenshot is not None and not args.smoke:
-        print("videotranslator: --screenshot only works with --smoke", file=sys.stderr)
+    if (misuse := _misused(args)) is not None:
+        print(f"videotranslator: {misuse}", file=sys.stderr)
         return 2
     if not has_display():
         if not args.smoke:
@@ -90,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_smoke(settings, args.screenshot)
     from vt_desktop.ui.app import run_app
 
-    return run_app(settings, sys.argv[:1])
+    return run_app(settings, sys.argv[:1], [f.expanduser().absolute() for f in args.files])
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import configparser
 import importlib.util
 import struct
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -145,10 +146,22 @@ def test_the_desktop_entry_names_the_installed_command_and_icon() -> None:
     entry.read(ROOT / "resources" / "linux" / "videotranslator.desktop", encoding="utf-8")
     section = entry["Desktop Entry"]
     assert section["Type"] == "Application"
-    assert section["Exec"] == "videotranslator"
+    assert section["Exec"] == "videotranslator %F"  # Open with… passes the files
+    types = section["MimeType"].rstrip(";").split(";")
+    assert {"video/mp4", "video/x-matroska", "video/webm", "audio/mpeg", "audio/flac"} <= set(types)
     assert section["Icon"] == "videotranslator"
     icons = ROOT / "resources" / "linux" / "icons" / "hicolor"
     for size in (16, 32, 48, 64, 128, 256, 512):
         png = (icons / f"{size}x{size}" / "apps" / "videotranslator.png").read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">II", png[16:24]) == (size, size)
+
+
+def test_the_desktop_entry_is_valid_for_desktop_file_validate() -> None:
+    """freedesktop.org's own checker (desktop-file-utils, installed by make sysdeps)."""
+    entry = ROOT / "resources" / "linux" / "videotranslator.desktop"
+    checked = subprocess.run(
+        ["desktop-file-validate", str(entry)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert not checked.stdout.strip(), checked.stdout  # no warnings either

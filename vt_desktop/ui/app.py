@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import qasync
@@ -65,15 +66,28 @@ def run_on_qt_loop(app: QApplication, main: Coroutine[Any, Any, T]) -> T:
         return runner.run(main)
 
 
-async def run_window(window: MainWindow, view_model: RuntimeViewModel) -> None:
-    """Show ``window``, start the runtime, and return once the window has closed."""
+async def run_window(
+    window: MainWindow, view_model: RuntimeViewModel, files: Sequence[Path] = ()
+) -> None:
+    """Show ``window``, start the runtime, queue ``files`` as if they were dropped on the
+    Jobs page (refused ones named in its banner; the jobs start once a worker is online), and
+    return once the window has closed."""
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     window.show()
     starting = asyncio.ensure_future(view_model.start())
+    queue_files(window, files)
     await closed.wait()
     starting.cancel()
     await view_model.stop()  # nothing left to do after a normal close; covers a racing start
+
+
+def queue_files(window: MainWindow, files: Sequence[Path]) -> None:
+    """Queue ``files`` on the Jobs page as if they were dropped there (the window's options;
+    refused ones named in the page's banner)."""
+    if files:
+        window.show_page("Jobs")
+        window.jobs_view.add_paths(list(files))
 
 
 def _close_on_signals(window: MainWindow) -> QTimer:
@@ -89,12 +103,15 @@ def _close_on_signals(window: MainWindow) -> QTimer:
     return poll
 
 
-def run_app(settings: AppSettings, argv: Sequence[str] | None = None) -> int:
+def run_app(
+    settings: AppSettings, argv: Sequence[str] | None = None, files: Sequence[Path] = ()
+) -> int:
     """Open the window and run until it is closed; the process's exit code.
 
     Args:
         settings: the process's one settings object.
         argv: Qt's command line (program name first); ``sys.argv[:1]`` when omitted.
+        files: videos to queue at once, as if dropped (Open with…).
     """
     app = create_application(argv)
     app.setQuitOnLastWindowClosed(False)  # we quit once the runtime has stopped
@@ -103,6 +120,6 @@ def run_app(settings: AppSettings, argv: Sequence[str] | None = None) -> int:
     view_model = RuntimeViewModel(settings)
     window = MainWindow(view_model)
     _close_on_signals(window)
-    run_on_qt_loop(app, run_window(window, view_model))
+    run_on_qt_loop(app, run_window(window, view_model, files))
     log.info("window closed; bye")
     return 0
