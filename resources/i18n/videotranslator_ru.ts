@@ -1453,6 +1453,34 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Локальные обработчики:</translation>
     </message>
     <message>
+        <source>Plugin folder</source>
+        <translation>Папка плагинов</translation>
+    </message>
+    <message>
+        <source>none: built-in services only</source>
+        <translation>нет: только встроенные службы</translation>
+    </message>
+    <message>
+        <source>Plugin folder:</source>
+        <translation>Папка плагинов:</translation>
+    </message>
+    <message>
+        <source>Services of your own (*_service.py, in sub-folders too) the local workers load; each stays off until its file in services/ sets RPC_ENABLED = true.</source>
+        <translation>Ваши собственные службы (*_service.py, также во вложенных папках), которые загружают локальные обработчики; каждая выключена, пока её файл в services/ не задаст RPC_ENABLED = true.</translation>
+    </message>
+    <message>
+        <source>Give the folder&apos;s full path (or leave it empty for built-in services only).</source>
+        <translation>Укажите полный путь к папке (или оставьте поле пустым, чтобы использовать только встроенные службы).</translation>
+    </message>
+    <message>
+        <source>The folder {path} does not exist.</source>
+        <translation>Папка {path} не существует.</translation>
+    </message>
+    <message>
+        <source>The folder {path} cannot be read.</source>
+        <translation>Папку {path} нельзя прочитать.</translation>
+    </message>
+    <message>
         <source>Worker processes this app starts; 0 uses remote workers only.</source>
         <translation>Процессы-обработчики, которые запускает приложение; 0 — только удалённые обработчики.</translation>
     </message>

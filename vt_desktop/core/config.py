@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -63,6 +63,7 @@ SAVED_FIELDS = (
     "mode",
     "workers",
     "worker_prefetch",
+    "plugin_dir",
     "log_level",
     "max_file_size",
     *BROKER_FIELDS,
@@ -95,6 +96,11 @@ class AppSettings(BrokerSettings):
     worker_prefetch: int = Field(default=8, ge=1, le=64)
     #: Scheduling niceness of local workers (0 = same as the app; 19 = lowest priority).
     worker_nice: int = Field(default=5, ge=0, le=19)
+    #: Third-party services (``*_service.py``, searched in sub-folders too) the local
+    #: workers load, each disabled until its config file enables it; None: built-ins only.
+    plugin_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("plugin_dir", "VT_PLUGIN_DIR")
+    )
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)))
     cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME)))
     log_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_log_dir(APP_NAME)))

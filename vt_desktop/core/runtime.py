@@ -188,7 +188,7 @@ class AppRuntime:
 
     def _worker_env(self) -> dict[str, str]:
         s = self.settings
-        return {
+        env = {
             **_broker_env(s),
             "VT_WORKER_PREFETCH": str(s.worker_prefetch),
             "VT_CONFIG_DIR": str(s.config_dir),
@@ -196,6 +196,9 @@ class AppRuntime:
             "VT_LOG_DIR": str(s.log_dir / "workers"),
             "LOG_LEVEL": s.log_level,
         }
+        if s.plugin_dir is not None:
+            env["VT_PLUGIN_DIR"] = str(s.plugin_dir)
+        return env
 
     async def _start_broker(self) -> str:
         if self.settings.mode == "remote":

@@ -56,6 +56,7 @@ from vt_desktop.ui.settings_pages import (
     folder_problem,
     form_page,
     note,
+    plugin_folder_problem,
     section,
     spin_value,
     translated,
@@ -71,7 +72,9 @@ TABS = (
     QT_TRANSLATE_NOOP("SettingsDialog", "Output"),
     QT_TRANSLATE_NOOP("SettingsDialog", "Appearance"),
 )
-RESTART_FIELDS = frozenset({"mode", *BROKER_FIELDS, "workers", "worker_prefetch", "log_level"})
+RESTART_FIELDS = frozenset(
+    {"mode", *BROKER_FIELDS, "workers", "worker_prefetch", "plugin_dir", "log_level"}
+)
 RESTART_NOTE = QT_TRANSLATE_NOOP(
     "SettingsDialog",
     "Changes to the connection, the workers and the engines apply once the workers restart: "
@@ -244,6 +247,22 @@ class SettingsDialog(QDialog):
             ),
         )
         add(form, self.tr("Log level:"), self.log_level, "log_level", 1)
+        self.plugin_dir = PathField(
+            str(s.plugin_dir or ""),
+            title=self.tr("Plugin folder"),
+            folder=True,
+            placeholder=self.tr("none: built-in services only"),
+        )
+        add(form, self.tr("Plugin folder:"), self.plugin_dir, "plugin_dir", 1)
+        form.addRow(
+            "",
+            note(
+                self.tr(
+                    "Services of your own (*_service.py, in sub-folders too) the local workers "
+                    "load; each stays off until its file in services/ sets RPC_ENABLED = true."
+                )
+            ),
+        )
 
     def _build_engines(self, load_problem: str) -> None:
         s = self.settings
@@ -420,6 +439,9 @@ class SettingsDialog(QDialog):
             "workers": self.workers.value(),
             "worker_prefetch": self.prefetch.value(),
             "log_level": self.log_level.currentData(),
+            "plugin_dir": Path(self.plugin_dir.text()).expanduser()
+            if self.plugin_dir.text()
+            else None,
             "asr_model": combo_value(self.job_model),
             "engine": self.engine.currentData(),
             "subtitle_max_chars_per_line": spin_value(self.line_length),
@@ -476,6 +498,8 @@ class SettingsDialog(QDialog):
             problems["output_formats"] = self.tr("Choose at least one output format.")
         if self.output_dir.text() and (folder := folder_problem(self.output_dir.text())):
             problems["output_dir"] = folder
+        if self.plugin_dir.text() and (plugins := plugin_folder_problem(self.plugin_dir.text())):
+            problems["plugin_dir"] = plugins
         if not problems:
             problems.update(self._model_problems())
         return problems

@@ -127,6 +127,29 @@ def folder_problem(text: str) -> str | None:
     return None
 
 
+def plugin_folder_problem(text: str) -> str | None:
+    """Why the workers cannot load plugins from folder ``text`` (``None`` when they can)."""
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        return QCoreApplication.translate(
+            "SettingsDialog",
+            "Give the folder's full path (or leave it empty for built-in services only).",
+        )
+    if not path.exists():
+        return QCoreApplication.translate(
+            "SettingsDialog", "The folder {path} does not exist."
+        ).format(path=path)
+    if not path.is_dir():
+        return QCoreApplication.translate(
+            "SettingsDialog", "{path} is a file, not a folder."
+        ).format(path=path)
+    if not os.access(path, os.R_OK | os.X_OK):
+        return QCoreApplication.translate(
+            "SettingsDialog", "The folder {path} cannot be read."
+        ).format(path=path)
+    return None
+
+
 def section(title: str) -> QLabel:
     label = QLabel(title)
     label.setObjectName("SectionTitle")
