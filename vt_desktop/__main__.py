@@ -105,9 +105,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vt_desktop.ui.smoke import run_smoke
 
         return run_smoke(settings, args.screenshot)
+    return open_window(settings, [f.expanduser().absolute() for f in args.files])
+
+
+def open_window(settings: AppSettings, files: list[Path]) -> int:
+    """The window, or, when one is open on the same data already, the files handed to it."""
+    from vt_desktop.ui.single_instance import hand_over, instance_key
+
+    if hand_over(instance_key(settings.data_dir), files):
+        print("videotranslator: the window already open took the files", file=sys.stderr)
+        return 0
     from vt_desktop.ui.app import run_app
 
-    return run_app(settings, sys.argv[:1], [f.expanduser().absolute() for f in args.files])
+    return run_app(settings, sys.argv[:1], files)
 
 
 if __name__ == "__main__":

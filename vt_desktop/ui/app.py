@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication
 from vt_desktop.core.config import AppSettings
 from vt_desktop.ui import i18n, resources, theme
 from vt_desktop.ui.main_window import MainWindow
+from vt_desktop.ui.single_instance import InstanceServer, instance_key
 from vt_desktop.ui.view_model import RuntimeViewModel
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,14 @@ def queue_files(window: MainWindow, files: Sequence[Path]) -> None:
         window.jobs_view.add_paths(list(files))
 
 
+def bring_forward(window: MainWindow, files: Sequence[Path]) -> None:
+    """A second launch's files: the window to the front, the files queued."""
+    window.showNormal()
+    window.raise_()
+    window.activateWindow()
+    queue_files(window, files)
+
+
 def _close_on_signals(window: MainWindow) -> QTimer:
     def request_close(signum: int, _frame: object) -> None:
         log.info("signal %s received: closing the window", signum)
@@ -120,6 +129,9 @@ def run_app(
     view_model = RuntimeViewModel(settings)
     window = MainWindow(view_model)
     _close_on_signals(window)
+    one_window = InstanceServer(instance_key(settings.data_dir), window)
+    one_window.files_received.connect(lambda files: bring_forward(window, files))
+    one_window.listen()
     run_on_qt_loop(app, run_window(window, view_model, files))
     log.info("window closed; bye")
     return 0
