@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from worker.engines.models.translation_catalogue import (
+from worker.catalogue.translation import (
     MULTILINGUAL,
     listed_translation_entries,
     suggest_downloads,

@@ -13,8 +13,8 @@ import sentencepiece
 
 from tests.models.conftest import REPO_EXTRAS, opus_repo
 from tests.models.hub_server import HubRepo, HubServer
+from worker.catalogue.translation import MULTILINGUAL, translation_entry
 from worker.engines.models.translation import TranslationModelManager
-from worker.engines.models.translation_catalogue import MULTILINGUAL, translation_entry
 from worker.engines.mt.ct2 import Ct2Engine, inspect_model_dir
 from worker.protocol.errors import Cancelled, ModelUnavailable
 from worker.protocol.mt import TRANSLATE, TranslateParams

@@ -16,15 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from worker.engines.models.catalogue import (
-    CATALOGUE,
-    DOWNLOAD_PATTERNS,
-    REQUIRED_FILES,
-    ModelRef,
-    directory_size,
-    missing_files,
-    parse_model_name,
-)
+from worker.catalogue.speech import CATALOGUE, ModelRef, parse_model_name
 from worker.engines.models.hub import (
     Checkpoint,
     Progress,
@@ -33,6 +25,12 @@ from worker.engines.models.hub import (
     hub_offline,
     manifest_problems,
     read_manifest,
+)
+from worker.engines.models.model_files import (
+    DOWNLOAD_PATTERNS,
+    REQUIRED_FILES,
+    directory_size,
+    missing_files,
 )
 from worker.engines.models.packaged import PackagedModel, assemble, is_assembled, packaged_models
 from worker.protocol.errors import ModelUnavailable, ServiceError

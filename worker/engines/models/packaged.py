@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from worker.engines.models.catalogue import missing_files
+from worker.engines.models.model_files import missing_files
 
 log = logging.getLogger(__name__)
 

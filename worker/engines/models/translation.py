@@ -18,7 +18,12 @@ import threading
 import uuid
 from pathlib import Path
 
-from worker.engines.models.catalogue import directory_size
+from worker.catalogue.translation import (
+    TranslationEntry,
+    listed_translation_entries,
+    translation_entry,
+    translation_names_hint,
+)
 from worker.engines.models.hub import (
     Checkpoint,
     Progress,
@@ -29,12 +34,7 @@ from worker.engines.models.hub import (
     missing_required,
     read_manifest,
 )
-from worker.engines.models.translation_catalogue import (
-    TranslationEntry,
-    listed_translation_entries,
-    translation_entry,
-    translation_names_hint,
-)
+from worker.engines.models.model_files import directory_size
 from worker.protocol.errors import ModelUnavailable
 from worker.protocol.models import DeleteModelResult, ModelInfo, VerifyModelResult
 

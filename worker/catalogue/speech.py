@@ -1,6 +1,7 @@
-"""The Whisper models a worker can fetch by name, and the files a model directory holds.
+"""The Whisper models a worker can fetch by name: repo, size, licence, and how a name is read.
 
-Translation models have their own catalogue (``translation_catalogue``).
+Pure data the app and the workers share (no engine, no I/O). Translation models have their own
+catalogue (``worker.catalogue.translation``).
 """
 
 from __future__ import annotations
@@ -83,18 +84,6 @@ CATALOGUE: dict[str, CatalogueEntry] = {
 #: Other spellings users type, mapped to catalogue names.
 ALIASES: dict[str, str] = {"large": "large-v3", "turbo": "large-v3-turbo"}
 
-#: The files a faster-whisper model directory must hold (plus one vocabulary file).
-REQUIRED_FILES: tuple[str, ...] = ("model.bin", "config.json", "tokenizer.json")
-VOCABULARY_FILES: tuple[str, ...] = ("vocabulary.txt", "vocabulary.json")
-#: What to fetch from a model repository (nothing else: no PyTorch weights).
-DOWNLOAD_PATTERNS: list[str] = [
-    "config.json",
-    "preprocessor_config.json",
-    "model.bin",
-    "tokenizer.json",
-    "vocabulary.*",
-]
-
 _CATALOGUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 
@@ -134,16 +123,3 @@ def parse_model_name(name: str) -> ModelRef:
             "(owner/name), or the absolute path of a model directory"
         )
     return ModelRef(name=canonical, kind="catalogue", cache_key=canonical, entry=entry)
-
-
-def missing_files(directory: Path) -> list[str]:
-    """The required model files that ``directory`` lacks (empty when complete)."""
-    missing = [f for f in REQUIRED_FILES if not (directory / f).is_file()]
-    if not any((directory / f).is_file() for f in VOCABULARY_FILES):
-        missing.append("vocabulary.txt")
-    return missing
-
-
-def directory_size(directory: Path) -> int:
-    """Total bytes of the regular files directly in ``directory``."""
-    return sum(p.stat().st_size for p in directory.iterdir() if p.is_file())
