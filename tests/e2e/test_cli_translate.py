@@ -165,9 +165,10 @@ def test_a_target_no_engine_translates_is_refused_before_any_recognition(tmp_pat
     assert done.returncode == 2, done.stderr[-3000:]
     assert time.monotonic() - began < 90, "refused once the workers answered, not after work"
     assert "no translation model for en → de" in done.stderr
+    assert "`vt models download opus-mt-en-de` (≈ 155 MB)" in done.stderr  # what to do
     assert "en → pt" not in done.stderr.split("(the workers offer")[0], "pt can be translated"
     assert "bergamot: en → pt, pt → en" in done.stderr
-    assert "CTranslate2 Opus-MT, NLLB or M2M100 model" in done.stderr
+    assert "two models through English" in done.stderr
     assert "llm_base_url and llm_model" in done.stderr
     assert not out.exists(), "nothing is written"
     assert JobStore(tmp_path / "data" / "jobs.sqlite3").jobs() == [], "no job was stored"

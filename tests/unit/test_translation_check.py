@@ -30,9 +30,11 @@ def test_out_of_the_box_only_english_and_portuguese_translate(tmp_path: Path) ->
     assert why is not None
     assert why.startswith(
         "no translation model for en → de, en → ja (the workers offer bergamot: en → pt, "
-        "pt → en); install a translation model that covers the pair (a CTranslate2 Opus-MT, "
-        "NLLB or M2M100 model"
+        "pt → en); install one: for en → de: `vt models download opus-mt-en-de` (≈ 155 MB) or "
+        "`vt models download m2m100-418m` (≈ 483 MB); for en → ja: `vt models download "
+        "opus-mt-en-ja`"
     )
+    assert "two models through English" in why
     assert "llm_base_url and llm_model" in why
 
 

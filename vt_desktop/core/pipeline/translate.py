@@ -23,6 +23,7 @@ from functools import partial
 from vt_desktop.core.errors import VtError
 from vt_desktop.core.pipeline.context import NO_WORKER_WAIT_S, JobContext, bounded_gather
 from vt_desktop.core.subtitles import Sentence
+from worker.catalogue.translation import suggest_downloads
 from worker.protocol.errors import BrokerError, Cancelled, InvalidParams, NoWorker, RpcError
 from worker.protocol.mt import (
     LANGUAGES,
@@ -40,13 +41,20 @@ BATCH = 16
 CONTEXT = 3
 #: How long the workers get to answer what they translate.
 LANGUAGES_TIMEOUT_S = 30.0
-#: What to do when no engine translates a pair (the same words in the CLI and the window).
-INSTALL_HINT = (
-    "install a translation model that covers the pair (a CTranslate2 Opus-MT, NLLB or M2M100 "
-    "model, in models/ct2 of the workers' cache folder or a folder named by the mt service's "
-    "ct2_model_dirs), or set a chat model endpoint for the llm engine (the mt service's "
-    "llm_base_url and llm_model; in the window: Settings, Models & engines)"
+#: The other ways to a pair, after the downloads that would serve it.
+OTHER_WAYS = (
+    "(or *Models → Download* in the window; two models through English serve a pair too, and "
+    "a CTranslate2 model of your own goes in models/ct2 of the workers' cache folder), or set "
+    "a chat model endpoint for the llm engine (the mt service's llm_base_url and llm_model; in "
+    "the window: Settings, Models & engines)"
 )
+
+
+def install_hint(source: str, targets: Sequence[str]) -> str:
+    """What to do when no engine translates ``source`` into ``targets`` (the same words in the
+    CLI and the window): the downloads that would, per pair, then the other ways."""
+    downloads = "; ".join(f"for {source} → {t}: {suggest_downloads(source, t)}" for t in targets)
+    return f"install one: {downloads} {OTHER_WAYS}"
 
 
 class NoTranslationEngine(VtError, ValueError):
@@ -84,7 +92,7 @@ def refusal(
         offered = [f"{e.engine}: {e.offers()}" for e in engines if e.available and e.takes_text]
         return (
             f"no translation model for {pairs} (the workers offer "
-            f"{'; '.join(offered) or 'no engine'}); {INSTALL_HINT}"
+            f"{'; '.join(offered) or 'no engine'}); {install_hint(source, missing)}"
         )
     named = next((e for e in engines if e.engine == engine), None)
     if named is None:
@@ -94,7 +102,7 @@ def refusal(
         return f"engine {engine!r} cannot run on the workers: {named.notice}"
     return (
         f"engine {engine!r} cannot translate {pairs} (it translates {named.offers()}); choose "
-        f"another engine or leave the choice to the workers, or {INSTALL_HINT}"
+        f"another engine or leave the choice to the workers, or {install_hint(source, missing)}"
     )
 
 
