@@ -1,7 +1,8 @@
 """``python -m worker``: run one worker process until SIGTERM/SIGINT.
 
 ``python -m worker --call METHOD PARAMS`` instead sends one call to the workers of the
-configured broker and prints its result as JSON (a quick way to try a service by hand).
+configured broker and prints its result as JSON (a quick way to try a service by hand);
+``python -m worker --describe`` prints the OpenRPC document of what it would serve.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from worker.describe import describe
+from worker.loader import discover
 from worker.logs import setup_logging
 from worker.orphans import die_with_parent
 from worker.protocol.errors import BrokerError, NoWorker, RpcError
 from worker.runtime import Worker, serve_one
+from worker.services.base import BaseService
 from worker.settings import WorkerSettings
 from worker.transport.client import RpcClient
 from worker.transport.connection import connect
@@ -79,6 +83,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help='send one call (e.g. greeter.greet \'{"who": "Ada"}\') to the workers of the '
         "broker, print its result as JSON and exit (1: the call failed, 3: no broker or "
         "no worker serves it)",
+    )
+    ap.add_argument(
+        "--describe",
+        action="store_true",
+        help="print an OpenRPC document of the methods this worker would serve (its "
+        "enabled services) and exit",
     )
     ap.add_argument(
         "--call-timeout", type=float, default=30.0, metavar="SECONDS", help="for --call"
@@ -146,6 +156,16 @@ async def call_once(
         await connection.close()
 
 
+def enabled_services(settings: WorkerSettings) -> list[type[BaseService]]:
+    """The service classes a worker with ``settings`` serves (enabled, and in its filter)."""
+    only = settings.service_filter()
+    return [
+        found.cls
+        for found in discover(settings.config_dir, settings.plugin_dir)
+        if found.settings.rpc_enabled and (not only or found.cls.name in only)
+    ]
+
+
 def run_call(settings: WorkerSettings, args: argparse.Namespace) -> int:
     """``--call METHOD PARAMS``: the exit code of one call."""
     method, text = args.call
@@ -172,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.call is not None:
         return run_call(settings, args)
+    if args.describe:
+        setup_logging(None, args.log_level or "WARNING")
+        print(json.dumps(describe(enabled_services(settings)), ensure_ascii=False, indent=2))
+        return 0
     setup_logging(settings.log_dir, settings.log_level)
     die_with_parent()
     if args.run_one is not None:
