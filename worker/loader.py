@@ -173,8 +173,6 @@ def _service_classes(module: ModuleType) -> list[type[BaseService]]:
         why = _why_not_served(obj, module)
         if why is None:
             found.append(obj)
-        elif obj.__module__ != module.__name__:
-            log.debug("class %s in %s skipped: %s", obj.__name__, module.__name__, why)
         else:
             where = getattr(module, "__file__", None) or module.__name__
             log.info("class %s in %s skipped: %s", obj.__qualname__, where, why)

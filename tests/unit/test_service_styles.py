@@ -118,6 +118,7 @@ def test_plugins_are_found_in_sub_folders_named_from_their_files_and_disabled(
     assert "skipped: no @rpc_method handler and no execute(data) method" in said
     assert "Thief.thing declares other.thing, outside service 'thief'" in said
     assert "service name 'bad.name' is not a routing key" in said
+    assert "class SyncService in " in said and "skipped: imported from vt_plugin__team__" in said
     skipped = [r for r in caplog.records if "skipped" in r.getMessage()]
     assert all(r.levelno >= logging.INFO for r in skipped)
     assert "ghost" not in said  # hidden folders are not searched
