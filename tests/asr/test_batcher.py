@@ -103,7 +103,7 @@ def test_a_batch_size_below_one_is_refused():
 
 
 async def test_the_first_job_after_idle_waits_briefly_for_others_to_join_it() -> None:
-    from worker.engines.asr.batcher import MicroBatcher
+    from worker.engines.asr.micro_batcher import MicroBatcher
 
     sizes: list[int] = []
 

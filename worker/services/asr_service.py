@@ -53,7 +53,7 @@ class AsrSettings(ServiceSettings):
     batch_size: int = Field(default=8, ge=1, le=64)
     #: After an idle spell, how long a batch waits for one more call to arrive (each arrival
     #: waits again), and the most it waits in all; only when the worker takes several calls
-    #: at once. See ``worker.engines.asr.batcher``.
+    #: at once. See ``worker.engines.asr.micro_batcher``.
     batch_window_s: float = Field(default=0.25, ge=0.0, le=2.0)
     batch_gather_max_s: float = Field(default=1.0, ge=0.0, le=10.0)
     allow_download: bool = True

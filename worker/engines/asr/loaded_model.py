@@ -1,9 +1,9 @@
 """A Whisper model in memory, and what the one-segment and batched decodes share.
 
-``whisper`` loads models and transcribes a segment alone; ``batching`` runs several segments
-through one model call. Both take a ``LoadedWhisper``, turn faster-whisper's segments into
-ours with ``segment_from_whisper``, decode a suspect segment again with ``redecode`` and keep
-to the same limits (``BATCHABLE_MAX_S``, ``SWITCH_P``).
+``whisper`` loads models and transcribes a segment alone; ``batched_decode`` runs several
+segments through one model call. Both take a ``LoadedWhisper``, turn faster-whisper's segments
+into ours with ``segment_from_whisper``, decode a suspect segment again with ``redecode`` and
+keep to the same limits (``BATCHABLE_MAX_S``, ``SWITCH_P``).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from worker.engines.asr.audio import SAMPLE_RATE
-from worker.engines.asr.batching import run_batch
+from worker.engines.asr.batched_decode import run_batch
 from worker.engines.asr.device import DeviceChoice, DeviceRequest, choose_device
 from worker.engines.asr.hallucination import screened
 from worker.engines.asr.loaded_model import (
@@ -215,7 +215,7 @@ class WhisperEngine:
         switched: float | None = None  # the detection's probability when the language changed
         if request.check_language and loaded.multilingual and language is not None:
             # Alone, the check costs a pass over the audio (batched, it reads the encoder
-            # output the batch computes anyway: see batching._languages_heard).
+            # output the batch computes anyway: see batched_decode._languages_heard).
             guess = self.detect_language(request.audio, loaded.name)
             if guess.language != language and guess.probability >= SWITCH_P:
                 language, switched = guess.language, guess.probability
