@@ -111,8 +111,23 @@ class Worker:
             if not found.settings.rpc_enabled:
                 log.info("service %s disabled by %s", found.cls.name, found.config_path)
                 continue
-            services.append(found.cls(found.settings, self.info))
+            try:
+                services.append(found.cls(found.settings, self.info))
+            except Exception:  # a plugin's bug is no worker's end: that service is left out
+                log.exception("service %s failed to initialise; not served", found.cls.name)
         return services
+
+    async def start_services(self, services: list[BaseService]) -> list[BaseService]:
+        """Call each service's ``start()``; one that fails is logged and left out."""
+        started = []
+        for svc in services:
+            try:
+                await svc.start()
+            except Exception:
+                log.exception("service %s failed to start; not served", svc.name)
+                continue
+            started.append(svc)
+        return started
 
     def capabilities(self) -> Capabilities:
         """This worker's presence body."""
@@ -170,10 +185,8 @@ class Worker:
     async def run(self) -> None:
         """Connect, serve until stopped, then shut down gracefully."""
         self._loop = asyncio.get_running_loop()
-        self.services = self.load_services()
+        self.services = await self.start_services(self.load_services())
         self.dispatcher = Dispatcher(self.services, progress_sink=self._progress)
-        for svc in self.services:
-            await svc.start()
         connection = await self._first_connection()
         if connection is None:
             log.info("worker %s stopped before its broker answered", self.settings.worker_id)

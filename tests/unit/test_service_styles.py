@@ -17,7 +17,9 @@ import pytest
 from worker.dispatcher import CallMeta, Dispatcher
 from worker.loader import discover, plugin_files
 from worker.protocol.jsonrpc import encode_request
+from worker.runtime import Worker
 from worker.services.base import BaseService, WorkerInfo
+from worker.settings import WorkerSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "resources" / "examples" / "plugins"
@@ -201,3 +203,51 @@ async def test_execute_answers_bad_params_and_non_json_results_with_clear_errors
     }
     after = await ask(d, "styles.execute", {"still": "serving"})
     assert after["result"]["data"] == {"still": "serving"}
+
+
+FAILING = """
+from typing import Any
+
+from worker.services.base import BaseService
+
+class BadInitService(BaseService):
+    name = "bad_init"
+
+    def __init__(self, *args: Any) -> None:
+        raise RuntimeError("no licence key")
+
+    def execute(self, data: dict[str, Any]) -> dict[str, Any]:
+        return data
+
+class BadStartService(BaseService):
+    name = "bad_start"
+
+    async def start(self) -> None:
+        raise OSError("model folder missing")
+
+    def execute(self, data: dict[str, Any]) -> dict[str, Any]:
+        return data
+"""
+
+
+async def test_a_plugin_that_fails_to_initialise_or_start_is_left_out_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    plugins = nested_plugins(tmp_path)
+    (plugins / "team" / "failing_service.py").write_text(FAILING)
+    services = tmp_path / "cfg" / "services"
+    services.mkdir(parents=True)
+    for name in ("bad_init", "bad_start", "text_stats"):
+        (services / f"{name}.toml").write_text("RPC_ENABLED = true\n")
+    settings = WorkerSettings(
+        VT_CONFIG_DIR=str(tmp_path / "cfg"),
+        VT_PLUGIN_DIR=str(plugins),
+        VT_WORKER_SERVICES="bad_init,bad_start,text_stats,greeter",
+    )
+    runtime = Worker(settings)
+    with caplog.at_level(logging.INFO, logger="worker.runtime"):
+        started = await runtime.start_services(runtime.load_services())
+    assert [svc.name for svc in started] == ["text_stats"]
+    assert "service bad_init failed to initialise; not served" in caplog.text
+    assert "service bad_start failed to start; not served" in caplog.text
+    assert "service greeter disabled by " in caplog.text
