@@ -123,10 +123,19 @@ def parser() -> argparse.ArgumentParser:
     jobs.add_argument("job_id", nargs="?")
     sub.add_parser("workers", parents=[after], help="who is online, device and load")
     models = sub.add_parser(
-        "models", parents=[after], help="list, download or delete speech models"
+        "models",
+        parents=[after],
+        help="list, download, verify or delete speech and translation models",
     )
-    models.add_argument("action", nargs="?", default="list", choices=["list", "download", "delete"])
+    models.add_argument(
+        "action", nargs="?", default="list", choices=["list", "download", "verify", "delete"]
+    )
     models.add_argument("name", nargs="?")
+    models.add_argument(
+        "--accept-licence",
+        action="store_true",
+        help="download a model whose licence restricts its use (NLLB-200: non-commercial)",
+    )
     sub.add_parser(
         "doctor",
         parents=[after],
@@ -228,6 +237,9 @@ async def _dispatch(args: argparse.Namespace, settings: AppSettings) -> int:
     if args.command == "workers":
         return await _with_runtime(settings, commands.workers)
     if args.command == "models":
+        if refused := commands.licence_refusal(args.action, args.name, args.accept_licence):
+            print(f"vt models: {refused}", file=sys.stderr)
+            return 2
         return await _with_runtime(settings, lambda rt: commands.models(rt, args.action, args.name))
     return await commands.doctor(settings)
 

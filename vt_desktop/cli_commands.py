@@ -13,15 +13,20 @@ from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.pipeline.recognise import gaps_of
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.core.supervisor.broker import BrokerMissing, find_rabbitmq_server
+from worker.catalogue.translation import translation_entry
 from worker.protocol.errors import RpcError
 from worker.protocol.jsonrpc import new_call_id
 from worker.protocol.models import (
     DELETE_MODEL,
     DOWNLOAD_MODEL,
     LIST_MODELS,
+    VERIFY_MODEL,
     ListModelsParams,
     ModelRefParams,
+    VerifyModelParams,
 )
+from worker.transport.client import RpcClient
+from worker.transport.events import EventStream
 
 WithRuntime = Callable[[AppSettings, Any], Awaitable[int]]
 RunJobs = Callable[[AppRuntime, list[str]], Awaitable[int]]
@@ -95,65 +100,99 @@ async def workers(rt: AppRuntime) -> int:
     return 0
 
 
+def licence_refusal(action: str, name: str | None, accepted: bool) -> str | None:
+    """Why ``vt models download NAME`` needs ``--accept-licence`` first (a model whose
+    licence restricts its use, as the window asks before it downloads one), or None."""
+    entry = translation_entry(name) if action == "download" and name else None
+    if entry is None or not entry.non_commercial or accepted:
+        return None
+    return (
+        f"{entry.name} is licensed {entry.licence}: it may not be used commercially "
+        f"({entry.attribution}). Pass --accept-licence to download it, or choose another "
+        "model (m2m100-418m is MIT)."
+    )
+
+
 async def models(rt: AppRuntime, action: str, name: str | None) -> int:
-    """``vt models [list|download NAME|delete NAME]`` through a worker's models service.
+    """``vt models [list|download NAME|verify NAME|delete NAME]`` through a worker's models
+    service.
 
     The list shows speech and translation models with kind, size, state, licence (flagged
-    when non-commercial) and languages; a download prints its progress on stderr.
+    when non-commercial) and languages; a download prints its progress on stderr; verify
+    checks the files and loads the model (exit 1 when damaged).
     """
     if rt.rpc is None or rt.events is None:
         return 3
     await rt.events.wait_for_workers(1, "models", timeout=60)
     try:
         if action == "list":
-            result = await rt.rpc.call(LIST_MODELS, ListModelsParams(), timeout=30)
-            print(
-                f"{'MODEL':<22} {'KIND':<11} {'SIZE':>11}  {'STATE':<13}  {'LICENCE':<30} LANGUAGES"
-            )
-            for m in result.models:
-                if m.installed and m.size_bytes:
-                    size = f"{m.size_bytes / 1e6:8.1f} MB"
-                else:
-                    size = f"≈ {m.download_mb} MB" if m.download_mb else ""
-                state = m.location if m.installed else "not installed"
-                licence = (m.licence or "unknown") + (
-                    " (non-commercial)" if m.non_commercial else ""
-                )
-                if m.kind == "translation":
-                    langs = m.language_summary or ", ".join(m.languages)
-                else:
-                    langs = "" if m.multilingual is None else "99 languages"
-                    langs = "English only" if m.multilingual is False else langs
-                print(f"{m.name:<22} {m.kind:<11} {size:>11}  {state:<13}  {licence:<30} {langs}")
-            return 0
+            return await _list_models(rt.rpc)
         if name is None:
             print(f"vt models {action}: give a model name", file=sys.stderr)
             return 2
-        if action == "download":
-            call_id = new_call_id()
-
-            def on_progress(body: dict[str, Any]) -> None:
-                if body.get("call_id") == call_id:
-                    fraction = float(body.get("fraction") or 0.0)
-                    print(f"{name}: {fraction:4.0%} {body.get('message', '')}", file=sys.stderr)
-
-            rt.events.on_progress.append(on_progress)
-            try:
-                got = await rt.rpc.call(
-                    DOWNLOAD_MODEL, ModelRefParams(name=name), timeout=3600, call_id=call_id
-                )
-            finally:
-                rt.events.on_progress.remove(on_progress)
-            print(f"{got.model.name}: {'downloaded' if got.fetched else 'already present'}")
-            if got.model.licence:
-                print(f"licence: {got.model.licence}; {got.model.attribution or ''}".rstrip("; "))
-            return 0
-        gone = await rt.rpc.call(DELETE_MODEL, ModelRefParams(name=name), timeout=60)
-        print(f"{gone.name}: {'deleted' if gone.deleted else 'not deleted'}")
-        return 0
+        named = {"download": _download_model, "verify": _verify_model, "delete": _delete_model}
+        return await named[action](rt.rpc, rt.events, name)
     except RpcError as exc:
         print(f"vt: {exc.message}", file=sys.stderr)
         return 1
+
+
+async def _list_models(rpc: RpcClient) -> int:
+    result = await rpc.call(LIST_MODELS, ListModelsParams(), timeout=30)
+    print(f"{'MODEL':<22} {'KIND':<11} {'SIZE':>11}  {'STATE':<13}  {'LICENCE':<30} LANGUAGES")
+    for m in result.models:
+        if m.installed and m.size_bytes:
+            size = f"{m.size_bytes / 1e6:8.1f} MB"
+        else:
+            size = f"≈ {m.download_mb} MB" if m.download_mb else ""
+        state = m.location if m.installed else "not installed"
+        licence = (m.licence or "unknown") + (" (non-commercial)" if m.non_commercial else "")
+        if m.kind == "translation":
+            langs = m.language_summary or ", ".join(m.languages)
+        else:
+            langs = "" if m.multilingual is None else "99 languages"
+            langs = "English only" if m.multilingual is False else langs
+        print(f"{m.name:<22} {m.kind:<11} {size:>11}  {state:<13}  {licence:<30} {langs}")
+    return 0
+
+
+async def _download_model(rpc: RpcClient, events: EventStream, name: str) -> int:
+    call_id = new_call_id()
+
+    def on_progress(body: dict[str, Any]) -> None:
+        if body.get("call_id") == call_id:
+            fraction = float(body.get("fraction") or 0.0)
+            print(f"{name}: {fraction:4.0%} {body.get('message', '')}", file=sys.stderr)
+
+    events.on_progress.append(on_progress)
+    try:
+        got = await rpc.call(
+            DOWNLOAD_MODEL, ModelRefParams(name=name), timeout=3600, call_id=call_id
+        )
+    finally:
+        events.on_progress.remove(on_progress)
+    print(f"{got.model.name}: {'downloaded' if got.fetched else 'already present'}")
+    if got.model.licence:
+        print(f"licence: {got.model.licence}; {got.model.attribution or ''}".rstrip("; "))
+    return 0
+
+
+async def _verify_model(rpc: RpcClient, _events: EventStream, name: str) -> int:
+    checked = await rpc.call(VERIFY_MODEL, VerifyModelParams(name=name, load=True), timeout=600)
+    where = f" ({checked.path})" if checked.path else ""
+    if checked.ok:
+        print(f"{checked.name}: complete and loads{where}")
+        return 0
+    print(f"{checked.name}: damaged or incomplete{where}", file=sys.stderr)
+    for problem in checked.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return 1
+
+
+async def _delete_model(rpc: RpcClient, _events: EventStream, name: str) -> int:
+    gone = await rpc.call(DELETE_MODEL, ModelRefParams(name=name), timeout=60)
+    print(f"{gone.name}: {'deleted' if gone.deleted else 'not deleted'}")
+    return 0
 
 
 async def doctor(settings: AppSettings) -> int:

@@ -61,8 +61,31 @@ def test_vt_models_downloads_lists_with_licences_and_deletes(
     assert rows["m2m100-418m"].endswith("100 languages")
     assert rows["tiny.en"].split()[1] == "speech" and "MIT" in rows["tiny.en"]
 
+    checked = vt(tmp_path, "verify", "opus-mt-en-de")
+
+    assert checked.returncode == 0, checked.stderr[-3000:]
+    assert checked.stdout.startswith("opus-mt-en-de: complete and loads")
+    model_bin = folder / "model.bin"
+    model_bin.write_bytes(model_bin.read_bytes()[:-100])  # cut short on disk
+    damaged = vt(tmp_path, "verify", "opus-mt-en-de")
+
+    assert damaged.returncode == 1
+    assert "opus-mt-en-de: damaged or incomplete" in damaged.stderr
+    assert "model.bin" in damaged.stderr
+
     gone = vt(tmp_path, "delete", "opus-mt-en-de")
 
     assert gone.returncode == 0, gone.stderr[-3000:]
     assert gone.stdout.strip() == "opus-mt-en-de: deleted"
     assert not folder.exists()
+
+
+def test_a_non_commercial_model_needs_the_licence_accepted_first(tmp_path: Path) -> None:
+    """As the window asks before it downloads NLLB-200, the CLI wants --accept-licence: the
+    refusal comes before any broker or worker starts."""
+    refused = vt(tmp_path, "download", "nllb-200-600m")
+
+    assert refused.returncode == 2
+    assert "nllb-200-600m is licensed CC-BY-NC-4.0" in refused.stderr
+    assert "--accept-licence" in refused.stderr
+    assert not (tmp_path / "cache" / "models").exists()
