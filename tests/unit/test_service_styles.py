@@ -72,6 +72,13 @@ class Thief(BaseService):
     async def thing(self, p: P) -> P:
         return p
 
+class NotAsync(BaseService):
+    name = "not_async"
+
+    @rpc_method(Method("not_async.run", P, P))
+    def run(self, p: P) -> P:
+        return p
+
 class Dotted(BaseService):
     name = "bad.name"
 
@@ -120,6 +127,7 @@ def test_plugins_are_found_in_sub_folders_named_from_their_files_and_disabled(
     assert "skipped: no @rpc_method handler and no execute(data) method" in said
     assert "Thief.thing declares other.thing, outside service 'thief'" in said
     assert "service name 'bad.name' is not a routing key" in said
+    assert "NotAsync.run handles not_async.run but is not 'async def'" in said
     assert "class SyncService in " in said and "skipped: imported from vt_plugin__team__" in said
     skipped = [r for r in caplog.records if "skipped" in r.getMessage()]
     assert all(r.levelno >= logging.INFO for r in skipped)

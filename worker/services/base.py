@@ -119,7 +119,8 @@ class BaseService:
         ``<name>.execute`` when the service defines ``execute``.
 
         Raises:
-            TypeError: a handler declares a method of another service, or two declare one.
+            TypeError: a handler declares a method of another service, or two declare one,
+                or a handler is not ``async def``.
         """
         found: dict[str, tuple[Method[Any, Any], str]] = {}
         if cls.has_execute():
@@ -132,6 +133,11 @@ class BaseService:
                         raise TypeError(
                             f"{cls.__name__}.{attr} declares {method.name}, "
                             f"outside service {cls.name!r}"
+                        )
+                    if not inspect.iscoroutinefunction(value):
+                        raise TypeError(
+                            f"{cls.__name__}.{attr} handles {method.name} but is not "
+                            "'async def' (blocking work goes to self.run_blocking)"
                         )
                     if method.name in found and found[method.name][1] != attr:
                         raise TypeError(
