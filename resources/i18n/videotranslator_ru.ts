@@ -59,6 +59,10 @@
 <context>
     <name>CuesTableModel</name>
     <message>
+        <source>Flags</source>
+        <translation>Пометки</translation>
+    </message>
+    <message>
         <source>Source</source>
         <translation>Оригинал</translation>
     </message>
@@ -75,8 +79,53 @@
         <translation>Конец</translation>
     </message>
     <message>
+        <source>too fast</source>
+        <extracomment>Light-palette colours (``theme.colour`` gives the dark partner): flagged row, flag text. A doubtful word: amber behind, warning-brown text (light palette).</extracomment>
+        <translation>слишком быстро</translation>
+    </message>
+    <message>
+        <source>line too long</source>
+        <translation>длинная строка</translation>
+    </message>
+    <message>
+        <source>too many lines</source>
+        <translation>много строк</translation>
+    </message>
+    <message>
+        <source>too short</source>
+        <translation>слишком коротко</translation>
+    </message>
+    <message>
+        <source>too long</source>
+        <translation>слишком долго</translation>
+    </message>
+    <message>
+        <source>untranslated</source>
+        <translation>не переведено</translation>
+    </message>
+    <message>
+        <source>unrecognised gap</source>
+        <translation>нераспознанный пропуск</translation>
+    </message>
+    <message>
+        <source>suspect</source>
+        <translation>сомнительно</translation>
+    </message>
+    <message>
+        <source>doubtful words</source>
+        <translation>неуверенные слова</translation>
+    </message>
+    <message>
+        <source>via English</source>
+        <translation>через английский</translation>
+    </message>
+    <message>
+        <source>no text</source>
+        <translation>нет текста</translation>
+    </message>
+    <message>
         <source>hard to hear: {words}</source>
-        <extracomment>Light-palette colours (``theme.colour`` gives the dark partner): flagged row, flag text. A doubtful word: amber behind, warning-brown text (light palette). The item data role of a cell&apos;s text as HTML with its doubtful words marked (None: plain).</extracomment>
+        <extracomment>The item data role of a cell&apos;s text as HTML with its doubtful words marked (None: plain).</extracomment>
         <translation>плохо слышно: {words}</translation>
     </message>
     <message>
@@ -505,7 +554,7 @@
     <name>JobsViewModel</name>
     <message>
         <source>The job list cannot be read: {error}</source>
-        <extracomment>How long the queue waits for a speech worker before it starts anyway (jobs then explain).</extracomment>
+        <extracomment>How long the queue waits for a speech worker before it starts anyway (jobs then explain). How long the target field waits for the workers to say what they translate.</extracomment>
         <translation>Не удаётся прочитать список заданий: {error}</translation>
     </message>
     <message>
@@ -561,6 +610,7 @@
     <name>LanguageField</name>
     <message>
         <source>direct</source>
+        <extracomment>The role holding an entry&apos;s tag. The role holding whether the workers translate into the entry now (True, False, None). The role the search matches: the name in the UI&apos;s language, in English, and the tag.</extracomment>
         <translation>напрямую</translation>
     </message>
     <message>
@@ -577,6 +627,7 @@
     </message>
     <message>
         <source>All languages</source>
+        <extracomment>The field took the focus: a good moment to ask the workers again what they translate.</extracomment>
         <translation>Все языки</translation>
     </message>
     <message>
@@ -760,6 +811,10 @@
     <message>
         <source>&amp;Help</source>
         <translation>&amp;Справка</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>&amp;Горячие клавиши</translation>
     </message>
     <message>
         <source>&amp;About VideoTranslator</source>
@@ -968,6 +1023,7 @@ A job that needs it will download it again, which needs a network.</source>
     <name>ModelsViewModel</name>
     <message>
         <source>Speech</source>
+        <extracomment>What a model does, in words.</extracomment>
         <translation>Речь</translation>
     </message>
     <message>
@@ -980,6 +1036,7 @@ A job that needs it will download it again, which needs a network.</source>
     </message>
     <message>
         <source>99 languages</source>
+        <extracomment>The languages of a Whisper model, by whether it is multilingual.</extracomment>
         <translation>99 языков</translation>
     </message>
     <message>
@@ -1104,7 +1161,7 @@ A job that needs it will download it again, which needs a network.</source>
     <name>ReviewView</name>
     <message>
         <source>Refresh</source>
-        <extracomment>The style&apos;s own text margins inside a cell (focus frame margin + 1, both sides).</extracomment>
+        <extracomment>The filter&apos;s choices besides one flag: every cue, or those with any flag. The style&apos;s own text margins inside a cell (focus frame margin + 1, both sides).</extracomment>
         <translation>Обновить</translation>
     </message>
     <message>
@@ -1136,6 +1193,126 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Язык</translation>
     </message>
     <message>
+        <source>Undo</source>
+        <translation>Отменить</translation>
+    </message>
+    <message>
+        <source>Redo</source>
+        <translation>Повторить</translation>
+    </message>
+    <message>
+        <source>Split</source>
+        <translation>Разделить</translation>
+    </message>
+    <message>
+        <source>Merge</source>
+        <translation>Объединить</translation>
+    </message>
+    <message>
+        <source>Insert</source>
+        <translation>Вставить</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>Удалить</translation>
+    </message>
+    <message>
+        <source>Selected</source>
+        <translation>Выбранные</translation>
+    </message>
+    <message>
+        <source>From here on</source>
+        <translation>Отсюда и далее</translation>
+    </message>
+    <message>
+        <source>Play or pause</source>
+        <translation>Воспроизвести или приостановить</translation>
+    </message>
+    <message>
+        <source>Previous flagged</source>
+        <translation>Предыдущая помеченная</translation>
+    </message>
+    <message>
+        <source>Next flagged</source>
+        <translation>Следующая помеченная</translation>
+    </message>
+    <message>
+        <source>Set start</source>
+        <translation>Задать начало</translation>
+    </message>
+    <message>
+        <source>Set end</source>
+        <translation>Задать конец</translation>
+    </message>
+    <message>
+        <source>Split the cue at the text cursor</source>
+        <translation>Разделить реплику в позиции курсора</translation>
+    </message>
+    <message>
+        <source>Merge the cue with the next one</source>
+        <translation>Объединить реплику со следующей</translation>
+    </message>
+    <message>
+        <source>Insert an empty cue after this one</source>
+        <translation>Вставить пустую реплику после этой</translation>
+    </message>
+    <message>
+        <source>Delete the selected cues</source>
+        <translation>Удалить выбранные реплики</translation>
+    </message>
+    <message>
+        <source>Shift the selected cues by the offset</source>
+        <translation>Сдвинуть выбранные реплики на смещение</translation>
+    </message>
+    <message>
+        <source>Shift this cue and all after it by the offset</source>
+        <translation>Сдвинуть эту реплику и все следующие на смещение</translation>
+    </message>
+    <message>
+        <source>Go to the previous flagged cue</source>
+        <translation>Перейти к предыдущей помеченной реплике</translation>
+    </message>
+    <message>
+        <source>Go to the next flagged cue</source>
+        <translation>Перейти к следующей помеченной реплике</translation>
+    </message>
+    <message>
+        <source>Start the cue at the player&apos;s position</source>
+        <translation>Начать реплику с позиции проигрывателя</translation>
+    </message>
+    <message>
+        <source>End the cue at the player&apos;s position</source>
+        <translation>Закончить реплику на позиции проигрывателя</translation>
+    </message>
+    <message>
+        <source>Undo the last change</source>
+        <translation>Отменить последнее изменение</translation>
+    </message>
+    <message>
+        <source>Redo the change undone last</source>
+        <translation>Повторить последнее отменённое изменение</translation>
+    </message>
+    <message>
+        <source>Shift by</source>
+        <translation>Сдвиг на</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> с</translation>
+    </message>
+    <message>
+        <source>Shift offset in seconds</source>
+        <translation>Смещение сдвига в секундах</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>Показать</translation>
+    </message>
+    <message>
+        <source>Show cues</source>
+        <translation>Показывать реплики</translation>
+    </message>
+    <message>
         <source>Translate the selected lines&apos; source text again</source>
         <translation>Заново перевести исходный текст выбранных строк</translation>
     </message>
@@ -1164,8 +1341,68 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Правки {file} ({language}) не экспортированы. Отбросить их?</translation>
     </message>
     <message>
+        <source>Keep them for later</source>
+        <translation>Сохранить на потом</translation>
+    </message>
+    <message>
         <source>These cues were read back from the subtitle file: their source text is unknown.</source>
         <translation>Эти реплики прочитаны из файла субтитров: их исходный текст неизвестен.</translation>
+    </message>
+    <message>
+        <source>Split cue {number}</source>
+        <translation>Разделить реплику {number}</translation>
+    </message>
+    <message>
+        <source>Merge cues {first} and {second}</source>
+        <translation>Объединить реплики {first} и {second}</translation>
+    </message>
+    <message>
+        <source>Insert a cue after cue {number}</source>
+        <translation>Вставить реплику после реплики {number}</translation>
+    </message>
+    <message>
+        <source>Delete {count} cue(s)</source>
+        <translation>Удалить реплики: {count}</translation>
+    </message>
+    <message>
+        <source>Shift {count} cue(s) by {offset} s</source>
+        <translation>Сдвинуть реплики ({count}) на {offset} с</translation>
+    </message>
+    <message>
+        <source>Click the cue to shift from first.</source>
+        <translation>Сначала выберите реплику, с которой начать сдвиг.</translation>
+    </message>
+    <message>
+        <source>Shift cues from {number} on by {offset} s</source>
+        <translation>Сдвинуть реплики с {number} и далее на {offset} с</translation>
+    </message>
+    <message>
+        <source>Click the cue to change first.</source>
+        <translation>Сначала выберите реплику, которую нужно изменить.</translation>
+    </message>
+    <message>
+        <source>Set the start of cue {number}</source>
+        <translation>Задать начало реплики {number}</translation>
+    </message>
+    <message>
+        <source>Set the end of cue {number}</source>
+        <translation>Задать конец реплики {number}</translation>
+    </message>
+    <message>
+        <source>No flagged cue after this one.</source>
+        <translation>После этой реплики помеченных нет.</translation>
+    </message>
+    <message>
+        <source>No flagged cue before this one.</source>
+        <translation>Перед этой репликой помеченных нет.</translation>
+    </message>
+    <message>
+        <source>All cues</source>
+        <translation>Все реплики</translation>
+    </message>
+    <message>
+        <source>Any flag ({count})</source>
+        <translation>С любой пометкой ({count})</translation>
     </message>
     <message>
         <source>Cue {number}, heard: {source}</source>
@@ -1199,6 +1436,10 @@ A job that needs it will download it again, which needs a network.</source>
         <source>unsaved edits</source>
         <translation>есть неэкспортированные правки</translation>
     </message>
+    <message>
+        <source>edits saved, not exported</source>
+        <translation>правки сохранены, но не экспортированы</translation>
+    </message>
 </context>
 <context>
     <name>ReviewViewModel</name>
@@ -1211,8 +1452,20 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Не удаётся открыть задание {job}: {error}</translation>
     </message>
     <message>
+        <source>Edit the text of cue {number}</source>
+        <translation>Изменить текст реплики {number}</translation>
+    </message>
+    <message>
+        <source>Edit the times of cue {number}</source>
+        <translation>Изменить время реплики {number}</translation>
+    </message>
+    <message>
         <source>Re-translation failed: {error}. The old text is kept.</source>
         <translation>Повторный перевод не удался: {error}. Прежний текст сохранён.</translation>
+    </message>
+    <message>
+        <source>Re-translate {count} line(s)</source>
+        <translation>Перевести заново строки: {count}</translation>
     </message>
     <message>
         <source>The export failed: {error}</source>
@@ -1692,6 +1945,112 @@ A job that needs it will download it again, which needs a network.</source>
     <message>
         <source>The folder {path} does not exist and cannot be created.</source>
         <translation>Папки {path} нет, и её нельзя создать.</translation>
+    </message>
+</context>
+<context>
+    <name>Shortcuts</name>
+    <message>
+        <source>Review</source>
+        <translation>Проверка</translation>
+    </message>
+    <message>
+        <source>Everywhere</source>
+        <translation>Везде</translation>
+    </message>
+    <message>
+        <source>Split the cue at the text cursor (in the middle when not typing)</source>
+        <translation>Разделить реплику в позиции курсора (посередине, если текст не редактируется)</translation>
+    </message>
+    <message>
+        <source>Merge the cue with the next one</source>
+        <translation>Объединить реплику со следующей</translation>
+    </message>
+    <message>
+        <source>Insert an empty cue after the current one</source>
+        <translation>Вставить пустую реплику после текущей</translation>
+    </message>
+    <message>
+        <source>Delete the selected cues</source>
+        <translation>Удалить выбранные реплики</translation>
+    </message>
+    <message>
+        <source>Shift the selected cues by the offset in the Shift box</source>
+        <translation>Сдвинуть выбранные реплики на смещение из поля «Сдвиг на»</translation>
+    </message>
+    <message>
+        <source>Shift the current cue and all after it by the offset</source>
+        <translation>Сдвинуть текущую реплику и все следующие на смещение</translation>
+    </message>
+    <message>
+        <source>Undo the last change</source>
+        <translation>Отменить последнее изменение</translation>
+    </message>
+    <message>
+        <source>Redo the change undone last</source>
+        <translation>Повторить последнее отменённое изменение</translation>
+    </message>
+    <message>
+        <source>Play or pause the video</source>
+        <translation>Воспроизвести или приостановить видео</translation>
+    </message>
+    <message>
+        <source>Go to the previous flagged cue</source>
+        <translation>Перейти к предыдущей помеченной реплике</translation>
+    </message>
+    <message>
+        <source>Go to the next flagged cue</source>
+        <translation>Перейти к следующей помеченной реплике</translation>
+    </message>
+    <message>
+        <source>Start the current cue at the player&apos;s position</source>
+        <translation>Начать текущую реплику с позиции проигрывателя</translation>
+    </message>
+    <message>
+        <source>End the current cue at the player&apos;s position</source>
+        <translation>Закончить текущую реплику на позиции проигрывателя</translation>
+    </message>
+    <message>
+        <source>Add files to translate</source>
+        <translation>Добавить файлы для перевода</translation>
+    </message>
+    <message>
+        <source>Open the settings</source>
+        <translation>Открыть настройки</translation>
+    </message>
+    <message>
+        <source>Show a page by its place</source>
+        <translation>Показать страницу по её номеру</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>Выйти</translation>
+    </message>
+    <message>
+        <source>Show this list</source>
+        <translation>Показать этот список</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>Горячие клавиши</translation>
+    </message>
+    <message>
+        <source>The Review page&apos;s shortcuts work while its table or a cell being edited has the focus; while typing in a cell, Ctrl+Z undoes the typing first.</source>
+        <translation>Клавиши страницы «Проверка» действуют, пока в фокусе её таблица или редактируемая ячейка; при вводе текста в ячейке Ctrl+Z сначала отменяет ввод.</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>Клавиши</translation>
+    </message>
+    <message>
+        <source>Does</source>
+        <translation>Действие</translation>
+    </message>
+    <message>
+        <source>Where</source>
+        <translation>Где</translation>
     </message>
 </context>
 <context>

@@ -157,14 +157,14 @@ def test_a_translation_edited_in_place_is_exported_to_the_srt(page: ReviewView) 
     assert page.table_model.cell(0, COLUMNS.index("Translation")) == (
         "Então, meus caros americanos, revisto"
     )
-    assert "unsaved edits" in page.summary.text()
+    assert "edits saved, not exported" in page.summary.text()
     page.export_button.click()
     pump_until(lambda: "Exported" in page.message.text(), 60, "the export")
     assert page.message.text().startswith("Exported 3 file(s): jfk talk.pt.srt, jfk talk.pt.vtt")
     assert page.message.objectName() == "ReviewResult"
     subs = pysubs2.load(str(srt_of(page, "pt")))
     assert subs[0].plaintext == "Então, meus caros americanos, revisto"
-    assert "unsaved edits" not in page.summary.text()
+    assert "not exported" not in page.summary.text()
 
 
 def test_an_invalid_time_is_refused_with_its_message_and_changes_nothing(

@@ -35,6 +35,7 @@ from vt_desktop.ui.log_view import LogView
 from vt_desktop.ui.models_view import ModelsView
 from vt_desktop.ui.review_view import ReviewView
 from vt_desktop.ui.settings_dialog import SettingsDialog
+from vt_desktop.ui.shortcuts import ShortcutsDialog, shortcut
 from vt_desktop.ui.slots import asyncSlot
 from vt_desktop.ui.view_model import RuntimeViewModel
 from vt_desktop.ui.widgets import StatusDot
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._discard_edits = False
         self.discard_box: QMessageBox | None = None
+        self.shortcuts_dialog: ShortcutsDialog | None = None
         self.nav = QListWidget()
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
@@ -172,6 +174,9 @@ class MainWindow(QMainWindow):
         for row, name in enumerate(self.pages):
             self._add_page_action(name, self.titles[name], row)
         help_menu = bar.addMenu(self.tr("&Help"))
+        self.shortcuts_action = help_menu.addAction(self.tr("&Keyboard shortcuts"))
+        self.shortcuts_action.setShortcut(shortcut("shortcuts"))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
         self.about_action = help_menu.addAction(self.tr("&About VideoTranslator"))
         self.about_action.triggered.connect(self._on_about_action_triggered)
 
@@ -227,6 +232,14 @@ class MainWindow(QMainWindow):
         self.broker_status.setText(self.tr("Restarting workers and broker…"))
         await self._vm.stop()
         await self._vm.start()
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """*Help → Keyboard shortcuts* (one window at a time, not modal); returns it."""
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.show()
+        self.shortcuts_dialog.raise_()
+        return self.shortcuts_dialog
 
     def _on_about_action_triggered(self) -> None:
         AboutDialog(self._vm.settings.version, self).exec()

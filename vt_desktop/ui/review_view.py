@@ -6,6 +6,13 @@ the table and changes nothing). The preview plays the source video with the curr
 over the picture (a ``QGraphicsVideoItem``, which, unlike ``QVideoWidget``, also renders in
 offscreen grabs); clicking a row seeks to its cue. Export writes the job's subtitle files and
 soft-subtitle video from the edits. Switching job or language with unsaved edits asks first.
+
+Editing as in a subtitle editor: split, merge, insert, delete and shift cues, set a cue's start
+or end from the player, undo and redo any change, each from the edit row or its shortcut (see
+:mod:`vt_desktop.ui.shortcuts`). Each change is saved in the job store as it is made, so
+nothing is lost if the window closes or crashes before Export. The Flags column names what may
+be wrong with each cue, the filter shows only the cues with a given flag, and the status line
+counts each kind.
 """
 
 from __future__ import annotations
@@ -14,31 +21,55 @@ import logging
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QRect, Qt, QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
     QAbstractItemView,
     QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QSplitter,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from vt_desktop.core.jobs.model import JobRecord
 from vt_desktop.core.review import ExportResult, RetranslateResult, ReviewSession
+from vt_desktop.core.review_edits import (
+    delete_cues,
+    insert_cue,
+    merge_with_next,
+    set_time,
+    shift_cues,
+    shift_from,
+    split_cue,
+)
 from vt_desktop.ui.review_preview import VideoPreview
-from vt_desktop.ui.review_vm import COLUMNS, RICH_TEXT_ROLE, CuesTableModel, ReviewViewModel
+from vt_desktop.ui.review_vm import (
+    COLUMNS,
+    RICH_TEXT_ROLE,
+    CuesTableModel,
+    ReviewViewModel,
+    flag_counts,
+    flag_name,
+)
 from vt_desktop.ui.rich_text import RichTextDelegate
+from vt_desktop.ui.shortcuts import shortcut, tip
 from vt_desktop.ui.slots import asyncSlot
 from vt_desktop.ui.view_model import RuntimeViewModel
 from vt_desktop.ui.widgets import PageHeader
 
 log = logging.getLogger(__name__)
-COLUMN_WIDTHS = {"#": 50, "Start": 96, "End": 96}
+COLUMN_WIDTHS = {"#": 50, "Flags": 104, "Start": 96, "End": 96}
+#: The filter's choices besides one flag: every cue, or those with any flag.
+ALL, ANY = "", "*"
 #: The style's own text margins inside a cell (focus frame margin + 1, both sides).
 TEXT_MARGINS = 8
 CELL_PADDING = (12, 10)  # the style sheet's item padding (across, down) plus a margin
@@ -62,8 +93,13 @@ class ReviewView(QWidget):
         self.retranslate_button = QPushButton(self.tr("Re-translate selected"))
         self.export_button = QPushButton(self.tr("Export"))
         self.summary = QLabel()
+        self.filter_combo = QComboBox()
+        self.shift_box = QDoubleSpinBox()
         self.confirm_box: QMessageBox | None = None
         self._jobs: list[JobRecord] = []
+        self.actions_by_key: dict[str, QAction] = {}
+        self.edit_buttons: list[QToolButton] = []
+        self._make_actions()
         self._build()
         self._connect_signals()
         self.refresh()
@@ -89,6 +125,7 @@ class ReviewView(QWidget):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
         layout.addWidget(self.message)
+        layout.addLayout(self._edit_row())
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
         self._build_table()
@@ -114,6 +151,84 @@ class ReviewView(QWidget):
         row.addWidget(QLabel(self.tr("Language")))
         row.addWidget(self.lang_combo)
         row.addWidget(self.refresh_button)
+        return row
+
+    def _make_actions(self) -> None:
+        """The page's editing actions, with the shortcuts of :mod:`shortcuts`; they work while
+        the page (its table, or a cell being edited) has the focus."""
+        stack = self.review.undo_stack
+        undo_action = stack.createUndoAction(self, self.tr("Undo"))
+        redo_action = stack.createRedoAction(self, self.tr("Redo"))
+        made = {
+            "split": (self.tr("Split"), self.split_current),
+            "merge": (self.tr("Merge"), self.merge_current),
+            "insert": (self.tr("Insert"), self.insert_after_current),
+            "delete": (self.tr("Delete"), self.delete_selected),
+            "shift": (self.tr("Selected"), self.shift_selected),
+            "shift_from": (self.tr("From here on"), self.shift_from_current),
+            "play": (self.tr("Play or pause"), self.preview.play_button.click),
+            "previous_flagged": (self.tr("Previous flagged"), self.previous_flagged),
+            "next_flagged": (self.tr("Next flagged"), self.next_flagged),
+            "set_start": (self.tr("Set start"), lambda: self.set_time_from_player("start")),
+            "set_end": (self.tr("Set end"), lambda: self.set_time_from_player("end")),
+        }
+        tips = {
+            "split": self.tr("Split the cue at the text cursor"),
+            "merge": self.tr("Merge the cue with the next one"),
+            "insert": self.tr("Insert an empty cue after this one"),
+            "delete": self.tr("Delete the selected cues"),
+            "shift": self.tr("Shift the selected cues by the offset"),
+            "shift_from": self.tr("Shift this cue and all after it by the offset"),
+            "previous_flagged": self.tr("Go to the previous flagged cue"),
+            "next_flagged": self.tr("Go to the next flagged cue"),
+            "set_start": self.tr("Start the cue at the player's position"),
+            "set_end": self.tr("End the cue at the player's position"),
+            "undo": self.tr("Undo the last change"),
+            "redo": self.tr("Redo the change undone last"),
+        }
+        actions: dict[str, QAction] = {"undo": undo_action, "redo": redo_action}
+        for key, (text, slot) in made.items():
+            action = QAction(text, self)
+            action.triggered.connect(lambda _checked=False, run=slot: run())
+            actions[key] = action
+        for key, action in actions.items():
+            action.setShortcut(shortcut(key))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.setToolTip(tip(tips.get(key, action.text()), key))
+            self.addAction(action)
+        self.actions_by_key = actions
+
+    def _edit_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(6)
+        for keys in (("undo", "redo"), ("split", "merge", "insert", "delete")):
+            for key in keys:
+                button = QToolButton()
+                button.setDefaultAction(self.actions_by_key[key])
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+                button.setAccessibleName(self.actions_by_key[key].toolTip())
+                self.edit_buttons.append(button)
+                row.addWidget(button)
+            row.addSpacing(12)
+        row.addWidget(QLabel(self.tr("Shift by")))
+        self.shift_box.setRange(-3600.0, 3600.0)
+        self.shift_box.setDecimals(3)
+        self.shift_box.setSingleStep(0.1)
+        self.shift_box.setValue(0.5)
+        self.shift_box.setSuffix(self.tr(" s"))
+        self.shift_box.setAccessibleName(self.tr("Shift offset in seconds"))
+        row.addWidget(self.shift_box)
+        for key in ("shift", "shift_from"):
+            button = QToolButton()
+            button.setDefaultAction(self.actions_by_key[key])
+            button.setAccessibleName(self.actions_by_key[key].toolTip())
+            self.edit_buttons.append(button)
+            row.addWidget(button)
+        row.addStretch(1)
+        row.addWidget(QLabel(self.tr("Show")))
+        self.filter_combo.setAccessibleName(self.tr("Show cues"))
+        self.filter_combo.setMinimumWidth(170)
+        row.addWidget(self.filter_combo)
         return row
 
     def _action_row(self) -> QHBoxLayout:
@@ -169,6 +284,9 @@ class ReviewView(QWidget):
         r.session_opened.connect(self._on_review_session_opened)
         r.open_failed.connect(self._on_review_open_failed)
         r.cue_edited.connect(self._on_review_cue_edited)
+        r.rows_changed.connect(self._on_review_rows_changed)
+        r.undo_stack.indexChanged.connect(self._update_buttons)
+        self.filter_combo.currentIndexChanged.connect(self._apply_filter)
         r.edit_refused.connect(self._on_review_edit_refused)
         r.retranslate_finished.connect(self._on_review_retranslate_finished)
         r.export_finished.connect(self._on_review_export_finished)
@@ -208,8 +326,9 @@ class ReviewView(QWidget):
         self._request_open(job_id, lang or record.spec.targets[0])
 
     def has_unsaved_changes(self) -> bool:
-        """True while edits have not been exported (for the window's close guard)."""
-        return self.review.dirty
+        """True while an edit could not be saved in the job store (for the window's close
+        guard); edits saved but not exported are kept in the store and shown next time."""
+        return self.review.unsaved
 
     def refresh(self) -> None:
         """List the finished jobs again (keeping the open one selected)."""
@@ -283,9 +402,12 @@ class ReviewView(QWidget):
             self.tr("The edits to {file} ({language}) are not exported. Discard them?").format(
                 file=session.record.spec.input.name, language=session.lang
             ),
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
             self,
         )
+        box.button(QMessageBox.StandardButton.Save).setText(self.tr("Keep them for later"))
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.finished.connect(lambda _r, j=job_id, g=lang: self._on_confirm_box_finished(j, g))
         self.confirm_box = box
@@ -296,7 +418,10 @@ class ReviewView(QWidget):
         if box is None:
             return
         box.deleteLater()
-        if box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Discard:
+        answer = box.standardButton(box.clickedButton())
+        if answer == QMessageBox.StandardButton.Discard:
+            self.review.discard()
+        if answer in (QMessageBox.StandardButton.Discard, QMessageBox.StandardButton.Save):
             self._open(job_id, lang)
 
     def _open(self, job_id: str, lang: str) -> None:
@@ -316,6 +441,7 @@ class ReviewView(QWidget):
         self.preview.load(session.record.spec.input, first)
         self._show_details(None)
         self._on_player_position_changed(first)
+        self._fill_filter()
         self._update_buttons()
 
     def _on_review_open_failed(self, message: str) -> None:
@@ -329,7 +455,176 @@ class ReviewView(QWidget):
             self._show_details(row)
         self._fit_rows()
         self._on_player_position_changed(self.preview.player.position())
+        self._fill_filter()
         self._update_buttons()
+
+    def _on_review_rows_changed(self, first: int) -> None:
+        """Cues were added or removed from ``first`` on (the model was reset): show that row."""
+        self._show_message("", "ReviewHint")
+        self._fill_filter()
+        session = self.review.session
+        if session is not None and session.cues:
+            row = min(first, len(session.cues) - 1)
+            self.table.setRowHidden(row, False)
+            self.table.selectRow(row)
+            self.table.setCurrentIndex(self.table_model.index(row, COLUMNS.index("Translation")))
+        self._on_player_position_changed(self.preview.player.position())
+        self._update_buttons()
+
+    # -- editing as in a subtitle editor -----------------------------------------------------------
+
+    def current_row(self) -> int | None:
+        """The row of the table's current cell (None when there is none)."""
+        index = self.table.currentIndex()
+        return index.row() if index.isValid() and self.review.session is not None else None
+
+    def _editing_cursor(self) -> int | None:
+        """Where the text cursor stands in the current cue's text while its Translation cell
+        is being edited (the typing is committed first); None when it is not."""
+        editor = self.focusWidget()
+        index = self.table.currentIndex()
+        if not (
+            isinstance(editor, QLineEdit)
+            and self.table.state() == QAbstractItemView.State.EditingState
+            and COLUMNS[index.column()] == "Translation"
+        ):
+            return None
+        letters = len("".join(editor.text()[: editor.cursorPosition()].split()))
+        self.table.commitData(editor)
+        self.table.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        session = self.review.session
+        text = session.cues[index.row()].text if session else ""
+        seen = 0
+        for offset, char in enumerate(text):
+            if seen == letters:
+                return offset
+            seen += 0 if char.isspace() else 1
+        return len(text)
+
+    def split_current(self) -> None:
+        """Split the current cue at the text cursor, or at the space nearest its middle."""
+        at = self._editing_cursor()
+        row, session = self.current_row(), self.review.session
+        if row is None or session is None:
+            return
+        if at is None:
+            text = session.cues[row].text
+            spaces = [i for i, ch in enumerate(text) if ch.isspace()]
+            at = min(spaces, key=lambda i: abs(i - len(text) / 2)) if spaces else len(text) // 2
+        label = self.tr("Split cue {number}").format(number=row + 1)
+        self.review.change(row, label, lambda s: split_cue(s, row, at))
+
+    def merge_current(self) -> None:
+        """Merge the current cue with the next one."""
+        if (row := self.current_row()) is not None:
+            label = self.tr("Merge cues {first} and {second}").format(first=row + 1, second=row + 2)
+            self.review.change(row, label, lambda s: merge_with_next(s, row))
+
+    def insert_after_current(self) -> None:
+        """Insert an empty cue after the current one (before the first when there is none)."""
+        if self.review.session is None:
+            return
+        row = self.current_row()
+        after = -1 if row is None else row
+        label = self.tr("Insert a cue after cue {number}").format(number=after + 1)
+        self.review.change(after, label, lambda s: insert_cue(s, after))
+
+    def delete_selected(self) -> None:
+        """Delete the selected cues."""
+        rows = self.selected_rows()
+        label = self.tr("Delete {count} cue(s)").format(count=len(rows))
+        self.review.change(rows[0] if rows else 0, label, lambda s: delete_cues(s, rows))
+
+    def shift_selected(self) -> None:
+        """Shift the selected cues by the offset in the Shift box."""
+        rows, offset = self.selected_rows(), self.shift_box.value()
+        label = self.tr("Shift {count} cue(s) by {offset} s").format(
+            count=len(rows), offset=f"{offset:+.3f}"
+        )
+        self.review.change(rows[0] if rows else 0, label, lambda s: shift_cues(s, rows, offset))
+
+    def shift_from_current(self) -> None:
+        """Shift the current cue and every cue after it by the offset in the Shift box."""
+        row, offset = self.current_row(), self.shift_box.value()
+        if row is None:
+            self._show_message(self.tr("Click the cue to shift from first."), "ReviewError")
+            return
+        label = self.tr("Shift cues from {number} on by {offset} s").format(
+            number=row + 1, offset=f"{offset:+.3f}"
+        )
+        self.review.change(row, label, lambda s: shift_from(s, row, offset))
+
+    def set_time_from_player(self, field: str) -> None:
+        """Set the current cue's ``"start"`` or ``"end"`` to the player's position."""
+        row = self.current_row()
+        if row is None:
+            self._show_message(self.tr("Click the cue to change first."), "ReviewError")
+            return
+        seconds = self.preview.player.position() / 1000
+        label = (
+            self.tr("Set the start of cue {number}")
+            if field == "start"
+            else self.tr("Set the end of cue {number}")
+        ).format(number=row + 1)
+        self.review.change(row, label, lambda s: set_time(s, row, field, seconds))
+
+    def next_flagged(self) -> None:
+        """Go to the next flagged cue shown."""
+        self._go_flagged(1)
+
+    def previous_flagged(self) -> None:
+        """Go to the previous flagged cue shown."""
+        self._go_flagged(-1)
+
+    def _go_flagged(self, step: int) -> None:
+        session = self.review.session
+        if session is None:
+            return
+        row = self.current_row()
+        rows = range(len(session.cues)) if step > 0 else range(len(session.cues) - 1, -1, -1)
+        for candidate in rows:
+            beyond = row is None or (candidate - row) * step > 0
+            if beyond and session.cues[candidate].flags and not self.table.isRowHidden(candidate):
+                self.table.selectRow(candidate)
+                self.table.setCurrentIndex(
+                    self.table_model.index(candidate, COLUMNS.index("Translation"))
+                )
+                return
+        self._show_message(
+            self.tr("No flagged cue after this one.")
+            if step > 0
+            else self.tr("No flagged cue before this one."),
+            "ReviewHint",
+        )
+
+    # -- the flag filter -------------------------------------------------------------------------
+
+    def _fill_filter(self) -> None:
+        """The filter's choices with their counts now (the choice made is kept)."""
+        session = self.review.session
+        chosen = self.filter_combo.currentData()
+        counts = flag_counts(session) if session else {}
+        flagged = sum(1 for c in session.cues if c.flags) if session else 0
+        self.filter_combo.blockSignals(True)
+        self.filter_combo.clear()
+        self.filter_combo.addItem(self.tr("All cues"), ALL)
+        self.filter_combo.addItem(self.tr("Any flag ({count})").format(count=flagged), ANY)
+        for flag, count in counts.items():
+            self.filter_combo.addItem(f"{flag_name(flag)} ({count})", flag)
+        index = self.filter_combo.findData(chosen if chosen is not None else ALL)
+        self.filter_combo.setCurrentIndex(max(0, index))
+        self.filter_combo.blockSignals(False)
+        self._apply_filter(keep_current=True)
+
+    def _apply_filter(self, *_args: object, keep_current: bool = False) -> None:
+        """Hide the cues the filter leaves out (after an edit the current cue stays, so an
+        edit that fixes it does not whisk it away)."""
+        session = self.review.session
+        chosen = self.filter_combo.currentData() or ALL
+        current = self.current_row() if keep_current else None
+        for row, cue in enumerate(session.cues if session else []):
+            shown = chosen == ALL or (bool(cue.flags) if chosen == ANY else chosen in cue.flags)
+            self.table.setRowHidden(row, not shown and row != current)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         """Fit the rows again once a resized table has laid out its stretched columns."""
@@ -431,6 +726,9 @@ class ReviewView(QWidget):
         session = self.review.session
         busy = self.review.busy if busy is None else busy
         self.export_button.setEnabled(session is not None and not busy)
+        for key, action in self.actions_by_key.items():
+            if key not in ("undo", "redo", "play"):
+                action.setEnabled(session is not None and not busy)
         self.retranslate_button.setEnabled(
             session is not None and not busy and bool(self.selected_rows())
         )
@@ -438,10 +736,13 @@ class ReviewView(QWidget):
             self.summary.setText("")
             return
         flagged = sum(1 for c in session.cues if c.flags)
+        kinds = ", ".join(f"{flag_name(f)} {n}" for f, n in flag_counts(session).items())
         parts = [
             self.tr("Cues: {count}").format(count=len(session.cues)),
-            self.tr("flagged: {count}").format(count=flagged),
+            self.tr("flagged: {count}").format(count=flagged) + (f" ({kinds})" if kinds else ""),
         ]
-        if session.dirty:
+        if session.save_error:
             parts.append(self.tr("unsaved edits"))
+        elif session.dirty:
+            parts.append(self.tr("edits saved, not exported"))
         self.summary.setText("  ·  ".join(parts))

@@ -3,19 +3,26 @@
 The page may be used before the runtime is up (reviewing and exporting need no worker; only
 re-translation does). The store is the same file the runtime's queue writes, opened once
 here. No method raises into Qt: a refusal or failure becomes a signal with a plain message.
+Every change to the cues (typed, split, merged, inserted, deleted, shifted, re-translated) is
+a command on ``undo_stack`` whose redo and undo call the core's :mod:`review_edits`; the core
+saves each one in the store at once.
 """
 
 from __future__ import annotations
 
 import html
 import logging
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from vt_desktop.core.jobs.model import JobRecord
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.review import (
+    EMPTY,
     RetranslateResult,
     ReviewError,
     ReviewSession,
@@ -24,13 +31,36 @@ from vt_desktop.core.review import (
     format_time,
     reviewable_jobs,
 )
-from vt_desktop.core.subtitles import DOUBTFUL, doubtful
+from vt_desktop.core.review_edits import CueEdit, edit_text, edit_times, redo, undo
+from vt_desktop.core.subtitles import DOUBTFUL, PIVOTED, SUSPECT, UNRECOGNISED, doubtful
 from vt_desktop.ui import theme
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.table_model import ColumnsTableModel, Index
 from vt_desktop.ui.view_model import RuntimeViewModel
 
 log = logging.getLogger(__name__)
+
+
+class CueEditCommand(QUndoCommand):
+    """One change to the cues on the undo stack. The change is made (and checked) before the
+    command is pushed, so its first redo does nothing; later ones call the core's redo."""
+
+    def __init__(self, review: ReviewViewModel, edit: CueEdit, text: str) -> None:
+        super().__init__(text)
+        self.review = review
+        self.edit = edit
+        self._made = True
+
+    def redo(self) -> None:
+        """Qt override: make the change (again)."""
+        if self._made:
+            self._made = False
+            return
+        self.review.replay(self.edit, redo)
+
+    def undo(self) -> None:
+        """Qt override: put the rows back as they were."""
+        self.review.replay(self.edit, undo)
 
 
 class ReviewViewModel(QObject):
@@ -40,6 +70,7 @@ class ReviewViewModel(QObject):
     session_opened = Signal(object)  # ReviewSession
     open_failed = Signal(str)  # plain message
     cue_edited = Signal(int)  # row
+    rows_changed = Signal(int)  # first row: cues were added or removed from there on
     edit_refused = Signal(int, str)  # row, plain message
     retranslate_started = Signal()
     retranslate_finished = Signal(object)  # RetranslateResult
@@ -53,6 +84,7 @@ class ReviewViewModel(QObject):
         self.session: ReviewSession | None = None
         self._store: JobStore | None = None
         self.busy = False
+        self.undo_stack = QUndoStack(self)
 
     @property
     def store(self) -> JobStore:
@@ -69,6 +101,11 @@ class ReviewViewModel(QObject):
     def dirty(self) -> bool:
         """True while the open session has edits that were not exported."""
         return self.session is not None and self.session.dirty
+
+    @property
+    def unsaved(self) -> bool:
+        """True while an edit could not be saved in the store (it would be lost on quitting)."""
+        return self.session is not None and self.session.save_error is not None
 
     def threshold_changed(self) -> bool:
         """Whether the doubtful-word setting changed since the open session was opened."""
@@ -100,23 +137,60 @@ class ReviewViewModel(QObject):
             )
             return False
         self.session = session
+        self.undo_stack.clear()
         self.session_opened.emit(session)
         return True
 
-    def edit(self, row: int, field: str, text: str) -> bool:
-        """Set the ``"text"``, ``"start"`` or ``"end"`` of cue ``row`` from what was typed."""
-        if self.session is None:
+    def discard(self) -> None:
+        """Forget the open session's edits not exported (its draft in the store)."""
+        if self.session is not None:
+            self.session.discard_draft()
+            self.undo_stack.clear()
+
+    def change(self, row: int, label: str, make: Callable[[ReviewSession], CueEdit | None]) -> bool:
+        """Make one change with ``make`` (a :mod:`review_edits` call) and put it on the undo
+        stack as ``label``; a refusal is emitted as ``edit_refused`` for ``row``."""
+        session = self.session
+        if session is None:
             return False
         try:
-            if field == "text":
-                self.session.edit_text(row, text)
-            else:
-                self.session.edit_time_text(row, field, text)
+            edit = make(session)
         except ReviewError as exc:
             self.edit_refused.emit(row, str(exc))
             return False
-        self.cue_edited.emit(row)
+        if edit is not None:
+            self.undo_stack.push(CueEditCommand(self, edit, label))
+            self._announce(edit)
         return True
+
+    def replay(self, edit: CueEdit, step: Callable[[ReviewSession, CueEdit], None]) -> None:
+        """Undo or redo ``edit`` (the undo stack's commands call this)."""
+        if self.session is None:
+            return
+        try:
+            step(self.session, edit)
+        except ReviewError as exc:
+            self.edit_refused.emit(edit.first, str(exc))
+            return
+        self._announce(edit, undone=step is undo)
+
+    def _announce(self, edit: CueEdit, *, undone: bool = False) -> None:
+        shown = edit.before if undone else edit.after
+        if len(edit.before) != len(edit.after):
+            self.rows_changed.emit(edit.first)
+        else:
+            for row in range(edit.first, edit.first + len(shown)):
+                self.cue_edited.emit(row)
+        if self.session is not None and self.session.save_error:
+            self.edit_refused.emit(edit.first, self.session.save_error)
+
+    def edit(self, row: int, field: str, text: str) -> bool:
+        """Set the ``"text"``, ``"start"`` or ``"end"`` of cue ``row`` from what was typed."""
+        if field == "text":
+            label = self.tr("Edit the text of cue {number}").format(number=row + 1)
+            return self.change(row, label, lambda s: edit_text(s, row, text))
+        label = self.tr("Edit the times of cue {number}").format(number=row + 1)
+        return self.change(row, label, lambda s: edit_times(s, row, field, text))
 
     async def retranslate(self, rows: list[int]) -> None:
         """Re-translate ``rows`` through the workers; emits ``retranslate_finished``."""
@@ -126,6 +200,7 @@ class ReviewViewModel(QObject):
         self.busy = True
         self.retranslate_started.emit()
         runtime = self.runtime_vm.runtime
+        before = list(session.cues)
         try:
             result = await session.retranslate(runtime.rpc if runtime else None, rows)
         except Exception as exc:  # the connection dropped mid-call, …
@@ -134,6 +209,11 @@ class ReviewViewModel(QObject):
             result = RetranslateResult([], failed.format(error=exc), False)
         finally:
             self.busy = False
+        if result.changed and session is self.session:
+            first, last = min(result.changed), max(result.changed) + 1
+            edit = CueEdit(first, tuple(before[first:last]), tuple(session.cues[first:last]))
+            label = self.tr("Re-translate {count} line(s)").format(count=len(result.changed))
+            self.undo_stack.push(CueEditCommand(self, edit, label))
         for row in result.changed:
             self.cue_edited.emit(row)
         self.retranslate_finished.emit(result)
@@ -168,6 +248,7 @@ class ReviewViewModel(QObject):
 
 COLUMNS = (
     "#",
+    QT_TRANSLATE_NOOP("CuesTableModel", "Flags"),
     QT_TRANSLATE_NOOP("CuesTableModel", "Source"),
     QT_TRANSLATE_NOOP("CuesTableModel", "Translation"),
     QT_TRANSLATE_NOOP("CuesTableModel", "Start"),
@@ -180,6 +261,35 @@ FLAGGED_TEXT = "#b91c1c"
 #: A doubtful word: amber behind, warning-brown text (light palette).
 DOUBT_BACKGROUND = "#fef3c7"
 DOUBT_TEXT = "#b45309"
+# Each flag's short name, for the Flags column, the filter and the status line.
+FLAG_NAMES = {
+    "cps": QT_TRANSLATE_NOOP("CuesTableModel", "too fast"),
+    "too_long_line": QT_TRANSLATE_NOOP("CuesTableModel", "line too long"),
+    "too_many_lines": QT_TRANSLATE_NOOP("CuesTableModel", "too many lines"),
+    "too_short": QT_TRANSLATE_NOOP("CuesTableModel", "too short"),
+    "too_long": QT_TRANSLATE_NOOP("CuesTableModel", "too long"),
+    "untranslated": QT_TRANSLATE_NOOP("CuesTableModel", "untranslated"),
+    UNRECOGNISED: QT_TRANSLATE_NOOP("CuesTableModel", "unrecognised gap"),
+    SUSPECT: QT_TRANSLATE_NOOP("CuesTableModel", "suspect"),
+    DOUBTFUL: QT_TRANSLATE_NOOP("CuesTableModel", "doubtful words"),
+    PIVOTED: QT_TRANSLATE_NOOP("CuesTableModel", "via English"),
+    EMPTY: QT_TRANSLATE_NOOP("CuesTableModel", "no text"),
+}
+
+
+def flag_name(flag: str) -> str:
+    """A flag's short name in the window's language."""
+    return QCoreApplication.translate("CuesTableModel", FLAG_NAMES.get(flag, flag))
+
+
+def flag_counts(session: ReviewSession) -> Counter[str]:
+    """How many cues carry each flag, in the order of :data:`FLAG_NAMES`."""
+    counts = Counter(f for c in session.cues for f in c.flags)
+    order = list(FLAG_NAMES)
+    return Counter(dict(sorted(counts.items(), key=lambda kv: (
+        order.index(kv[0]) if kv[0] in order else len(order), kv[0]))))  # fmt: skip
+
+
 #: The item data role of a cell's text as HTML with its doubtful words marked (None: plain).
 RICH_TEXT_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -196,12 +306,17 @@ class CuesTableModel(ColumnsTableModel):
         self._review = review
         review.session_opened.connect(self._on_review_session_opened)
         review.cue_edited.connect(self._on_review_cue_edited)
+        review.rows_changed.connect(self._on_review_rows_changed)
 
     def row_count(self) -> int:
         """One row per cue."""
         return len(self._review.session.cues) if self._review.session else 0
 
     def _on_review_session_opened(self, _session: ReviewSession) -> None:
+        self.beginResetModel()
+        self.endResetModel()
+
+    def _on_review_rows_changed(self, _first: int) -> None:
         self.beginResetModel()
         self.endResetModel()
 
@@ -217,6 +332,10 @@ class CuesTableModel(ColumnsTableModel):
         name = COLUMNS[column]
         if name == "#":
             return f"{row + 1}  ⚠" if cue.flags else str(row + 1)
+        if name == "Flags":
+            order = list(FLAG_NAMES)
+            ranked = sorted(cue.flags, key=lambda f: (order.index(f) if f in order else 99, f))
+            return ", ".join(flag_name(f) for f in ranked)
         if name == "Source":
             return cue.source
         if name == "Translation":
@@ -279,7 +398,7 @@ class CuesTableModel(ColumnsTableModel):
             value = self.cell(row, column).replace("\n", " ")
         elif role == roles.BackgroundRole and flagged:
             value = theme.colour(FLAGGED_BACKGROUND)
-        elif role == roles.ForegroundRole and flagged and COLUMNS[column] == "#":
+        elif role == roles.ForegroundRole and flagged and COLUMNS[column] in ("#", "Flags"):
             value = theme.colour(FLAGGED_TEXT)
         elif role == roles.ToolTipRole:
             value = self.flag_tooltip(row) or self.cell(row, column)
