@@ -77,6 +77,7 @@ def test_several_languages_at_once_by_picking_from_the_popup(qt_loop, tmp_path: 
     field.setFocus()
     QTest.keyClicks(field, "pt, portu")
     popup = field.completer().popup()
+    assert popup is not None
     pump_until(popup.isVisible, 5, "the search popup")
     assert popup.model().rowCount() == 3
     QTest.keyClick(popup, Qt.Key.Key_Down)

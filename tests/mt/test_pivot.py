@@ -30,7 +30,7 @@ def call():
 
 
 @pytest.fixture(scope="module")
-def pairs(tmp_path_factory) -> Path:
+def pairs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A worker cache folder with two tiny Opus-MT pairs: uk → en and en → de."""
     cache = tmp_path_factory.mktemp("cache")
     build_marian_like(cache / "models" / "ct2" / "opus-mt-uk-en", seed=11)

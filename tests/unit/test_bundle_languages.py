@@ -51,7 +51,7 @@ def spec_keep() -> Callable[[str], bool]:
     """build.spec's own ``_keep`` filter, with the constants it reads."""
     tree = ast.parse(SPEC)
     wanted = {"UNUSED_QT", "UNUSED_QT_PLUGINS", "UNUSED_QT_LIBS", "BUNDLE_FFMPEG"}
-    nodes = [
+    nodes: list[ast.stmt] = [
         node
         for node in tree.body
         if (isinstance(node, ast.FunctionDef) and node.name == "_keep")
@@ -61,7 +61,7 @@ def spec_keep() -> Callable[[str], bool]:
     exec(compile(ast.Module(body=nodes, type_ignores=[]), "build.spec", "exec"), namespace)  # noqa: S102
     keep = namespace["_keep"]
     assert callable(keep)
-    return keep  # type: ignore[return-value]
+    return keep
 
 
 def test_the_spec_leaves_out_langcodes_tests_that_its_hook_collects() -> None:
