@@ -67,13 +67,13 @@ from vt_desktop.ui.view_model import RuntimeViewModel
 from vt_desktop.ui.widgets import PageHeader
 
 log = logging.getLogger(__name__)
-COLUMN_WIDTHS = {"#": 50, "Flags": 104, "Start": 96, "End": 96}
+COLUMN_WIDTHS = {"#": 50, "Flags": 98, "Start": 88, "End": 88}
 #: The filter's choices besides one flag: every cue, or those with any flag.
 ALL, ANY = "", "*"
 #: The style's own text margins inside a cell (focus frame margin + 1, both sides).
 TEXT_MARGINS = 8
 CELL_PADDING = (12, 10)  # the style sheet's item padding (across, down) plus a margin
-TABLE_SHARE = 0.58  # of the splitter, at first
+TABLE_SHARE = 0.62  # of the splitter, at first
 
 
 class ReviewView(QWidget):
@@ -142,7 +142,7 @@ class ReviewView(QWidget):
         row = QHBoxLayout()
         row.setSpacing(10)
         self.job_combo.setAccessibleName(self.tr("Job"))
-        self.job_combo.setMinimumWidth(260)
+        self.job_combo.setMinimumWidth(200)
         self.lang_combo.setAccessibleName(self.tr("Language"))
         self.lang_combo.setMinimumWidth(90)
         row.addWidget(QLabel(self.tr("Job")))
@@ -151,6 +151,11 @@ class ReviewView(QWidget):
         row.addWidget(QLabel(self.tr("Language")))
         row.addWidget(self.lang_combo)
         row.addWidget(self.refresh_button)
+        row.addSpacing(6)
+        row.addWidget(QLabel(self.tr("Show")))
+        self.filter_combo.setAccessibleName(self.tr("Show cues"))
+        self.filter_combo.setMinimumWidth(150)
+        row.addWidget(self.filter_combo)
         return row
 
     def _make_actions(self) -> None:
@@ -225,10 +230,6 @@ class ReviewView(QWidget):
             self.edit_buttons.append(button)
             row.addWidget(button)
         row.addStretch(1)
-        row.addWidget(QLabel(self.tr("Show")))
-        self.filter_combo.setAccessibleName(self.tr("Show cues"))
-        self.filter_combo.setMinimumWidth(170)
-        row.addWidget(self.filter_combo)
         return row
 
     def _action_row(self) -> QHBoxLayout:

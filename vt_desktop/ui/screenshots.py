@@ -6,7 +6,9 @@ Starts a private broker and one worker in a temporary folder, pings, translates 
 speech sample as a queued job, then saves ``OUTDIR/<page>.png`` for each page
 (``widget.grab()``, works offscreen; Review shows that job), ``settings-<n>.png`` for each
 settings tab, ``jobs-dark.png`` and ``review-dark.png``, ``review-doubtful.png`` (Review with
-the doubtful-word setting at 95 %), and ``OUTDIR/workers-error.png``
+the doubtful-word setting at 95 %), ``review-filter.png`` (Review showing only flagged cues),
+``shortcuts.png`` and ``shortcuts-dark.png`` (*Help → Keyboard shortcuts*), and
+``OUTDIR/workers-error.png``
 (the banner shown when the broker cannot be reached). With
 ``--root-shot`` (under Xvfb with ``QT_QPA_PLATFORM=xcb``) it also saves what the X screen
 shows, ``OUTDIR/<view>-screen.png``, with ImageMagick's ``import -window root``.
@@ -101,6 +103,7 @@ async def shoot_running(settings: AppSettings, outdir: Path, root_shot: bool) ->
             window.show_page(name)
             written += await capture(window, outdir / f"{name.lower()}.png", root_shot)
         written += await shoot_doubtful(window, settings, job_id, outdir, root_shot)
+        written += await shoot_editing(window, outdir, root_shot)
         window.show_page("Log")
         window.log_view.search_box.setText("ping")
         written += await capture(window, outdir / "log-search.png", root_shot)
@@ -128,6 +131,28 @@ async def shoot_doubtful(
     finally:
         settings.review_doubt_threshold = before
         window.review_view.open_job(job_id)
+
+
+async def shoot_editing(window: MainWindow, outdir: Path, root_shot: bool) -> list[Path]:
+    """Review filtered to the flagged cues, and the shortcut window in both themes."""
+    review = window.review_view
+    window.show_page("Review")
+    review.filter_combo.setCurrentIndex(max(0, review.filter_combo.findData("*")))
+    written = await capture(window, outdir / "review-filter.png", root_shot)
+    review.filter_combo.setCurrentIndex(0)
+    app = QApplication.instance()
+    for look in ("light", "dark"):
+        if isinstance(app, QApplication):
+            theme.apply(app, look)
+        dialog = window.show_shortcuts()
+        await settle(0.3)
+        path = outdir / ("shortcuts.png" if look == "light" else "shortcuts-dark.png")
+        if dialog.grab().save(str(path)):
+            written.append(path)
+        dialog.close()
+    if isinstance(app, QApplication):
+        theme.apply(app, "light")
+    return written
 
 
 async def finished_job(view_model: RuntimeViewModel, settings: AppSettings) -> str:
