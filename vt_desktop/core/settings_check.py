@@ -11,10 +11,10 @@ import re
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from worker.transport.settings import BrokerUrlError, split_broker_urls
 
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$")
-BROKER_SCHEMES = ("amqp", "amqps")
 
 
 @dataclass(frozen=True)
@@ -59,20 +59,12 @@ def check_broker(fields: BrokerFields) -> dict[str, str]:
 
 
 def check_broker_url(url: str) -> str | None:
-    """Why ``url`` is not a usable broker URL (``None`` when it is); never echoes a password."""
-    if any(c.isspace() for c in url):
-        return "A broker URL must not contain spaces."
+    """Why ``url`` (one broker URL, or several separated by commas) is not usable (``None``
+    when it is); names a bad entry by its position and never echoes a password."""
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "The port in the broker URL must be a number between 1 and 65535."
-    if parts.scheme not in BROKER_SCHEMES:
-        return "A broker URL starts with amqp:// or amqps:// (e.g. amqps://user@host:5671/vt)."
-    if not parts.hostname:
-        return "The broker URL has no host (amqps://user:password@HOST:5671/vhost)."
-    if port == 0:
-        return "The port in the broker URL must be a number between 1 and 65535."
+        split_broker_urls(url)
+    except BrokerUrlError as exc:
+        return str(exc)
     return None
 
 
