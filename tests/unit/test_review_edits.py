@@ -210,3 +210,15 @@ def test_text_and_player_time_edits_undo_and_export_drops_the_draft(
     session.edit_text(2, "Valeu.")
     session.discard_draft()
     assert reopened(session).cues[2].text == "Obrigado."
+
+
+def test_an_edit_the_store_cannot_keep_stays_in_the_session_with_the_reason(
+    session: ReviewSession,
+) -> None:
+    session.store.close()  # the file went away under the window
+    edit = split_cue(session, 1, len("Até"))
+    assert [c.text for c in session.cues][1:3] == ["Até", "logo."], "the edit is kept"
+    assert session.save_error is not None
+    assert session.save_error.startswith("The edits could not be saved in the job store: ")
+    undo(session, edit)
+    assert len(session.cues) == 3 and session.save_error is not None

@@ -10,6 +10,8 @@ Qt-free, like the rest of the core.
 from __future__ import annotations
 
 import math
+import sqlite3
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -26,7 +28,7 @@ from vt_desktop.core.review import (
     format_time,
     wrap_text,
 )
-from vt_desktop.core.subtitles import WordConfidence
+from vt_desktop.core.subtitles import TimedWord, WordConfidence
 from worker.protocol.asr import TranscribeResult
 
 __all__ = [
@@ -52,6 +54,8 @@ NEW_CUE_S = 2.0
 MIN_NEW_CUE_S = 0.2
 _EPS = 0.0005
 _ASR_KINDS = ("asr", "asr-en")
+#: Each open session's recognised words with their times, read from the store once.
+_WORDS: weakref.WeakKeyDictionary[ReviewSession, list[TimedWord]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,22 +135,31 @@ def _nearest_space(text: str, at: int) -> int:
 def word_bounds(session: ReviewSession, start: float, end: float) -> list[float]:
     """The times between two recognised words strictly inside ``start``..``end`` (from the
     job's stored recognition results; empty when the job has none)."""
-    results = []
-    store, job_id = session.store, session.record.id
-    for kind in _ASR_KINDS:
-        for key in sorted(store.stored_keys(job_id, kind), key=lambda k: (len(k), k)):
-            try:
-                results.append(
-                    TranscribeResult.model_validate(store.result(call_id(job_id, kind, key)))
-                )
-            except ValidationError:
-                continue
-    words = [w for w in words_of(results) if w.start >= start - _EPS and w.end <= end + _EPS]
+    words = [w for w in _timed_words(session) if w.start >= start - _EPS and w.end <= end + _EPS]
     return [
         (a.end + b.start) / 2
         for a, b in pairwise(words)
         if start + MIN_PIECE_S <= (a.end + b.start) / 2 <= end - MIN_PIECE_S
     ]
+
+
+def _timed_words(session: ReviewSession) -> list[TimedWord]:
+    if (known := _WORDS.get(session)) is not None:
+        return known
+    results = []
+    store, job_id = session.store, session.record.id
+    try:
+        for kind in _ASR_KINDS:
+            for key in sorted(store.stored_keys(job_id, kind), key=lambda k: (len(k), k)):
+                stored = store.result(call_id(job_id, kind, key))
+                try:
+                    results.append(TranscribeResult.model_validate(stored))
+                except ValidationError:
+                    continue
+    except (sqlite3.Error, OSError):
+        return []  # the store cannot be read now: the time is divided by characters
+    _WORDS[session] = words = words_of(results)
+    return words
 
 
 def split_cue(session: ReviewSession, row: int, at: int) -> CueEdit:
