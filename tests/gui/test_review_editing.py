@@ -279,3 +279,27 @@ def test_help_lists_every_shortcut_and_the_page_uses_the_same_keys(
     pump(100)
     screenshot(dialog, "review-shortcuts.png")
     dialog.close()
+
+
+def test_the_window_closes_without_asking_and_reopens_with_the_edits(
+    view_model: RuntimeViewModel, qtbot: QtBot
+) -> None:
+    window = MainWindow(view_model)
+    qtbot.addWidget(window)
+    window.show()
+    page = window.review_view
+    qtbot.waitUntil(lambda: page.review.session is not None, timeout=5000)
+    go_to(page, 0)
+    assert page.review.edit(0, "text", "Fechado sem exportar")
+    assert window.close(), "nothing to lose: the window closes at once"
+    assert window.discard_box is None
+    page.preview.player.stop()
+    page.review.close()
+
+    again = MainWindow(RuntimeViewModel(view_model.settings))
+    qtbot.addWidget(again)
+    page = again.review_view
+    qtbot.waitUntil(lambda: page.review.session is not None, timeout=5000)
+    assert texts(page)[0] == "Fechado sem exportar"
+    page.preview.player.stop()
+    page.review.close()
