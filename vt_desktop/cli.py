@@ -144,6 +144,14 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
+def log_level(args: argparse.Namespace, settings: AppSettings) -> str:
+    """The console's level: ``--log-level``, else ``LOG_LEVEL`` (environment, ``.env`` or the
+    settings file) when set, else WARNING (the progress line says what happens)."""
+    if args.log_level:
+        return str(args.log_level)
+    return settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
+
+
 class ProgressLine:
     """One live progress line on a terminal; plain lines elsewhere."""
 
@@ -218,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         print(f"vt: bad settings: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    setup_logging(settings.log_dir, args.log_level or "WARNING")
+    setup_logging(settings.log_dir, log_level(args, settings))
     try:
         return asyncio.run(_dispatch(args, settings))
     except KeyboardInterrupt as exc:

@@ -104,10 +104,16 @@ class Dispatcher:
         if request.is_notification:
             log.info("notification %s ignored: no method here takes notifications", request.method)
             return None
+        # One line per call received and one per answer, as the original backend logged
+        # ("Received RPC request. Correlation ID …"): the id is the AMQP correlation id.
+        log.info("received rpc %s id=%s job=%s client=%s", request.method, request.id,
+                 meta.job_id or "-", meta.client_id or "-")  # fmt: skip
+        started = time.perf_counter()
         try:
             result = await self._serve(request, meta)
         except RpcError as exc:
-            log.info("rpc %s id=%s failed: %s %s", request.method, request.id, exc.code, exc)
+            log.info("answered rpc %s id=%s in %.3f s: error %s %s", request.method, request.id,
+                     time.perf_counter() - started, exc.code, exc)  # fmt: skip
             return Response(id=request.id, error=exc.to_object())
         except Exception:
             log.exception("rpc %s id=%s crashed", request.method, request.id)
@@ -115,7 +121,11 @@ class Dispatcher:
                 f"internal error in {request.method} (call {request.id}); "
                 "the worker's log has the details"
             )
+            log.info("answered rpc %s id=%s in %.3f s: error %s (internal)", request.method,
+                     request.id, time.perf_counter() - started, internal.code)  # fmt: skip
             return Response(id=request.id, error=internal.to_object())
+        log.info("answered rpc %s id=%s in %.3f s: ok", request.method, request.id,
+                 time.perf_counter() - started)  # fmt: skip
         return Response(id=request.id, result=result)
 
     async def _serve(self, request: Request, meta: CallMeta) -> Any:

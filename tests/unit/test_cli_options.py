@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vt_desktop.cli import build_settings, parser
+from vt_desktop.cli import build_settings, log_level, parser
 
 URL = "amqps://user:pass@gpu-box:5671/vt"
 OPTIONS = ["--broker", URL, "--workers", "2", "--log-level", "DEBUG"]
@@ -58,3 +58,16 @@ def test_a_broker_after_the_command_name_runs_remote_without_local_workers(
     args = parser().parse_args(["translate", "talk.mp4", "--to", "pt", "--broker", URL])
     settings = build_settings(args)
     assert (settings.mode, settings.broker_url(), settings.workers) == ("remote", URL, 0)
+
+
+def test_the_console_level_follows_log_level_unless_an_option_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("VT_CONFIG_DIR", str(tmp_path))  # no settings file of the user's
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    quiet = parser().parse_args(["jobs"])
+    assert log_level(quiet, build_settings(quiet)) == "WARNING"  # the progress line speaks
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    assert log_level(quiet, build_settings(quiet)) == "DEBUG"
+    loud = parser().parse_args(["jobs", "--log-level", "INFO"])
+    assert log_level(loud, build_settings(loud)) == "INFO"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -145,3 +147,20 @@ def test_fuzzed_requests_always_get_a_wellformed_answer(
     if "error" in out:
         assert out["error"]["code"] in {-32700, -32600, -32601, -32602, -32603, -32800}
         assert out["error"]["code"] != -32603, out  # nothing reaches a handler unvalidated
+
+
+async def test_each_call_is_logged_when_received_and_when_answered(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An operator follows a call by its correlation id: one INFO line in, one out."""
+    d = make(tmp_path)
+    with caplog.at_level(logging.INFO, logger="worker.dispatcher"):
+        await ask(d, "system.ping", {}, "c-ok", job_id="j1", client_id="alice")
+        await ask(d, "boom.explode", {}, "c-bad")
+    lines = [r.getMessage() for r in caplog.records if r.name == "worker.dispatcher"]
+    assert "received rpc system.ping id=c-ok job=j1 client=alice" in lines
+    assert any(re.fullmatch(r"answered rpc system\.ping id=c-ok in \d+\.\d{3} s: ok", line)
+               for line in lines), lines  # fmt: skip
+    assert "received rpc boom.explode id=c-bad job=- client=-" in lines
+    assert any(line.startswith("answered rpc boom.explode id=c-bad in ")
+               and line.endswith("error -32603 (internal)") for line in lines), lines  # fmt: skip
