@@ -67,7 +67,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--prefetch", type=int, help="calls taken at once (1 on CPU)")
     ap.add_argument("--services", help="comma-separated services to serve (default: all)")
     ap.add_argument("--parent-pid", type=int, help="stop when this process is gone")
-    ap.add_argument("--log-dir", help="write app.log/error.log here")
+    ap.add_argument(
+        "--log-dir",
+        help="write app.log/error.log under DIR/<worker id>/ (default: the user's log folder; "
+        "'none': console only)",
+    )
     ap.add_argument("--log-level", help="DEBUG, INFO, WARNING, …")
     ap.add_argument(
         "--connect-timeout",
@@ -196,10 +200,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(None, args.log_level or "WARNING")
         print(json.dumps(describe(enabled_services(settings)), ensure_ascii=False, indent=2))
         return 0
-    setup_logging(settings.log_dir, settings.log_level)
     die_with_parent()
-    if args.run_one is not None:
+    if args.run_one is not None:  # its console is its worker's: the lines land in its log
+        setup_logging(None, settings.log_level)
         return serve_one(settings, Path(args.run_one[0]), Path(args.run_one[1]))
+    # Each process its own rotating files: one file rotated by several processes loses lines.
+    setup_logging(settings.worker_log_dir(), settings.log_level)
     try:
         asyncio.run(serve(settings))
     except BrokerError as exc:

@@ -37,7 +37,11 @@ class WorkerSettings(BrokerSettings):
     cache_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME)), alias="VT_CACHE_DIR"
     )
-    log_dir: Path | None = Field(default=None, alias="VT_LOG_DIR")
+    #: Logs go to ``<log_dir>/<worker_id>/app.log`` and ``error.log`` (``none``: console only).
+    log_dir: Path | None = Field(
+        default_factory=lambda: Path(platformdirs.user_log_dir(APP_NAME)) / "workers",
+        alias="VT_LOG_DIR",
+    )
     plugin_dir: Path | None = Field(default=None, alias="VT_PLUGIN_DIR")
     heartbeat_interval: float = Field(default=2.0, gt=0, alias="VT_HEARTBEAT_INTERVAL")
     stop_grace: float = Field(default=20.0, ge=0, alias="VT_STOP_GRACE")
@@ -46,6 +50,15 @@ class WorkerSettings(BrokerSettings):
     #: How long a worker keeps trying its first connection to the broker, in seconds
     #: (``inf``: until it answers; 0: one try).
     connect_timeout: float = Field(default=30.0, ge=0, alias="VT_CONNECT_TIMEOUT")
+
+    @field_validator("log_dir", mode="before")
+    @classmethod
+    def _no_log_files(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in {"", "none"} else value
+
+    def worker_log_dir(self) -> Path | None:
+        """Where this worker writes its log files: a folder of its own under ``log_dir``."""
+        return None if self.log_dir is None else self.log_dir / self.worker_id
 
     @field_validator("connect_timeout", mode="before")
     @classmethod

@@ -32,6 +32,7 @@ class WorkerProcs:
             RABBITMQ_RPC_QUEUE=self.prefix,
             VT_CONFIG_DIR=str(self.home / "config"),
             VT_CACHE_DIR=str(self.home / "cache"),
+            VT_LOG_DIR=str(self.home / "logs"),
             VT_HEARTBEAT_INTERVAL="0.5",
             VT_STOP_GRACE="5",
             HF_HUB_OFFLINE="1",
