@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"videotranslator: bad settings: {exc}", file=sys.stderr)
         return 2
     # The smoke check keeps to its temporary folder: console logging only.
-    setup_logging(None if args.smoke else settings.log_dir, settings.log_level)
+    setup_logging(None if args.smoke else settings.log_dir, settings.effective_log_level())
     if args.smoke:
         from vt_desktop.ui.smoke import run_smoke
 

@@ -145,11 +145,14 @@ def parser() -> argparse.ArgumentParser:
 
 
 def log_level(args: argparse.Namespace, settings: AppSettings) -> str:
-    """The console's level: ``--log-level``, else ``LOG_LEVEL`` (environment, ``.env`` or the
-    settings file) when set, else WARNING (the progress line says what happens)."""
+    """The console's level: ``--log-level``, else DEBUG when ``DEBUG`` is true, else
+    ``LOG_LEVEL`` (environment, ``.env`` or the settings file) when set, else WARNING (the
+    progress line says what happens)."""
     if args.log_level:
         return str(args.log_level)
-    return settings.log_level if "log_level" in settings.model_fields_set else "WARNING"
+    if settings.debug or "log_level" in settings.model_fields_set:
+        return settings.effective_log_level()
+    return "WARNING"
 
 
 class ProgressLine:

@@ -71,3 +71,7 @@ def test_the_console_level_follows_log_level_unless_an_option_says_otherwise(
     assert log_level(quiet, build_settings(quiet)) == "DEBUG"
     loud = parser().parse_args(["jobs", "--log-level", "INFO"])
     assert log_level(loud, build_settings(loud)) == "INFO"
+    monkeypatch.delenv("LOG_LEVEL")
+    monkeypatch.setenv("DEBUG", "true")  # the original backend's switch
+    assert log_level(quiet, build_settings(quiet)) == "DEBUG"
+    assert build_settings(quiet).effective_log_level() == "DEBUG"  # the window and its workers

@@ -141,6 +141,10 @@ class AppSettings(BrokerSettings):
     #: UI language: "system" follows the desktop's locale, else "en" or "ru".
     ui_language: Literal["system", "en", "ru"] = "system"
 
+    def effective_log_level(self) -> str:
+        """``LOG_LEVEL``, or DEBUG when ``DEBUG`` is true (the original backend's switch)."""
+        return "DEBUG" if self.debug else self.log_level
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

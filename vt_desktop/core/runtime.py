@@ -194,7 +194,7 @@ class AppRuntime:
             "VT_CONFIG_DIR": str(s.config_dir),
             "VT_CACHE_DIR": str(s.cache_dir),
             "VT_LOG_DIR": str(s.log_dir / "workers"),
-            "LOG_LEVEL": s.log_level,
+            "LOG_LEVEL": s.effective_log_level(),
         }
         if s.plugin_dir is not None:
             env["VT_PLUGIN_DIR"] = str(s.plugin_dir)
