@@ -305,7 +305,10 @@ async def _translate(rt: AppRuntime, specs: list[JobSpec]) -> int:
     if rt.rpc is not None:
         for spec in specs:
             if spec.source_language:
-                await require_translatable(rt.rpc, spec.source_language, spec.targets, spec.engine)
+                await require_translatable(
+                    rt.rpc, spec.source_language, spec.targets, spec.engine,
+                    worker_wait_s=rt.settings.worker_wait_s,
+                )  # fmt: skip
     ids = [rt.store.create_job(spec) for spec in specs]
     for spec, job_id in zip(specs, ids, strict=True):
         into = ", ".join(spec.targets) if not spec.transcribe else "transcript"

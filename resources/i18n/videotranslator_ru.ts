@@ -1706,6 +1706,22 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Локальные обработчики:</translation>
     </message>
     <message>
+        <source>Call timeout:</source>
+        <translation>Время ответа на вызов:</translation>
+    </message>
+    <message>
+        <source>Tries per call:</source>
+        <translation>Попыток на вызов:</translation>
+    </message>
+    <message>
+        <source>Wait for a worker:</source>
+        <translation>Ждать обработчика:</translation>
+    </message>
+    <message>
+        <source>A call not answered in time is sent again, up to the tries; then its job fails and can be resumed. A call waits this long for a worker to come online before its job stops.</source>
+        <translation>Вызов без ответа вовремя отправляется снова, пока не кончатся попытки; затем задание завершается с ошибкой, и его можно продолжить. Вызов ждёт столько времени, пока обработчик не появится в сети, прежде чем задание остановится.</translation>
+    </message>
+    <message>
         <source>Plugin folder</source>
         <translation>Папка плагинов</translation>
     </message>

@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,14 +105,17 @@ def test_no_worker_serving_asr_exits_3(
     broker: TestBroker, tmp_path: Path, source: list[str]
 ) -> None:
     """The broker answers, but no worker listens under this prefix: the job's first call
-    (language detection, or a segment's transcription when the language is given) waits a
-    minute for one, then ends ``vt`` with 3, not 1."""
+    (language detection, or a segment's transcription when the language is given) waits for
+    one as long as ``VT_WORKER_WAIT`` says (a minute by default), then ends ``vt`` with 3,
+    not 1."""
     video = make_video(tmp_path / "jfk.mp4", seconds=2)
     out = tmp_path / "out"
-    env = remote_env(tmp_path, f"t{uuid.uuid4().hex[:8]}")
+    env = remote_env(tmp_path, f"t{uuid.uuid4().hex[:8]}") | {"VT_WORKER_WAIT": "5"}
     args = translate_args(broker.url, video, out, *source)
+    began = time.monotonic()
     done = vt("--workers", "0", *args, env=env, timeout=300)
     assert done.returncode == 3, done.stderr[-3000:]
+    assert time.monotonic() - began < 45, "the wait is the setting's 5 s, not the default 60"
     assert "no worker serves 'asr'" in done.stderr, done.stderr
     assert not out.exists() or not any(out.iterdir())
 

@@ -71,6 +71,9 @@ def fill_everything(dialog: SettingsDialog, tmp_path: Path, ca_file: Path) -> No
     dialog.ca_file.set_text(str(ca_file))
     dialog.workers.setValue(3)
     dialog.prefetch.setValue(4)
+    dialog.call_timeout.setValue(120)
+    dialog.call_tries.setValue(5)
+    dialog.worker_wait.setValue(10)
     dialog.job_model.setEditText("tiny.en")
     set_combo_data(dialog.engine, "bergamot")
     dialog.worker_model.setEditText("tiny.en")
@@ -114,6 +117,9 @@ def test_saved_settings_are_what_the_app_and_the_workers_load_again(
         "rabbitmq_ca_file": str(ca_file),
         "workers": 3,
         "worker_prefetch": 4,
+        "call_timeout_s": 120.0,
+        "call_tries": 5,
+        "worker_wait_s": 10.0,
         "asr_model": "tiny.en",
         "engine": "bergamot",
         "subtitle_max_chars_per_line": 32,
@@ -222,5 +228,7 @@ def test_port_and_worker_limits_are_those_of_the_settings(qtbot, tmp_path: Path)
     assert (dialog.port.minimum(), dialog.port.maximum()) == (1, 65535)
     assert (dialog.workers.minimum(), dialog.workers.maximum()) == (0, 64)
     assert (dialog.prefetch.minimum(), dialog.prefetch.maximum()) == (1, 64)
+    assert (dialog.call_tries.minimum(), dialog.call_tries.maximum()) == (1, 20)
+    assert (dialog.worker_wait.minimum(), dialog.call_timeout.minimum()) == (0, 1)
     assert dialog.line_length.text() == "Language default"
     assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == list(TABS)

@@ -64,6 +64,9 @@ SAVED_FIELDS = (
     "workers",
     "worker_prefetch",
     "plugin_dir",
+    "call_timeout_s",
+    "call_tries",
+    "worker_wait_s",
     "log_level",
     "max_file_size",
     *BROKER_FIELDS,
@@ -94,6 +97,20 @@ class AppSettings(BrokerSettings):
     #: in one batch. 8 ran a 190 s video → pt job in 14.0 s against 20.0 s at 1 on 2 CPU
     #: cores (tiny.en): batching pays on a CPU too, not only on a GPU.
     worker_prefetch: int = Field(default=8, ge=1, le=64)
+    #: A job's calls: the time one has to answer before it is sent again, the sends before
+    #: the job fails (it can be resumed), and how long a call waits for a worker to come
+    #: online (environment: VT_CALL_TIMEOUT, VT_CALL_TRIES, VT_WORKER_WAIT).
+    call_timeout_s: float = Field(
+        default=900.0, gt=0, le=86400,
+        validation_alias=AliasChoices("call_timeout_s", "VT_CALL_TIMEOUT"),
+    )  # fmt: skip
+    call_tries: int = Field(
+        default=3, ge=1, le=20, validation_alias=AliasChoices("call_tries", "VT_CALL_TRIES")
+    )
+    worker_wait_s: float = Field(
+        default=60.0, ge=0, le=86400,
+        validation_alias=AliasChoices("worker_wait_s", "VT_WORKER_WAIT"),
+    )  # fmt: skip
     #: Scheduling niceness of local workers (0 = same as the app; 19 = lowest priority).
     worker_nice: int = Field(default=5, ge=0, le=19)
     #: Third-party services (``*_service.py``, searched in sub-folders too) the local

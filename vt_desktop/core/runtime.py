@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from vt_desktop.core.config import BROKER_FIELDS, AppSettings
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.pipeline import PipelineEvent, PipelineRunner
+from vt_desktop.core.pipeline.context import CallPolicy
 from vt_desktop.core.pipeline.queue import JobQueue
 from vt_desktop.core.supervisor import BrokerNode, WorkerPool
 from worker.protocol.errors import RpcError
@@ -170,6 +171,9 @@ class AppRuntime:
             self.store,
             max_file_size=self.settings.max_file_size,
             sink=self._on_job_event,
+            policy=CallPolicy(
+                self.settings.call_timeout_s, self.settings.call_tries, self.settings.worker_wait_s
+            ),
         )
         self.queue = JobQueue(self.runner, self.store)
         self._ticker = asyncio.create_task(self._tick())

@@ -189,7 +189,10 @@ class JobsViewModel(QObject):
         if not s.source_language or s.transcribe:
             return None
         try:
-            await require_translatable(runtime.rpc, s.source_language, s.targets, s.engine)
+            await require_translatable(
+                runtime.rpc, s.source_language, s.targets, s.engine,
+                worker_wait_s=runtime.settings.worker_wait_s,
+            )  # fmt: skip
         except NoTranslationEngine as exc:
             return str(exc)
         except Exception as exc:  # the job checks again when it starts

@@ -223,6 +223,17 @@ class SettingsDialog(QDialog):
         self.prefetch = QSpinBox()
         self.prefetch.setRange(1, 64)
         self.prefetch.setValue(s.worker_prefetch)
+        self.call_timeout = QSpinBox()
+        self.call_timeout.setRange(1, 86400)
+        self.call_timeout.setSuffix(" s")
+        self.call_timeout.setValue(round(s.call_timeout_s))
+        self.call_tries = QSpinBox()
+        self.call_tries.setRange(1, 20)
+        self.call_tries.setValue(s.call_tries)
+        self.worker_wait = QSpinBox()
+        self.worker_wait.setRange(0, 86400)
+        self.worker_wait.setSuffix(" s")
+        self.worker_wait.setValue(round(s.worker_wait_s))
         levels = [
             (self.tr("Debug"), "DEBUG"),
             (self.tr("Info"), "INFO"),
@@ -243,6 +254,19 @@ class SettingsDialog(QDialog):
                 self.tr(
                     "How many calls a worker takes at once; it recognises that many segments "
                     "in one batch (8 is about 1.4× as fast as 1, on a CPU too)."
+                )
+            ),
+        )
+        add(form, self.tr("Call timeout:"), self.call_timeout, "call_timeout_s", 1)
+        add(form, self.tr("Tries per call:"), self.call_tries, "call_tries", 1)
+        add(form, self.tr("Wait for a worker:"), self.worker_wait, "worker_wait_s", 1)
+        form.addRow(
+            "",
+            note(
+                self.tr(
+                    "A call not answered in time is sent again, up to the tries; then its job "
+                    "fails and can be resumed. A call waits this long for a worker to come "
+                    "online before its job stops."
                 )
             ),
         )
@@ -438,6 +462,9 @@ class SettingsDialog(QDialog):
             "rabbitmq_key_file": self.key_file.text() or None,
             "workers": self.workers.value(),
             "worker_prefetch": self.prefetch.value(),
+            "call_timeout_s": float(self.call_timeout.value()),
+            "call_tries": self.call_tries.value(),
+            "worker_wait_s": float(self.worker_wait.value()),
             "log_level": self.log_level.currentData(),
             "plugin_dir": Path(self.plugin_dir.text()).expanduser()
             if self.plugin_dir.text()

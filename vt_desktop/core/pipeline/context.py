@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from vt_desktop.core.jobs.model import JobSpec
 from vt_desktop.core.jobs.store import JobStore, call_id
 from vt_desktop.core.pipeline.events import EtaClock, EventSink, PipelineEvent
-from worker.protocol.errors import CallTimeout, NoWorker
+from worker.protocol.errors import CallTimeout, DeadlinePassed, NoWorker
 from worker.protocol.methods import Method
 from worker.transport.client import RpcClient
 from worker.transport.events import EventStream
@@ -24,6 +24,22 @@ R = TypeVar("R", bound=BaseModel)
 NO_WORKER_WAIT_S = 60.0
 CALL_TIMEOUT_S = 900.0
 CALL_TRIES = 3  # a call that times out this often fails its job (which can be resumed)
+
+
+@dataclass(frozen=True)
+class CallPolicy:
+    """How long a job's calls wait (settings ``call_timeout_s``, ``call_tries``,
+    ``worker_wait_s``; environment ``VT_CALL_TIMEOUT``, ``VT_CALL_TRIES``, ``VT_WORKER_WAIT``).
+
+    Attributes:
+        timeout_s: One call's time to answer before it is sent again.
+        tries: Sends of a call that times out before its job fails (it can be resumed).
+        worker_wait_s: How long a call waits for a worker of its service to come online.
+    """
+
+    timeout_s: float = CALL_TIMEOUT_S
+    tries: int = CALL_TRIES
+    worker_wait_s: float = NO_WORKER_WAIT_S
 
 
 @dataclass
@@ -42,6 +58,7 @@ class JobContext:
     warnings: list[str] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     clock_stage: str = "intake"
+    policy: CallPolicy = field(default_factory=CallPolicy)
 
     def __post_init__(self) -> None:
         self.resume.set()
@@ -68,7 +85,7 @@ class JobContext:
         """One call of this job, stored the moment it returns; skipped if already stored.
 
         Raises:
-            NoWorker: no worker served the service for a minute.
+            NoWorker: no worker served the service within ``policy.worker_wait_s``.
             RpcError: the call failed (typed).
         """
         cid = call_id(self.job_id, kind, key)
@@ -89,17 +106,20 @@ class JobContext:
             try:
                 self.calls_sent += 1
                 return await self.rpc.call(
-                    method, params, timeout=CALL_TIMEOUT_S, job_id=self.job_id, call_id=cid
-                )
+                    method, params, timeout=self.policy.timeout_s, job_id=self.job_id,
+                    call_id=cid,
+                )  # fmt: skip
             except NoWorker:
                 self.calls_sent -= 1
-                if waited >= NO_WORKER_WAIT_S:
+                if waited >= self.policy.worker_wait_s:
                     raise
                 await asyncio.sleep(1.0)
                 waited += 1.0
-            except CallTimeout:
+            except (CallTimeout, DeadlinePassed):
+                # Past its deadline the worker gives the call up and says so; that answer can
+                # reach the call's next send (same id): both mean "not answered in time".
                 timeouts += 1
-                if timeouts >= CALL_TRIES:
+                if timeouts >= self.policy.tries:
                     raise
                 log.warning("job %s: %s timed out; sending it again", self.job_id, cid)
 

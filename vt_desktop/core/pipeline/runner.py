@@ -23,7 +23,7 @@ from vt_desktop.core.media import (
     pick_audio_stream,
     probe,
 )
-from vt_desktop.core.pipeline.context import JobContext
+from vt_desktop.core.pipeline.context import CallPolicy, JobContext
 from vt_desktop.core.pipeline.dub import dub_outputs
 from vt_desktop.core.pipeline.events import EtaClock, EventSink, stage_weights
 from vt_desktop.core.pipeline.recognise import detect_language, recognise, words_of
@@ -85,12 +85,14 @@ class PipelineRunner:
         *,
         max_file_size: int,
         sink: EventSink | None = None,
+        policy: CallPolicy | None = None,
     ) -> None:
         self.rpc = rpc
         self.events = events
         self.store = store
         self.max_file_size = max_file_size
         self.sink = sink
+        self.policy = policy or CallPolicy()
         self.contexts: dict[str, JobContext] = {}
         #: Jobs whose cancellation means "the app is closing", not "the user cancelled".
         self.interrupted: set[str] = set()
@@ -105,7 +107,8 @@ class PipelineRunner:
             asyncio.CancelledError: the job was cancelled (workers told, outputs removed).
         """
         record = self.store.get(job_id)
-        ctx = JobContext(job_id, record.spec, self.rpc, self.events, self.store, self.sink)
+        ctx = JobContext(job_id, record.spec, self.rpc, self.events, self.store, self.sink,
+                         policy=self.policy)  # fmt: skip
         ctx.clock = EtaClock(stage_weights(dub=record.spec.dub))
         # Each run says its warnings afresh: what failed before is tried again (a gap, an
         # untranslated batch), and what is reused from the store warns again as it is read.
@@ -152,8 +155,9 @@ class PipelineRunner:
             )
         if ctx.spec.source_language:  # a target no engine translates is refused before work
             await require_translatable(
-                self.rpc, ctx.spec.source_language, ctx.spec.targets, ctx.spec.engine
-            )
+                self.rpc, ctx.spec.source_language, ctx.spec.targets, ctx.spec.engine,
+                worker_wait_s=self.policy.worker_wait_s,
+            )  # fmt: skip
         ctx.clock_stage = "intake"
         info = await asyncio.to_thread(probe, ctx.spec.input, max_size=self.max_file_size)
         ctx.report("intake", 1.0, f"{info.container}, {info.duration_s:.1f} s")
@@ -189,7 +193,10 @@ class PipelineRunner:
             # each of them translates into each target before anything is translated.
             for spoken_in in spoken:
                 targets = [t for t in ctx.spec.targets if primary(t) != primary(spoken_in)]
-                await require_translatable(self.rpc, spoken_in, targets, ctx.spec.engine)
+                await require_translatable(
+                    self.rpc, spoken_in, targets, ctx.spec.engine,
+                    worker_wait_s=self.policy.worker_wait_s,
+                )  # fmt: skip
         ctx.clock_stage = "translate"
         if ctx.spec.engine == "whisper" and not ctx.spec.transcribe:
             per_lang = await self._whisper_translate(ctx, plan, language)

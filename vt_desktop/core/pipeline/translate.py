@@ -106,7 +106,9 @@ def refusal(
     )
 
 
-async def engines_serving(rpc: RpcClient) -> list[EngineLanguages]:
+async def engines_serving(
+    rpc: RpcClient, worker_wait_s: float = NO_WORKER_WAIT_S
+) -> list[EngineLanguages]:
     """What the translation workers serving now can do (a worker's ``mt.languages``),
     waiting a minute for one to come online.
 
@@ -119,7 +121,7 @@ async def engines_serving(rpc: RpcClient) -> list[EngineLanguages]:
         try:
             result = await rpc.call(LANGUAGES, LanguagesParams(), timeout=LANGUAGES_TIMEOUT_S)
         except NoWorker:
-            if waited >= NO_WORKER_WAIT_S:
+            if waited >= worker_wait_s:
                 raise
             await asyncio.sleep(1.0)
             waited += 1.0
@@ -128,7 +130,12 @@ async def engines_serving(rpc: RpcClient) -> list[EngineLanguages]:
 
 
 async def require_translatable(
-    rpc: RpcClient, source: str, targets: Sequence[str], engine: str | None
+    rpc: RpcClient,
+    source: str,
+    targets: Sequence[str],
+    engine: str | None,
+    *,
+    worker_wait_s: float = NO_WORKER_WAIT_S,
 ) -> None:
     """Refuse a job whose ``targets`` the workers cannot translate from ``source`` with
     ``engine`` (``None``: the workers' choice). Whisper's own translation is judged by the
@@ -136,12 +143,12 @@ async def require_translatable(
 
     Raises:
         NoTranslationEngine: a target has no engine (the message names each pair and the fix).
-        NoWorker: no worker serves ``mt``.
+        NoWorker: no worker serves ``mt`` within ``worker_wait_s``.
         RpcError: the worker answered with an error.
     """
     if engine == "whisper" or all(primary(t) == primary(source) for t in targets):
         return
-    why = refusal(await engines_serving(rpc), source, targets, engine)
+    why = refusal(await engines_serving(rpc, worker_wait_s), source, targets, engine)
     if why is not None:
         raise NoTranslationEngine(why)
 
