@@ -170,7 +170,7 @@ def test_a_target_the_workers_cannot_translate_is_refused_at_the_drop_and_nothin
 
     text = view.banner.message.text()
     assert text.startswith("Nothing was queued: no translation model for en → de (")
-    assert "CTranslate2 Opus-MT, NLLB or M2M100 model" in text
+    assert "`vt models download opus-mt-en-de` (≈ 155 MB)" in text  # the fix, by name
     assert {r.job_id for r in view.table_model._rows} == before
     assert len(view._vm.store.jobs()) == stored
     assert not out.exists()
