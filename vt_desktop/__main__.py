@@ -9,6 +9,7 @@ throwaway folder and exits.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -101,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     # The smoke check keeps to its temporary folder: console logging only.
     setup_logging(None if args.smoke else settings.log_dir, settings.effective_log_level())
+    logging.getLogger("vt_desktop").info(
+        "%s %s starting (data in %s)", settings.project_name, settings.version, settings.data_dir
+    )
     if args.smoke:
         from vt_desktop.ui.smoke import run_smoke
 

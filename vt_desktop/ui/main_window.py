@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         self._restore_state()
 
     def _build(self) -> None:
-        self.setWindowTitle(WINDOW_TITLE)
+        self.setWindowTitle(self._vm.settings.project_name or WINDOW_TITLE)  # PROJECT_NAME
         self.setWindowIcon(resources.app_icon())
         self.setMinimumSize(MINIMUM_SIZE)
         central = QWidget()
