@@ -13,6 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft7Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
+
 import worker.protocol
 from worker.protocol import errors
 from worker.protocol.methods import Method
@@ -28,6 +32,32 @@ SCHEMA_KEYWORDS = {
     "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "propertyNames",
     "minProperties", "maxProperties", "discriminator",
 }  # fmt: skip
+
+
+def openrpc_problems(doc: dict[str, Any]) -> list[str]:
+    """Where ``doc`` breaks the OpenRPC specification's own meta-schema (tests/data/openrpc,
+    from npm, with the JSON Schema meta-schema it refers to; nothing is fetched)."""
+    folder = ROOT / "tests" / "data" / "openrpc"
+    meta = json.loads((folder / "meta-schema-1.14.9.json").read_text())
+    json_schema = json.loads((folder / "json-schema-tools-meta-schema-1.8.0.json").read_text())
+    resource = Resource.from_contents(json_schema, default_specification=DRAFT7)
+    tools = "https://meta.json-schema.tools"
+    registry = Registry().with_resources([(tools, resource), (f"{tools}/", resource)])
+    validator = Draft7Validator(meta, registry=registry)
+    return [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(doc)]
+
+
+def test_the_meta_schema_check_finds_a_broken_document() -> None:
+    """The check can fail: a method without a name, an unknown top-level key."""
+    broken = {
+        "openrpc": "1.3.2",
+        "info": {"title": "t", "version": "1"},
+        "methods": [{"params": [], "result": {"name": "r", "schema": {}}}],
+        "extra": 1,
+    }
+    problems = openrpc_problems(broken)
+    assert any(p.startswith("['methods', 0]: ") for p in problems), problems
+    assert any(p.startswith("[]: 'extra' does not match") for p in problems), problems
 
 
 def declared_methods() -> dict[str, Method[Any, Any]]:
@@ -105,6 +135,9 @@ def test_describe_prints_an_openrpc_document_of_every_enabled_method(tmp_path: P
     assert "text_stats.execute" in names and not any(
         n.startswith(("tts.", "greeter.")) for n in names
     )
+
+    problems = openrpc_problems(doc)
+    assert not problems, problems[:5]
 
     schemas = doc["components"]["schemas"]
     codes = {e["code"] for e in doc["components"]["errors"].values()}
