@@ -15,7 +15,7 @@ from pathlib import Path
 import pysubs2
 import pytest
 import qasync
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QMetaObject, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QMessageBox
@@ -79,7 +79,12 @@ def page(running_window: Window, job: str) -> Iterator[ReviewView]:
     view.show()
     view.open_job(job, "pt")
     yield view
-    view.preview.player.stop()
+    # Stopped from Qt's loop, which runs with the GIL released: the first test attached an
+    # audio output, and a stop() called from Python (GIL held) deadlocked now and then
+    # against Qt's FFmpeg audio thread waiting for the GIL (gdb: the GUI thread in
+    # QObject::disconnect under stop(), "QFFmpeg::AudioR" in the GIL wait).
+    QMetaObject.invokeMethod(view.preview.player, "stop", Qt.ConnectionType.QueuedConnection)
+    pump(300)
     view.close()
     view.review.close()
 
