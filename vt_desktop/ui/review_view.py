@@ -285,6 +285,7 @@ class ReviewView(QWidget):
         r.session_opened.connect(self._on_review_session_opened)
         r.open_failed.connect(self._on_review_open_failed)
         r.cue_edited.connect(self._on_review_cue_edited)
+        r.cues_edited.connect(self._on_review_cues_edited)
         r.rows_changed.connect(self._on_review_rows_changed)
         r.undo_stack.indexChanged.connect(self._update_buttons)
         self.filter_combo.currentIndexChanged.connect(self._apply_filter)
@@ -451,10 +452,14 @@ class ReviewView(QWidget):
     # -- editing and the preview -----------------------------------------------------------------
 
     def _on_review_cue_edited(self, row: int) -> None:
+        self._on_review_cues_edited(row, 1)
+
+    def _on_review_cues_edited(self, first: int, count: int) -> None:
+        """Cues ``first``… (``count`` of them) changed in place: refit just those rows."""
         self._show_message("", "ReviewHint")
-        if row == self.table.currentIndex().row():
-            self._show_details(row)
-        self._fit_rows()
+        if first <= self.table.currentIndex().row() < first + count:
+            self._show_details(self.table.currentIndex().row())
+        self._fit_rows(range(first, first + count))
         self._on_player_position_changed(self.preview.player.position())
         self._fill_filter()
         self._update_buttons()
@@ -633,14 +638,16 @@ class ReviewView(QWidget):
             QTimer.singleShot(0, self._fit_rows)
         return super().eventFilter(watched, event)
 
-    def _fit_rows(self, *_args: object) -> None:
-        """Make each row tall enough for its wrapped text (the style sheet's item padding
-        is not in Qt's own size hint, so it would cut the last line off)."""
+    def _fit_rows(self, rows: object = None, *_args: object) -> None:
+        """Make each row (of ``rows``, a range; all of them otherwise) tall enough for its
+        wrapped text (the style sheet's item padding is not in Qt's own size hint, so it
+        would cut the last line off)."""
         metrics = self.table.fontMetrics()
         header = self.table.horizontalHeader()
         across, down = CELL_PADDING
         flags = int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap)
-        for row in range(self.table_model.row_count()):
+        chosen = rows if isinstance(rows, range) else range(self.table_model.row_count())
+        for row in chosen:
             tallest = metrics.height()
             for column in range(len(COLUMNS)):
                 width = header.sectionSize(column) - across - TEXT_MARGINS

@@ -70,6 +70,7 @@ class ReviewViewModel(QObject):
     session_opened = Signal(object)  # ReviewSession
     open_failed = Signal(str)  # plain message
     cue_edited = Signal(int)  # row
+    cues_edited = Signal(int, int)  # first row, how many: changed in place (one signal)
     rows_changed = Signal(int)  # first row: cues were added or removed from there on
     edit_refused = Signal(int, str)  # row, plain message
     retranslate_started = Signal()
@@ -178,9 +179,10 @@ class ReviewViewModel(QObject):
         shown = edit.before if undone else edit.after
         if len(edit.before) != len(edit.after):
             self.rows_changed.emit(edit.first)
+        elif len(shown) == 1:
+            self.cue_edited.emit(edit.first)
         else:
-            for row in range(edit.first, edit.first + len(shown)):
-                self.cue_edited.emit(row)
+            self.cues_edited.emit(edit.first, len(shown))
         if self.session is not None and self.session.save_error:
             self.edit_refused.emit(edit.first, self.session.save_error)
 
@@ -306,6 +308,7 @@ class CuesTableModel(ColumnsTableModel):
         self._review = review
         review.session_opened.connect(self._on_review_session_opened)
         review.cue_edited.connect(self._on_review_cue_edited)
+        review.cues_edited.connect(self._on_review_cues_edited)
         review.rows_changed.connect(self._on_review_rows_changed)
 
     def row_count(self) -> int:
@@ -319,6 +322,9 @@ class CuesTableModel(ColumnsTableModel):
     def _on_review_rows_changed(self, _first: int) -> None:
         self.beginResetModel()
         self.endResetModel()
+
+    def _on_review_cues_edited(self, first: int, count: int) -> None:
+        self.dataChanged.emit(self.index(first, 0), self.index(first + count - 1, len(COLUMNS) - 1))
 
     def _on_review_cue_edited(self, row: int) -> None:
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
