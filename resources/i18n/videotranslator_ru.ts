@@ -287,6 +287,7 @@
     </message>
     <message>
         <source>Choose…</source>
+        <extracomment>Shown when a target cannot be translated: fetches the model that would serve it.</extracomment>
         <translation>Выбрать…</translation>
     </message>
     <message>
@@ -420,6 +421,10 @@
     <message>
         <source>Jobs table</source>
         <translation>Таблица заданий</translation>
+    </message>
+    <message>
+        <source>Download {name} (≈ {size} MB)</source>
+        <translation>Скачать {name} (≈ {size} МБ)</translation>
     </message>
     <message>
         <source>Save outputs to</source>
@@ -627,7 +632,7 @@
     </message>
     <message>
         <source>All languages</source>
-        <extracomment>The field took the focus: a good moment to ask the workers again what they translate.</extracomment>
+        <extracomment>The field took the focus: a good moment to ask the workers again what they translate. The ways line changed (the languages typed, or what the workers can do).</extracomment>
         <translation>Все языки</translation>
     </message>
     <message>

@@ -144,6 +144,7 @@ class JobsView(QWidget):
     """The Jobs page."""
 
     review_requested = Signal(str)  # job_id: the user asked to review a finished job
+    download_requested = Signal(str)  # a translation model the user asked to download
 
     def __init__(self, view_model: JobsViewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -157,6 +158,9 @@ class JobsView(QWidget):
         self.queue_label = QLabel()
         self.queue_label.setObjectName("Muted")
         self.targets = LanguageField(i18n.resolve(view_model.settings.ui_language))
+        #: Shown when a target cannot be translated: fetches the model that would serve it.
+        self.get_model = QPushButton()
+        self.get_model.hide()
         self.targets_error = QLabel()
         self.targets_error.setObjectName("FieldError")
         self.source = QComboBox()
@@ -252,7 +256,11 @@ class JobsView(QWidget):
         self.targets_error.setWordWrap(True)
         self.targets_error.hide()
         grid.addWidget(self.targets_error, 2, 0, 1, 4)
-        grid.addWidget(self.targets.ways, 2, 0, 1, 4)
+        ways = QHBoxLayout()
+        ways.setSpacing(10)
+        ways.addWidget(self.targets.ways, 1)
+        ways.addWidget(self.get_model, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addLayout(ways, 2, 0, 1, 4)
         grid.setRowMinimumHeight(2, 8)
         grid.addWidget(self._field_label(self.tr("Save to")), 3, 0, 1, 2)
         grid.addWidget(self._field_label(self.tr("Write")), 3, 2, 1, 2)
@@ -373,10 +381,12 @@ class JobsView(QWidget):
                 self.targets_error.setText(str(exc))
                 self.targets_error.show()
                 self.targets.ways.hide()
+                self.get_model.hide()
                 return False
             targets = list(self._vm.settings.targets)
         self.targets_error.hide()
         self.targets.ways.setVisible(not transcribe)
+        self._on_targets_ways_changed()
         formats = [fmt for fmt, box in self.formats.items() if box.isChecked()]
         output = self.output.text().strip()
         self.output_reset.setVisible(bool(output))
@@ -393,6 +403,21 @@ class JobsView(QWidget):
             dub=self.dub.isChecked(),
             dub_mode=self.dub_mode.currentData(),
         )
+
+    def _on_targets_ways_changed(self) -> None:
+        entry = self.targets.wanted_download()
+        self.get_model.setVisible(entry is not None and not self.transcribe.isChecked())
+        if entry is not None:
+            self.get_model.setText(
+                self.tr("Download {name} (≈ {size} MB)").format(
+                    name=entry.name, size=entry.download_mb
+                )
+            )
+            self.get_model.setProperty("model", entry.name)
+
+    def _on_get_model_clicked(self) -> None:
+        if (name := self.get_model.property("model")) is not None:
+            self.download_requested.emit(str(name))
 
     def _on_option_changed(self, *_args: object) -> None:
         self._save_options()
@@ -480,6 +505,8 @@ class JobsView(QWidget):
         self.notice.action_clicked.connect(self.notice.clear)
         self.targets.editingFinished.connect(self._on_option_changed)
         self.targets.refresh_wanted.connect(self._on_targets_refresh_wanted)
+        self.targets.ways_changed.connect(self._on_targets_ways_changed)
+        self.get_model.clicked.connect(self._on_get_model_clicked)
         for combo in (self.source, self.engine, self.model, self.dub_mode):
             combo.currentIndexChanged.connect(self._on_option_changed)
         self.dub.toggled.connect(self.dub_mode.setEnabled)

@@ -29,6 +29,7 @@ from vt_desktop.core.languages import (
 )
 from vt_desktop.ui import resources
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
+from worker.catalogue.translation import TranslationEntry, opus_mt
 from worker.protocol.mt import EngineLanguages, Route, RouteKind
 
 #: The role holding an entry's tag.
@@ -102,6 +103,8 @@ class LanguageField(QLineEdit):
 
     #: The field took the focus: a good moment to ask the workers again what they translate.
     refresh_wanted = Signal()
+    #: The ways line changed (the languages typed, or what the workers can do).
+    ways_changed = Signal()
 
     def __init__(self, ui_language: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -234,6 +237,7 @@ class LanguageField(QLineEdit):
             mark = {True: f"{MARK} ", False: "✗ ", None: ""}[available]
             parts.append(f"{mark}{language_name(tag, self.ui_language)}: {self.way(tag)}")
         self.ways.setText("  ·  ".join(parts))
+        self.ways_changed.emit()
         self.ways.setToolTip(
             "\n".join(
                 f"{language_name(t, self.ui_language)}: {r.describe()}"
@@ -241,6 +245,16 @@ class LanguageField(QLineEdit):
                 if (r := self.route(t)) is not None
             )
         )
+
+    def wanted_download(self) -> TranslationEntry | None:
+        """The model that would serve the first language typed that the workers cannot
+        translate into now (the Opus-MT pair from the spoken language, English when it is
+        detected), or None."""
+        for tag in self.tags():
+            if self.available(tag) is False:
+                source = primary_language(self._source or "en")
+                return opus_mt(source, primary_language(tag))
+        return None
 
     def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 (Qt override)
         """Ask for a fresh answer from the workers when the user comes to the field."""

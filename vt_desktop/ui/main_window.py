@@ -276,6 +276,7 @@ class MainWindow(QMainWindow):
     def _connect_signals(self) -> None:
         self.nav.currentRowChanged.connect(self._on_nav_current_row_changed)
         self.jobs_view.review_requested.connect(self._on_jobs_view_review_requested)
+        self.jobs_view.download_requested.connect(self._on_jobs_view_download_requested)
         self._vm.status_changed.connect(self._on_view_model_status_changed)
         self._vm.runtime_failed.connect(self._on_view_model_runtime_failed)
         self._vm.runtime_stopped.connect(self._on_view_model_runtime_stopped)
@@ -283,6 +284,10 @@ class MainWindow(QMainWindow):
     def _on_jobs_view_review_requested(self, job_id: str) -> None:
         self.show_page("Review")
         self.review_view.open_job(job_id)
+
+    def _on_jobs_view_download_requested(self, name: str) -> None:
+        self.show_page("Models")
+        self.models_view.download_named(name)
 
     def _on_nav_current_row_changed(self, row: int) -> None:
         if 0 <= row < self.stack.count():

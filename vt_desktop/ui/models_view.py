@@ -354,6 +354,13 @@ class ModelsView(QWidget):
     async def _on_refresh_button_clicked(self) -> None:
         await self.models.refresh()
 
+    def download_named(self, name: str) -> None:
+        """Download model ``name`` as the Download button does (asked for from elsewhere,
+        e.g. the Jobs page's offer for a target nothing translates into)."""
+        if self.table_model.find(name) >= 0:
+            self.select(name)
+        self._download(name)
+
     def _on_download_button_clicked(self) -> None:
         row = self.selected()
         if row is None:
