@@ -88,9 +88,9 @@ def test_the_window_has_its_title_icon_default_size_and_accessible_controls(
 ) -> None:
     window = MainWindow(RuntimeViewModel(settings_in(tmp_path)))
     assert window.windowTitle() == "VideoTranslator Desktop"
-    named = MainWindow(RuntimeViewModel(settings_in(tmp_path, project_name="Acme Subtitles")))
-    assert named.windowTitle() == "Acme Subtitles", "PROJECT_NAME names the window"
-    named.close()
+    titled = MainWindow(RuntimeViewModel(settings_in(tmp_path, project_name="Acme Subtitles")))
+    assert titled.windowTitle() == "Acme Subtitles", "PROJECT_NAME names the window"
+    titled.close()
     assert not window.windowIcon().isNull()
     assert (window.width(), window.height()) == (1100, 720)
     assert list(window.pages) == ["Jobs", "Review", "Models", "Workers", "Log"]
