@@ -222,3 +222,23 @@ def test_an_edit_the_store_cannot_keep_stays_in_the_session_with_the_reason(
     assert session.save_error.startswith("The edits could not be saved in the job store: ")
     undo(session, edit)
     assert len(session.cues) == 3 and session.save_error is not None
+
+
+def test_edits_made_before_the_job_ran_again_are_set_aside_with_a_notice(
+    session: ReviewSession,
+) -> None:
+    session.edit_text(0, "Antes de refazer")
+    store, job = session.store, session.record.id
+    assert reopened(session).notice is None and reopened(session).dirty
+    rerun = [*CUES[:2], record(8.0, 10.5, "Muito obrigado.", "Thank you very much.")]
+    store.put_artifact(job, "cues-pt", {"bilingual": False, "cues": rerun})  # the job ran again
+    fresh = reopened(session)
+    assert [c.text for c in fresh.cues] == ["Bom dia a todos.", "Até logo.", "Muito obrigado."]
+    assert not fresh.dirty
+    assert fresh.notice == (
+        f"Job {job} was run again after the last pt edits, so these are its new cues; the "
+        "edits were set aside, and editing now replaces them."
+    )
+    fresh.edit_text(2, "Valeu.")
+    again = reopened(fresh)
+    assert again.notice is None and [c.text for c in again.cues][2] == "Valeu."

@@ -14,6 +14,8 @@ atomic) and makes them the job's cues (the draft is then dropped).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import math
 import re
@@ -296,6 +298,10 @@ class ReviewSession:
         #: Why the last edit could not be saved in the store (None once saved): the edit is
         #: kept here, and the window asks before it is closed.
         self.save_error: str | None = None
+        #: Something the reviewer should know about how the cues were opened (or None).
+        self.notice: str | None = None
+        #: The fingerprint of the job's stored cues the edits started from.
+        self.base = ""
 
     @classmethod
     def open(
@@ -325,16 +331,30 @@ class ReviewSession:
         if lang not in record.spec.targets:
             targets = ", ".join(record.spec.targets)
             raise ReviewError(f"Job {job_id} has no {lang} subtitles (its languages: {targets}).")
+        exported = store.artifact(job_id, f"cues-{lang}")
         draft_cues = store.artifact(job_id, draft_key(lang)) if draft else None
-        stored = (
-            draft_cues if isinstance(draft_cues, dict) else store.artifact(job_id, f"cues-{lang}")
-        )
+        base = _fingerprint(exported)
+        stale = isinstance(draft_cues, dict) and draft_cues.get("base", base) != base
+        stored = exported if stale or not isinstance(draft_cues, dict) else draft_cues
+        session = cls._from_stored(store, record, lang, stored, doubt_threshold)
+        session.base = base
+        session.dirty = stored is draft_cues  # edits saved but not exported
+        if stale:
+            session.notice = (
+                f"Job {job_id} was run again after the last {lang} edits, so these are its new "
+                "cues; the edits were set aside, and editing now replaces them."
+            )
+        return session
+
+    @classmethod
+    def _from_stored(
+        cls, store: JobStore, record: JobRecord, lang: str, stored: Any, doubt_threshold: float
+    ) -> ReviewSession:
         if isinstance(stored, dict):
             bilingual = bool(stored.get("bilingual", False))
             cues = [_cue_from_record(item, bilingual) for item in stored.get("cues", [])]
             session = cls(store, record, lang, cues)
             session.doubt_threshold = doubt_threshold
-            session.dirty = stored is draft_cues  # edits saved but not exported
             session.from_file = bool(stored.get("from_file", False))
             session.cues = [
                 replace(c, flags=c.flags | {DOUBTFUL}) if doubtful(c.words, doubt_threshold) else c
@@ -342,6 +362,7 @@ class ReviewSession:
             ]
             return session
         session = cls(store, record, lang, _cues_from_file(record, lang))
+        session.doubt_threshold = doubt_threshold
         session.from_file = True
         session.cues = [
             replace(c, flags=check_flags(c, session.rules, untranslated=False))
@@ -461,7 +482,9 @@ class ReviewSession:
         A store that cannot be written leaves ``save_error`` set and the cues as they are."""
         try:
             self.store.put_artifact(
-                self.record.id, draft_key(self.lang), {**self._records(), "draft": True}
+                self.record.id,
+                draft_key(self.lang),
+                {**self._records(), "draft": True, "base": self.base},
             )
         except (sqlite3.Error, OSError) as exc:
             log.warning("review %s/%s: draft not saved: %s", self.record.id, self.lang, exc)
@@ -619,7 +642,9 @@ class ReviewSession:
     def save(self) -> None:
         """Keep the edited cues in the store as the job's cues, so reopening the job shows
         them; the draft is dropped."""
-        self.store.put_artifact(self.record.id, f"cues-{self.lang}", self._records())
+        records = self._records()
+        self.store.put_artifact(self.record.id, f"cues-{self.lang}", records)
+        self.base = _fingerprint(records)
         self.store.put_artifact(self.record.id, draft_key(self.lang), None)
         self.dirty = False
 
@@ -665,6 +690,12 @@ class ReviewSession:
                 ) from exc
         log.info("review %s/%s: exported %d file(s)", self.record.id, self.lang, len(written))
         return ExportResult(written, notes)
+
+
+def _fingerprint(value: Any) -> str:
+    """A short digest of a stored artifact (as the store keeps it, JSON)."""
+    text = json.dumps(value, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def draft_key(lang: str) -> str:

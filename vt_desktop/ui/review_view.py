@@ -439,6 +439,8 @@ class ReviewView(QWidget):
             else "",
             "ReviewHint",
         )
+        if session.notice:
+            self._show_message(session.notice, "ReviewError")
         first = int(session.cues[0].start * 1000) + 1 if session.cues else 0
         self.preview.load(session.record.spec.input, first)
         self._show_details(None)
