@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QRectF, QSizeF, Qt, QUrl
+from PySide6.QtCore import Q_ARG, QMetaObject, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QResizeEvent, QTextOption
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame
 from PySide6.QtMultimediaWidgets import QGraphicsVideoItem
@@ -142,17 +143,27 @@ class VideoPreview(QWidget):
             self.seek(position_ms)
             return
         self._path = path
-        self.player.stop()
+        self._control("stop")
         self._primed = False
         self._pending_ms = position_ms
         self.set_caption("")
         if path is None or not path.is_file():
-            self.player.setSource(QUrl())
+            self._control("setSource", Q_ARG(QUrl, QUrl()))
             gone = self.tr("The source video {path} is gone: no preview.")
             self._show_notice(gone.format(path=path) if path else "")
             return
         self._show_notice("")
-        self.player.setSource(QUrl.fromLocalFile(str(path)))
+        self._control("setSource", Q_ARG(QUrl, QUrl.fromLocalFile(str(path))))
+
+    def _control(self, slot: str, *args: Any) -> None:
+        """Call one of the player's slots from Qt's event loop, not from Python.
+
+        Once Play has attached the audio output, stop/pause/seek/load tear down objects in
+        Qt's FFmpeg audio thread that need the GIL, while the player's call waits for that
+        thread: called from Python (GIL held) it deadlocked now and then (gdb: the GUI thread
+        in QObject::disconnect under stop(), "QFFmpeg::AudioR" waiting for the GIL). Queued,
+        the slot runs from the loop, which holds no GIL (the app's exec() releases it)."""
+        QMetaObject.invokeMethod(self.player, slot, Qt.ConnectionType.QueuedConnection, *args)
 
     @property
     def showing_picture(self) -> bool:
@@ -162,7 +173,7 @@ class VideoPreview(QWidget):
     def seek(self, position_ms: int) -> None:
         """Show the picture at ``position_ms``."""
         if self._primed:
-            self.player.setPosition(position_ms)
+            self._control("setPosition", Q_ARG("qint64", position_ms))
         else:
             self._pending_ms = position_ms
 
@@ -218,13 +229,13 @@ class VideoPreview(QWidget):
         # frame, then pause where the page wants to be.
         if status == QMediaPlayer.MediaStatus.LoadedMedia and not self._primed:
             self.audio.setMuted(True)
-            self.player.play()
+            self._control("play")
 
     def _on_video_sink_frame_changed(self, _frame: QVideoFrame) -> None:
         if not self._primed and self.player.source().isValid():
             self._primed = True
-            self.player.pause()
-            self.player.setPosition(self._pending_ms)
+            self._control("pause")
+            self._control("setPosition", Q_ARG("qint64", self._pending_ms))
             self.audio.setMuted(False)
 
     def _on_player_error_occurred(self, _error: QMediaPlayer.Error, message: str) -> None:
@@ -233,11 +244,11 @@ class VideoPreview(QWidget):
 
     def _on_play_button_clicked(self) -> None:
         if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
-            self.player.pause()
+            self._control("pause")
         else:
             if self.player.audioOutput() is None:
                 self.player.setAudioOutput(self.audio)
-            self.player.play()
+            self._control("play")
 
     def _on_player_playback_state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
         playing = state == QMediaPlayer.PlaybackState.PlayingState and self._primed
