@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QMenu, QWidget
 from pytestqt.qtbot import QtBot
@@ -167,6 +167,9 @@ def test_insert_and_delete_from_the_keyboard_and_the_empty_cue_is_flagged(
     assert page.table.currentIndex().row() == 2, "the new cue is current, ready to type"
     QTest.keyClick(page.table, Qt.Key.Key_D, CTRL_SHIFT)
     assert texts(page) == [c["lines"][0] for c in CUES]
+    page.table.setCurrentIndex(QModelIndex())
+    page.split_current()
+    assert page.message.text() == "Click the cue to change first."
     page.table.selectAll()
     QTest.keyClick(page.table, Qt.Key.Key_D, CTRL_SHIFT)
     assert page.message.text().startswith("The job's 4 cue(s) cannot all be deleted")

@@ -514,6 +514,7 @@ class ReviewView(QWidget):
         at = self._editing_cursor()
         row, session = self.current_row(), self.review.session
         if row is None or session is None:
+            self._show_message(self.tr("Click the cue to change first."), "ReviewError")
             return
         if at is None:
             text = session.cues[row].text
@@ -524,9 +525,11 @@ class ReviewView(QWidget):
 
     def merge_current(self) -> None:
         """Merge the current cue with the next one."""
-        if (row := self.current_row()) is not None:
-            label = self.tr("Merge cues {first} and {second}").format(first=row + 1, second=row + 2)
-            self.review.change(row, label, lambda s: merge_with_next(s, row))
+        if (row := self.current_row()) is None:
+            self._show_message(self.tr("Click the cue to change first."), "ReviewError")
+            return
+        label = self.tr("Merge cues {first} and {second}").format(first=row + 1, second=row + 2)
+        self.review.change(row, label, lambda s: merge_with_next(s, row))
 
     def insert_after_current(self) -> None:
         """Insert an empty cue after the current one (before the first when there is none)."""
