@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,8 +18,10 @@ from tests.integration.conftest import open_caller
 from tests.support.broker import TestBroker
 from tests.support.workers import worker_procs
 from worker.protocol.system import PING, PingParams
+from worker.transport.client import RpcClient
 from worker.transport.connection import FailoverConnection, connect
 from worker.transport.settings import BrokerSettings
+from worker.transport.topology import REPLY_QUEUE_EXPIRES_MS, Names
 
 pytestmark = pytest.mark.slow
 
@@ -93,3 +96,47 @@ async def test_the_first_broker_that_answers_is_used(
         await channel.close()
     finally:
         await conn.close()
+
+
+async def test_reply_queues_are_quorum_queues_with_several_brokers_and_kept_as_they_are(
+    broker: TestBroker,
+) -> None:
+    """With several brokers (a cluster) a reply queue is a quorum queue: replicated on the
+    nodes, a reply outlives the node it was published to. With one it stays classic (3.10's
+    quorum queues ignore the consumer priority a link dropped on our side needs). A reply
+    queue that exists already is used as it is: its type cannot change, replies may wait."""
+    names = Names(f"t{uuid.uuid4().hex[:8]}")
+    both = f"{broker.url},{broker.url.replace('127.0.0.1', 'localhost')}"  # one node, 2 URLs
+    several = await connect(BrokerSettings(rabbitmq_url=both), name="test-reply-kinds")
+    one = await connect(BrokerSettings(rabbitmq_url=broker.url), name="test-reply-kinds")
+    try:
+        old = await one.channel()
+        await old.declare_queue(
+            names.reply_queue("old"), durable=True, arguments={"x-expires": REPLY_QUEUE_EXPIRES_MS}
+        )
+        await old.close()
+        clients = [
+            RpcClient(several, client_id="old", names=names),  # classic, from before
+            RpcClient(several, client_id="cluster", names=names),
+            RpcClient(one, client_id="single", names=names),
+            RpcClient(one, client_id="cluster", names=names),  # the same install, one URL now
+        ]
+        for client in clients:
+            await client.start()
+        kinds = dict(
+            line.split("\t")
+            for line in broker.ctl("list_queues", "-q", "--no-table-headers", "name", "type")
+            .strip()
+            .splitlines()
+            if line.startswith(names.reply_queue(""))
+        )
+        assert kinds == {
+            names.reply_queue("old"): "classic",
+            names.reply_queue("cluster"): "quorum",
+            names.reply_queue("single"): "classic",
+        }
+        for client in clients:
+            await client.close()
+    finally:
+        await several.close()
+        await one.close()

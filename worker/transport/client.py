@@ -45,6 +45,7 @@ from worker.transport.topology import (
     Names,
     declare_exchanges,
     declare_reply_queue,
+    reply_queue_fits,
 )
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,16 @@ class RpcClient:
             publisher_confirms=True, on_return_raises=True
         )
         self._exchanges = await declare_exchanges(self._channel, self.names)
-        self._reply_queue = await declare_reply_queue(self._channel, self.names, self.client_id)
+        # several brokers (a cluster): replicated replies; see declare_reply_queue
+        quorum = len(getattr(self.connection, "urls", ())) > 1
+        probe = await self.connection.channel()
+        if not await reply_queue_fits(probe, self.names, self.client_id, quorum=quorum):
+            quorum = not quorum
+        if not probe.is_closed:
+            await probe.close()
+        self._reply_queue = await declare_reply_queue(
+            self._channel, self.names, self.client_id, quorum=quorum
+        )
         await self._consume_replies()
         if isinstance(self._channel, AbstractRobustChannel):
             self._channel.reopen_callbacks.add(self._on_reopen)

@@ -48,6 +48,14 @@ def _safe_one(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[-1]}"))
 
 
+#: With several brokers, the pause before the next try (aio-pika's ``reconnect_interval``,
+#: 5 s by default, also its pause after each connect before it reacts to a lost link). A
+#: try can fail on a broker that answers: a cluster's node refuses to declare a quorum queue
+#: (the reply queue) until the queue has elected its new leader, a few seconds after its
+#: old leader's node went; the next node is tried after this pause, not 5 s later.
+FAILOVER_RETRY_S = 1.0
+
+
 class FailoverConnection(RobustConnection):
     """A robust connection over several brokers: every try after a lost link or a failed
     try goes to the next URL (round the list), so a broker that went away is left for one
@@ -117,6 +125,8 @@ async def connect(
     if any(t.startswith("amqps://") for t in targets) or settings.rabbitmq_tls:
         ssl_context = tls_context(settings)
     query = f"heartbeat={settings.rabbitmq_heartbeat}&name={quote(name)}"
+    if len(targets) > 1:
+        query += f"&reconnect_interval={FAILOVER_RETRY_S:g}"
     urls = [URL(f"{t}{'&' if '?' in t else '?'}{query}") for t in targets]
     reasons: list[str] = []
     for start, target in enumerate(targets):

@@ -8,6 +8,8 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 
+from worker.transport.private_queue import not_restored
+
 REPLY_QUEUE_EXPIRES_MS = 7 * 24 * 3600 * 1000  # a week of disuse
 DELIVERY_LIMIT = 3
 #: A call in isolation runs alone in a process of its own (``worker.alone``), and the worker
@@ -115,11 +117,40 @@ def _calls(names: Names, delivery_limit: int) -> dict[str, Any]:
 
 
 async def declare_reply_queue(
-    channel: AbstractChannel, names: Names, client_id: str
+    channel: AbstractChannel, names: Names, client_id: str, *, quorum: bool = False
 ) -> AbstractQueue:
-    """The durable reply queue of one client install; expires after a week of disuse."""
+    """The durable reply queue of one client install; expires after a week of disuse.
+
+    ``quorum``: a quorum queue, replicated on every node of a cluster, so that a reply
+    outlives the node it was published to. Otherwise classic: RabbitMQ 3.10's quorum queues
+    ignore consumer priorities, which a link dropped on our side only needs (see
+    ``RpcClient._consume_replies``). A queue's type cannot change: see ``reply_queue_fits``.
+    """
     return await channel.declare_queue(
-        names.reply_queue(client_id),
-        durable=True,
-        arguments={"x-expires": REPLY_QUEUE_EXPIRES_MS},
+        names.reply_queue(client_id), durable=True, arguments=_reply_arguments(quorum)
     )
+
+
+def _reply_arguments(quorum: bool) -> dict[str, Any]:
+    arguments: dict[str, Any] = {"x-expires": REPLY_QUEUE_EXPIRES_MS}
+    if quorum:
+        arguments["x-queue-type"] = "quorum"
+    return arguments
+
+
+async def reply_queue_fits(
+    probe: AbstractChannel, names: Names, client_id: str, *, quorum: bool
+) -> bool:
+    """False when this client's reply queue exists as the other type (kept as it is, with
+    the replies waiting in it, until it expires). ``probe`` is a throwaway channel: the
+    broker closes it when the declaration does not match."""
+    try:
+        await probe.declare_queue(
+            names.reply_queue(client_id),
+            durable=True,
+            arguments=_reply_arguments(quorum),
+            **not_restored(probe),
+        )
+    except aio_pika.exceptions.ChannelPreconditionFailed:
+        return False
+    return True

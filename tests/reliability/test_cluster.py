@@ -1,0 +1,238 @@
+"""A job on a three-node RabbitMQ cluster while the node that leads the ``asr`` queue is
+SIGKILLed, and brought back later.
+
+Three private nodes on loopback (own node names, ports and directories, one Erlang cookie)
+are joined with ``rabbitmqctl join_cluster``. The service and reply queues are quorum queues
+with a member on every node. The app and the first worker are given the node list starting at
+node 0, the second worker starting at node 1, so the first worker declares the ``asr`` queue
+and its leader is where the app's reply queue leads too. Mid-job the test asks the cluster
+which node leads ``asr`` and kills it: the app and that worker lose their links and move on to
+the next node, the queues elect new leaders on the two left, and calls the lost worker held
+go back to the queue. The subtitles must be those of the undisturbed run: no cue lost, none
+duplicated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pysubs2
+import pytest
+
+from tests.support.broker import TestBroker, shared_cookie_home
+from tests.support.media import make_talk_video
+from tests.support.workers import WorkerProcs, worker_procs
+from vt_desktop.core.config import AppSettings
+from vt_desktop.core.jobs.model import JobSpec
+from vt_desktop.core.runtime import AppRuntime
+from worker.transport.connection import FailoverConnection
+
+pytestmark = pytest.mark.slow
+TALK_S = 400.0
+HEARTBEAT_S = 2
+SERVED = re.compile(r"rpc asr\.transcribe id=(\S+) served in")
+Disturb = Callable[[AppRuntime, str, WorkerProcs], Awaitable[dict[str, float]]]
+
+
+@dataclass
+class Run:
+    """One job's subtitles, what the disturbance measured, and the asr calls served."""
+
+    cues: list[tuple[int, int, str]]
+    figures: dict[str, float]
+    calls_sent: int
+    served: Counter[str]
+    wall_s: float
+    logs: dict[str, str]
+
+
+@dataclass
+class Cluster:
+    nodes: list[TestBroker]
+
+    def urls(self, first: int) -> str:
+        """Every node's URL, starting at node ``first``."""
+        order = self.nodes[first:] + self.nodes[:first]
+        return ",".join(node.url for node in order)
+
+    def queues(self, ask: TestBroker, prefix: str) -> dict[str, list[str]]:
+        """Queue name → [leader, members, online, consumers, calls held by consumers] of the
+        queues under ``prefix``."""
+        out = ask.ctl(
+            "list_queues", "-q", "--no-table-headers", "name", "leader", "members", "online",
+            "consumers", "messages_unacknowledged",
+        )  # fmt: skip
+        rows = (line.split("\t") for line in out.strip().splitlines())
+        return {row[0]: row[1:] for row in rows if row[0].startswith(f"{prefix}.")}
+
+    def by_name(self, name: str) -> TestBroker:
+        return next(node for node in self.nodes if node.name == name)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    base = tmp_path_factory.mktemp("cluster")
+    home = shared_cookie_home(base / "home")
+    tag = uuid.uuid4().hex[:6]
+    nodes = [
+        TestBroker(base / f"n{i}", node_name=f"vt-cl{i}-{tag}@localhost", home=home)
+        for i in range(3)
+    ]
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            list(pool.map(lambda node: node.start(), nodes))
+        for node in nodes[1:]:
+            node.join(nodes[0])
+        yield Cluster(nodes)
+    finally:
+        for node in nodes:
+            node.stop()
+
+
+@pytest.fixture(scope="module")
+def talk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_talk_video(tmp_path_factory.mktemp("talk") / "talk.mp4", seconds=TALK_S)
+
+
+async def _nothing(rt: AppRuntime, job: str, pool: WorkerProcs) -> dict[str, float]:
+    return {}
+
+
+async def run_job(cluster: Cluster, home: Path, video: Path, disturb: Disturb = _nothing) -> Run:
+    """``video`` → English SRT by two workers on different nodes while ``disturb`` acts."""
+    with worker_procs(cluster.urls(0), home / "workers") as pool:
+        settings = AppSettings(
+            mode="remote", rabbitmq_url=cluster.urls(0), workers=0,
+            rabbitmq_heartbeat=HEARTBEAT_S, rabbitmq_rpc_queue=pool.prefix,
+            data_dir=home / "data", cache_dir=home / "cache", log_dir=home / "logs",
+            config_dir=home / "config",
+        )  # fmt: skip
+        rt = AppRuntime(settings)
+        await rt.start()
+        try:
+            assert rt.events is not None and rt.runner is not None
+            env = {"RABBITMQ_HEARTBEAT": str(HEARTBEAT_S), "VT_WORKER_SERVICES": "system,asr",
+                   "LOG_LEVEL": "DEBUG"}  # fmt: skip
+            pool.start("w-node0", RABBITMQ_URL=cluster.urls(0), **env)
+            await rt.events.wait_for_workers(1, "asr", timeout=120)  # it declared asr first
+            pool.start("w-node1", RABBITMQ_URL=cluster.urls(1), **env)
+            await rt.events.wait_for_workers(2, "asr", timeout=120)
+            spec = JobSpec(input=video, targets=["en"], out_dir=home / "out", model="tiny.en",
+                           formats=["srt"])  # fmt: skip
+            job = rt.store.create_job(spec)
+            started = time.monotonic()
+            running = asyncio.create_task(rt.runner.run(job))
+            figures = await disturb(rt, job, pool)
+            outcome = await asyncio.wait_for(running, 300)
+            wall = time.monotonic() - started
+        finally:
+            await rt.stop()
+        served: Counter[str] = Counter()
+        logs = {wid: pool.log_text(wid) for wid in pool.procs}
+        for text in logs.values():
+            served.update(SERVED.findall(text))
+    subs = pysubs2.load(str(home / "out" / f"{video.stem}.en.srt"))
+    cues = [(e.start, e.end, e.text) for e in subs]
+    return Run(cues, figures, outcome.calls_sent, served, wall, logs)
+
+
+@pytest.fixture(scope="module")
+def baseline(cluster: Cluster, talk: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    return asyncio.run(run_job(cluster, tmp_path_factory.mktemp("baseline"), talk))
+
+
+def lost_and_duplicated(run: Run, baseline: Run) -> tuple[int, int]:
+    want, got = Counter(baseline.cues), Counter(run.cues)
+    return sum((want - got).values()), sum((got - want).values())
+
+
+async def test_killing_the_node_that_leads_the_asr_queue_loses_and_duplicates_nothing(
+    cluster: Cluster, talk: Path, baseline: Run, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "aio_pika")
+    caplog.set_level(logging.INFO, "worker.transport")
+    kill_at: list[float] = []
+
+    async def kill_leader(rt: AppRuntime, job: str, pool: WorkerProcs) -> dict[str, float]:
+        asr = f"{pool.prefix}.rpc.asr"
+        reply = f"{pool.prefix}.reply.{rt.settings.client_id}"
+        while rt.store.result_count(job) < 2:
+            await asyncio.sleep(0.05)
+        before = await asyncio.to_thread(cluster.queues, cluster.nodes[2], pool.prefix)
+        leader = cluster.by_name(before[asr][0])
+        for queue in (asr, reply):  # replicated on all three nodes
+            assert before[queue][1].count("@") == 3, (queue, before[queue])
+        results_at_kill = rt.store.result_count(job)
+        app_link = rt.connection
+        assert isinstance(app_link, FailoverConnection)
+        killed = time.monotonic()
+        kill_at.append(time.time())
+        await asyncio.to_thread(leader.kill)
+        ask = next(node for node in cluster.nodes if node is not leader)
+        figures: dict[str, float] = {
+            "leader_node": float(cluster.nodes.index(leader)),
+            "held_at_kill": float(before[asr][4]),
+        }
+        while "results_again_s" not in figures or "consumers_back_s" not in figures:
+            if rt.store.get(job).state.finished:
+                break
+            if "app_back_s" not in figures and app_link.switches and app_link.connected.is_set():
+                figures["app_back_s"] = time.monotonic() - killed
+            if "results_again_s" not in figures and rt.store.result_count(job) > results_at_kill:
+                figures["results_again_s"] = time.monotonic() - killed
+            if "consumers_back_s" not in figures:
+                now = await asyncio.to_thread(cluster.queues, ask, pool.prefix)
+                if now[asr][0] != leader.name and now[asr][3] == "2":
+                    figures["consumers_back_s"] = time.monotonic() - killed
+                    figures["new_leader_node"] = float(
+                        cluster.nodes.index(cluster.by_name(now[asr][0]))
+                    )
+            await asyncio.sleep(0.2)
+        await asyncio.to_thread(leader.start)  # back: it rejoins and catches up
+        figures["node_back_s"] = time.monotonic() - killed
+        for _ in range(60):  # its asr member is online again
+            if (
+                leader.name
+                in (await asyncio.to_thread(cluster.queues, leader, pool.prefix))[asr][2]
+            ):
+                figures["member_back_s"] = time.monotonic() - killed
+                break
+            await asyncio.sleep(0.5)
+        return figures
+
+    run = await run_job(cluster, tmp_path, talk, kill_leader)
+    lost, duplicated = lost_and_duplicated(run, baseline)
+    redelivered = sum(n - 1 for n in run.served.values())
+    f = run.figures
+    print(
+        f"reliability: cluster kill asr leader (node {f['leader_node']:.0f}) "
+        f"cues={len(run.cues)} lost={lost} duplicated={duplicated} "
+        f"calls_sent={run.calls_sent} served={sum(run.served.values())} "
+        f"held_at_kill={f['held_at_kill']:.0f} served_twice={redelivered} "
+        f"app_back={f.get('app_back_s', -1):.1f}s "
+        f"results_again={f.get('results_again_s', -1):.1f}s "
+        f"consumers_back={f.get('consumers_back_s', -1):.1f}s "
+        f"node_back={f['node_back_s']:.1f}s member_back={f.get('member_back_s', -1):.1f}s "
+        f"wall={run.wall_s:.0f}s "
+        f"baseline_wall={baseline.wall_s:.0f}s baseline_served={sum(baseline.served.values())}"
+    )
+    links = ("worker.transport.connection", "aio_pika.robust_connection")
+    app = [r for r in caplog.records if r.created >= kill_at[0] and r.name in links]
+    for r in app[:8]:  # how the app saw it
+        print(f"  app +{r.created - kill_at[0]:.1f}s {r.getMessage()[:200]}")
+    for wid, text in run.logs.items():  # how each worker saw it
+        moved = [line for line in text.splitlines() if re.search(r"WARNING|ERROR|next try", line)]
+        print(f"  {wid}: " + "\n  ".join(line[:220] for line in moved[:8]))
+    assert (lost, duplicated) == (0, 0)
+    assert run.cues == baseline.cues
+    assert "consumers_back_s" in f, "the job ended before both workers consumed again"
+    assert "member_back_s" in f, "the node brought back is not an online member of asr"
