@@ -122,9 +122,11 @@ async def declare_reply_queue(
     """The durable reply queue of one client install; expires after a week of disuse.
 
     ``quorum``: a quorum queue, replicated on every node of a cluster, so that a reply
-    outlives the node it was published to. Otherwise classic: RabbitMQ 3.10's quorum queues
-    ignore consumer priorities, which a link dropped on our side only needs (see
-    ``RpcClient._consume_replies``). A queue's type cannot change: see ``reply_queue_fits``.
+    outlives the node it was published to. Otherwise classic: a link dropped on our side only
+    needs the newer reply consumer's higher priority (see ``RpcClient._consume_replies``), and
+    with a quorum reply queue on RabbitMQ 3.10 the old connection's consumer still took
+    replies until the broker noticed (29.6 s in ``test_faults``). A queue's type cannot
+    change: see ``reply_queue_fits``.
     """
     return await channel.declare_queue(
         names.reply_queue(client_id), durable=True, arguments=_reply_arguments(quorum)
