@@ -20,6 +20,7 @@ from vt_desktop import cli_commands as commands
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.errors import VtError
 from vt_desktop.core.jobs.model import JobSpec
+from vt_desktop.core.jobs.options import DEFAULT_FORMATS, OUTPUT_FORMATS
 from vt_desktop.core.media import IntakeError, probe
 from vt_desktop.core.pipeline import JobFailed, PipelineEvent
 from vt_desktop.core.pipeline.translate import require_translatable
@@ -37,7 +38,6 @@ EXIT_CODES: tuple[tuple[tuple[type[BaseException], ...], int], ...] = (
     ((NoWorker, BrokerError, BrokerMissing, BrokerStartError), EXIT_UNAVAILABLE),
     ((IntakeError, ValueError), EXIT_USAGE),  # refused before any work (pydantic's too)
 )
-FORMATS = ("srt", "vtt", "ass", "mkv", "mp4")
 
 
 def _csv(value: str) -> list[str]:
@@ -98,8 +98,8 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--formats",
         type=_csv,
-        default=["srt", "vtt", "mkv"],
-        help=f"outputs, any of {','.join(FORMATS)} (default srt,vtt,mkv)",
+        default=list(DEFAULT_FORMATS),
+        help=f"outputs, any of {','.join(OUTPUT_FORMATS)} (default {','.join(DEFAULT_FORMATS)})",
     )
     tr.add_argument("--burn-in", action="store_true", help="also burn the first language in")
     tr.add_argument("--bilingual", action="store_true", help="source line above translation")
@@ -262,9 +262,11 @@ def _specs(args: argparse.Namespace, settings: AppSettings) -> list[JobSpec]:
         IntakeError: an input cannot be used (the message names it and says why).
         ValueError: an option is not acceptable.
     """
-    bad = [f for f in args.formats if f not in FORMATS]
+    bad = [f for f in args.formats if f not in OUTPUT_FORMATS]
     if bad:
-        raise ValueError(f"unknown format(s) {', '.join(bad)}; choose from {', '.join(FORMATS)}")
+        raise ValueError(
+            f"unknown format(s) {', '.join(bad)}; choose from {', '.join(OUTPUT_FORMATS)}"
+        )
     specs: list[JobSpec] = []
     for path in args.inputs:
         probe(path, max_size=settings.max_file_size)  # refuse bad input before any work

@@ -28,6 +28,7 @@ import pysubs2
 
 from vt_desktop.core.errors import VtError
 from vt_desktop.core.jobs.model import JobRecord, JobState
+from vt_desktop.core.jobs.options import SUBTITLE_FORMATS, VIDEO_FORMATS, translates_speech
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.pipeline.write import iso639_2
 from vt_desktop.core.subtitles import (
@@ -74,8 +75,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-SUBTITLE_FORMATS = ("srt", "vtt", "ass")
-VIDEO_FORMATS = ("mkv", "mp4")
 RETRANSLATE_TIMEOUT_S = 120.0
 CONTEXT_CUES = 3
 #: The flag of a cue with no text yet (a newly inserted one): files leave it out.
@@ -552,7 +551,7 @@ class ReviewSession:
             return "Select the lines to re-translate first."
         if rpc is None:
             return "The workers are not running, so nothing can be translated now."
-        if self.record.spec.engine == "whisper":
+        if translates_speech(self.record.spec.engine):
             return "This job was translated by Whisper while recognising; edit its lines by hand."
         if missing := [r + 1 for r in rows if not self.cues[r].source.strip()]:
             numbers = ", ".join(map(str, missing[:5]))

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from vt_desktop.core.jobs.model import JobSpec, JobState, OutputFormat
+from vt_desktop.core.jobs.options import ENGINE_NAMES, OUTPUT_FORMATS, SPEECH_MODELS
 from vt_desktop.core.languages import UnknownLanguage, language_name, parse_language
 from vt_desktop.core.pipeline import PipelineEvent
 from vt_desktop.ui import i18n, resources
@@ -63,16 +64,19 @@ ACTIONS: dict[JobState, tuple[str, ...]] = {
     JobState.FAILED: ("Retry", "Remove"),
     JobState.CANCELLED: ("Retry", "Remove"),
 }
+#: What the page calls each engine of ``ENGINE_NAMES``.
+ENGINE_LABELS = {
+    "bergamot": QT_TRANSLATE_NOOP("JobsView", "Bergamot (en↔pt)"),
+    "ct2": QT_TRANSLATE_NOOP("JobsView", "CTranslate2"),
+    "llm": QT_TRANSLATE_NOOP("JobsView", "LLM endpoint"),
+    "whisper": QT_TRANSLATE_NOOP("JobsView", "Whisper (to English)"),
+}
 ENGINES = (
     (QT_TRANSLATE_NOOP("JobsView", "Automatic"), None),
-    (QT_TRANSLATE_NOOP("JobsView", "Bergamot (en↔pt)"), "bergamot"),
-    (QT_TRANSLATE_NOOP("JobsView", "CTranslate2"), "ct2"),
-    (QT_TRANSLATE_NOOP("JobsView", "LLM endpoint"), "llm"),
-    (QT_TRANSLATE_NOOP("JobsView", "Whisper (to English)"), "whisper"),
+    *((ENGINE_LABELS[name], name) for name in ENGINE_NAMES),
 )
-MODELS = ("tiny.en", "base", "small", "medium", "large-v3", "large-v3-turbo")
 SOURCES = ("en", "de", "es", "fr", "it", "pt", "ru", "uk", "pl", "nl", "ja", "zh", "ko", "ar")
-FORMATS: tuple[OutputFormat, ...] = ("srt", "vtt", "ass", "mkv", "mp4")
+FORMATS: tuple[OutputFormat, ...] = OUTPUT_FORMATS
 
 
 def parse_targets(text: str, ui_language: str = "en") -> list[str]:
@@ -236,7 +240,7 @@ class JobsView(QWidget):
         for text, engine in ENGINES:
             self.engine.addItem(QCoreApplication.translate("JobsView", text), engine)
         self.model.addItem(self.tr("Automatic"), None)
-        for name in MODELS:
+        for name in SPEECH_MODELS:
             self.model.addItem(name, name)
         self.output.setReadOnly(True)
         self.output.setPlaceholderText(self.tr("Beside each input file"))

@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
+from vt_desktop.core.jobs.options import translates_speech
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.view_model import RuntimeViewModel
 from worker.protocol.errors import Cancelled, RpcError
@@ -151,7 +152,7 @@ def translation_rows(engines: list[EngineLanguages], listed: set[str]) -> list[M
     (``listed``: names already shown)."""
     rows: list[ModelRow] = []
     for engine in engines:
-        if not engine.available or engine.engine == "whisper":
+        if not engine.available or translates_speech(engine.engine):
             continue
         if engine.engine == "bergamot":
             pairs = ", ".join(f"{'/'.join(p.sources)}→{'/'.join(p.targets)}" for p in engine.pairs)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from vt_desktop.core.config import BROKER_FIELDS, AppSettings
 from vt_desktop.core.jobs.model import OutputFormat
+from vt_desktop.core.jobs.options import SPEECH_MODELS
 from vt_desktop.core.service_config import (
     ASR_DEVICES,
     AsrConfig,
@@ -49,7 +50,6 @@ from vt_desktop.ui.settings_fields import FieldErrors, PathField, SecretField
 from vt_desktop.ui.settings_pages import (
     ENGINES,
     FORMATS,
-    SPEECH_MODELS,
     combo,
     combo_value,
     default_spin,

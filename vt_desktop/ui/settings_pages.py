@@ -18,35 +18,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vt_desktop.core.jobs.model import OutputFormat
+from vt_desktop.core.jobs.options import ENGINE_NAMES, OUTPUT_FORMATS, OutputFormat
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 
-#: Speech models offered in the lists (any other name or a folder may be typed).
-SPEECH_MODELS: tuple[str, ...] = (
-    "tiny.en",
-    "tiny",
-    "base.en",
-    "base",
-    "small.en",
-    "small",
-    "medium",
-    "large-v3",
-    "large-v3-turbo",
-    "distil-large-v3",
-)
 #: (text, engine): the texts are marked for the ``SettingsDialog`` context, like ``FORMATS``.
-ENGINES: tuple[tuple[str, str], ...] = (
-    (QT_TRANSLATE_NOOP("SettingsDialog", "Bergamot (English ↔ Portuguese, offline)"), "bergamot"),
-    (QT_TRANSLATE_NOOP("SettingsDialog", "CTranslate2 models (Opus-MT, NLLB, M2M100)"), "ct2"),
-    (QT_TRANSLATE_NOOP("SettingsDialog", "Chat model endpoint (LLM)"), "llm"),
-    (QT_TRANSLATE_NOOP("SettingsDialog", "Whisper (into English only)"), "whisper"),
-)
-FORMATS: tuple[tuple[OutputFormat, str], ...] = (
-    ("srt", "SRT"),
-    ("vtt", "WebVTT"),
-    ("ass", "ASS"),
-    ("mkv", QT_TRANSLATE_NOOP("SettingsDialog", "MKV video")),
-    ("mp4", QT_TRANSLATE_NOOP("SettingsDialog", "MP4 video")),
+ENGINE_LABELS = {
+    "bergamot": QT_TRANSLATE_NOOP("SettingsDialog", "Bergamot (English ↔ Portuguese, offline)"),
+    "ct2": QT_TRANSLATE_NOOP("SettingsDialog", "CTranslate2 models (Opus-MT, NLLB, M2M100)"),
+    "llm": QT_TRANSLATE_NOOP("SettingsDialog", "Chat model endpoint (LLM)"),
+    "whisper": QT_TRANSLATE_NOOP("SettingsDialog", "Whisper (into English only)"),
+}
+ENGINES: tuple[tuple[str, str], ...] = tuple((ENGINE_LABELS[n], n) for n in ENGINE_NAMES)
+FORMAT_LABELS: dict[OutputFormat, str] = {
+    "srt": "SRT",
+    "vtt": "WebVTT",
+    "ass": "ASS",
+    "mkv": QT_TRANSLATE_NOOP("SettingsDialog", "MKV video"),
+    "mp4": QT_TRANSLATE_NOOP("SettingsDialog", "MP4 video"),
+}
+FORMATS: tuple[tuple[OutputFormat, str], ...] = tuple(
+    (fmt, FORMAT_LABELS[fmt]) for fmt in OUTPUT_FORMATS
 )
 
 

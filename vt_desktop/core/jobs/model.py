@@ -9,8 +9,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-OutputFormat = Literal["srt", "vtt", "ass", "mkv", "mp4"]
-DEFAULT_FORMATS: tuple[OutputFormat, ...] = ("srt", "vtt", "mkv")
+from vt_desktop.core.jobs.options import DEFAULT_FORMATS, OutputFormat
+
+__all__ = ["DEFAULT_FORMATS", "JobRecord", "JobSpec", "JobState", "OutputFormat"]
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from vt_desktop.core.errors import VtError
 from vt_desktop.core.jobs.model import JobState
+from vt_desktop.core.jobs.options import translates_speech
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.media import (
     MediaInfo,
@@ -146,7 +147,7 @@ class PipelineRunner:
         return JobOutcome(outputs, ctx.calls_sent, reused, list(ctx.warnings))
 
     async def _stages(self, ctx: JobContext) -> list[Path]:
-        if ctx.spec.engine == "whisper" and (
+        if translates_speech(ctx.spec.engine) and (
             others := [t for t in ctx.spec.targets if primary(t) != "en"]
         ):
             raise JobFailed(
@@ -198,7 +199,7 @@ class PipelineRunner:
                     worker_wait_s=self.policy.worker_wait_s,
                 )  # fmt: skip
         ctx.clock_stage = "translate"
-        if ctx.spec.engine == "whisper" and not ctx.spec.transcribe:
+        if translates_speech(ctx.spec.engine) and not ctx.spec.transcribe:
             per_lang = await self._whisper_translate(ctx, plan, language)
         else:
             per_lang = await translate(ctx, sentences, language)

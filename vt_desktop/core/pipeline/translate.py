@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from vt_desktop.core.errors import VtError
+from vt_desktop.core.jobs.options import translates_speech
 from vt_desktop.core.pipeline.context import NO_WORKER_WAIT_S, JobContext, bounded_gather
 from vt_desktop.core.subtitles import Sentence
 from worker.catalogue.translation import suggest_downloads
@@ -146,7 +147,7 @@ async def require_translatable(
         NoWorker: no worker serves ``mt`` within ``worker_wait_s``.
         RpcError: the worker answered with an error.
     """
-    if engine == "whisper" or all(primary(t) == primary(source) for t in targets):
+    if translates_speech(engine) or all(primary(t) == primary(source) for t in targets):
         return
     why = refusal(await engines_serving(rpc, worker_wait_s), source, targets, engine)
     if why is not None:

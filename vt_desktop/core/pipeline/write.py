@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from vt_desktop.core import languages
+from vt_desktop.core.jobs.options import SUBTITLE_FORMATS
 from vt_desktop.core.media import MediaInfo
 from vt_desktop.core.pipeline.context import JobContext
 from vt_desktop.core.pipeline.recognise import stored_gaps
@@ -83,7 +84,7 @@ async def write_outputs(
                 STAGE,
                 f"{lang}: {flagged} of {len(cues)} cues break a subtitle rule (flagged for review)",
             )
-        for fmt in ("srt", "vtt", "ass"):
+        for fmt in SUBTITLE_FORMATS:
             if fmt in spec.formats:
                 path = spec.out_dir / f"{stem}.{lang}.{fmt}"
                 await _off_loop(ctx, path, partial(write_subtitles, cues, path))
