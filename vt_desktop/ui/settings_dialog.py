@@ -124,7 +124,8 @@ class SettingsDialog(QDialog):
 
     def _build(self) -> None:
         self.setMinimumSize(700, 680)
-        for spin in (self.port, self.workers, self.prefetch, self.doubt):
+        for spin in (self.port, self.workers, self.prefetch, self.doubt, self.call_timeout,
+                     self.call_tries, self.worker_wait):  # fmt: skip
             spin.setMaximumWidth(160)
         for wide in (self.line_length, self.max_lines, self.max_cps):
             wide.setMaximumWidth(260)
