@@ -42,6 +42,7 @@ class TestBroker:
         *,
         node_name: str | None = None,
         home: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.node = BrokerNode(
             base, port=port or free_port(), extra_config=extra_config, node_name=node_name
@@ -49,6 +50,8 @@ class TestBroker:
         self.proc: subprocess.Popen[bytes] | None = None
         #: HOME of the node and its ``rabbitmqctl`` (its ``.erlang.cookie``); None: the user's.
         self.home = home
+        #: More environment for the node (e.g. ``RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS``).
+        self.extra_env = env or {}
 
     @property
     def name(self) -> str:
@@ -56,6 +59,7 @@ class TestBroker:
         return self.node.node_name
 
     def _env(self, env: dict[str, str]) -> dict[str, str]:
+        env = {**env, **self.extra_env}
         if self.home is not None:
             env = {**env, "HOME": str(self.home)}
         return env
@@ -113,6 +117,16 @@ class TestBroker:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+    def freeze(self) -> None:
+        """SIGSTOP the node: it answers nothing, to clients or peers, until ``thaw``."""
+        if self.proc is not None:
+            os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT a frozen node."""
+        if self.proc is not None:
+            os.killpg(self.proc.pid, signal.SIGCONT)
 
     def ctl(self, *args: str, timeout: float = 60.0) -> str:
         """Run ``rabbitmqctl -n <this node> ARGS`` with the node's cookie; its output.
