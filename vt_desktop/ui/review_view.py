@@ -67,13 +67,13 @@ from vt_desktop.ui.view_model import RuntimeViewModel
 from vt_desktop.ui.widgets import PageHeader
 
 log = logging.getLogger(__name__)
-COLUMN_WIDTHS = {"#": 50, "Flags": 98, "Start": 88, "End": 88}
+COLUMN_WIDTHS = {"#": 50, "Flags": 98, "Start": 84, "End": 84}
 #: The filter's choices besides one flag: every cue, or those with any flag.
 ALL, ANY = "", "*"
 #: The style's own text margins inside a cell (focus frame margin + 1, both sides).
 TEXT_MARGINS = 8
 CELL_PADDING = (12, 10)  # the style sheet's item padding (across, down) plus a margin
-TABLE_SHARE = 0.62  # of the splitter, at first
+TABLE_SHARE = 0.66  # of the splitter, at first: both text columns show their headers
 
 
 class ReviewView(QWidget):
