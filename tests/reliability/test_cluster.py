@@ -8,7 +8,8 @@ node 0, the second worker starting at node 1, so the first worker declares the `
 and its leader is where the app's reply queue leads too. Mid-job the test asks the cluster
 which node leads ``asr`` and kills it: the app and that worker lose their links and move on to
 the next node, the queues elect new leaders on the two left, and calls the lost worker held
-go back to the queue. The subtitles must be those of the undisturbed run: no cue lost, none
+go back to the queue. A second run cuts that node off (frozen, then thawed: a partition of
+one node) instead. The subtitles must be those of the undisturbed run: no cue lost, none
 duplicated.
 """
 
