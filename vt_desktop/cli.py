@@ -61,7 +61,11 @@ def _voices(values: list[str]) -> dict[str, str]:
 
 def _global_options(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the options every command takes (before or after the command's name) to ``ap``."""
-    ap.add_argument("--broker", help="AMQP URL of a remote broker (default: a private local one)")
+    ap.add_argument(
+        "--broker",
+        help="AMQP URL of a remote broker, or several comma-separated (a cluster's nodes: "
+        "the first that answers; default: a private local broker)",
+    )
     ap.add_argument("--workers", type=int, help="local workers to start (default from settings)")
     ap.add_argument("--log-level", help="DEBUG, INFO, WARNING (default WARNING)")
     return ap

@@ -62,7 +62,11 @@ def json_object(text: str) -> dict[str, object]:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options; each overrides the matching environment variable."""
     ap = argparse.ArgumentParser(prog="vt-worker", description="VideoTranslator worker")
-    ap.add_argument("--broker", help="AMQP URL, e.g. amqps://user:pass@host:5671/vhost")
+    ap.add_argument(
+        "--broker",
+        help="AMQP URL, e.g. amqps://user:pass@host:5671/vhost, or several comma-separated "
+        "(a cluster's nodes: the first that answers, another when its link drops)",
+    )
     ap.add_argument("--worker-id", help="name shown in the app (default: host-pid)")
     ap.add_argument("--prefetch", type=int, help="calls taken at once (1 on CPU)")
     ap.add_argument("--services", help="comma-separated services to serve (default: all)")
