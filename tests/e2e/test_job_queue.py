@@ -176,10 +176,10 @@ async def test_a_bug_outside_the_runners_stages_fails_its_job_and_the_queue_goes
     next instead of dying with the job left running."""
     bug = RuntimeError("boom: a bug before the stages")
 
-    def context(job_id: str, spec: JobSpec, *rest: Any) -> JobContext:
+    def context(job_id: str, spec: JobSpec, *rest: Any, **named: Any) -> JobContext:
         if spec.input.stem == "doomed":
             raise bug
-        return JobContext(job_id, spec, *rest)
+        return JobContext(job_id, spec, *rest, **named)
 
     monkeypatch.setattr(runner, "JobContext", context)
     async with worker_online(tmp_path) as (rt, queue, clip):
