@@ -9,6 +9,7 @@ leaves nothing in its queues and answers a ping afterwards.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from collections import Counter, deque
@@ -152,7 +153,8 @@ def test_ten_thousand_hostile_messages_each_get_the_right_answer_and_the_worker_
     assert not pub.replies.unreadable
     assert answered == figures["replies"], "an answer came for a message that was owed none"
     assert figures["messages"] >= 10_000
-    assert "crashed" not in log and "Traceback" not in log
+    # The dispatcher's line for a handler that raised (a fuzzed id may itself read "crashed")
+    assert not re.search(r"rpc \S+ id=\S+ crashed", log) and "Traceback" not in log
     codes = " ".join(
         f"{k.split()[1]}:{v}" for k, v in sorted(figures.items()) if k.startswith("code")
     )
