@@ -263,6 +263,7 @@
     </message>
     <message>
         <source>Bergamot (en↔pt)</source>
+        <extracomment>What the page calls each engine of ``ENGINE_NAMES``.</extracomment>
         <translation>Bergamot (en↔pt)</translation>
     </message>
     <message>
@@ -286,8 +287,12 @@
         <translation>Закрыть</translation>
     </message>
     <message>
-        <source>Choose…</source>
+        <source>Download the model a target language needs</source>
         <extracomment>Shown when a target cannot be translated: fetches the model that would serve it.</extracomment>
+        <translation>Скачать модель, нужную для языка перевода</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
         <translation>Выбрать…</translation>
     </message>
     <message>
@@ -1928,7 +1933,6 @@ A job that needs it will download it again, which needs a network.</source>
     </message>
     <message>
         <source>Bergamot (English ↔ Portuguese, offline)</source>
-        <extracomment>(text, engine): the texts are marked for the ``SettingsDialog`` context, like ``FORMATS``.</extracomment>
         <translation>Bergamot (английский ↔ португальский, без сети)</translation>
     </message>
     <message>

@@ -164,6 +164,7 @@ class JobsView(QWidget):
         self.targets = LanguageField(i18n.resolve(view_model.settings.ui_language))
         #: Shown when a target cannot be translated: fetches the model that would serve it.
         self.get_model = QPushButton()
+        self.get_model.setAccessibleName(self.tr("Download the model a target language needs"))
         self.get_model.hide()
         self.targets_error = QLabel()
         self.targets_error.setObjectName("FieldError")
