@@ -28,6 +28,10 @@ from worker import __version__
 from worker.transport.settings import BrokerSettings
 
 APP_NAME = "VideoTranslator"
+#: A job's calls by default: time to answer, sends before the job fails, wait for a worker.
+CALL_TIMEOUT_S = 900.0
+CALL_TRIES = 3
+NO_WORKER_WAIT_S = 60.0
 
 
 def config_dir() -> Path:
@@ -101,14 +105,17 @@ class AppSettings(BrokerSettings):
     #: the job fails (it can be resumed), and how long a call waits for a worker to come
     #: online (environment: VT_CALL_TIMEOUT, VT_CALL_TRIES, VT_WORKER_WAIT).
     call_timeout_s: float = Field(
-        default=900.0, gt=0, le=86400,
+        default=CALL_TIMEOUT_S, gt=0, le=86400,
         validation_alias=AliasChoices("call_timeout_s", "VT_CALL_TIMEOUT"),
     )  # fmt: skip
     call_tries: int = Field(
-        default=3, ge=1, le=20, validation_alias=AliasChoices("call_tries", "VT_CALL_TRIES")
+        default=CALL_TRIES,
+        ge=1,
+        le=20,
+        validation_alias=AliasChoices("call_tries", "VT_CALL_TRIES"),
     )
     worker_wait_s: float = Field(
-        default=60.0, ge=0, le=86400,
+        default=NO_WORKER_WAIT_S, ge=0, le=86400,
         validation_alias=AliasChoices("worker_wait_s", "VT_WORKER_WAIT"),
     )  # fmt: skip
     #: Scheduling niceness of local workers (0 = same as the app; 19 = lowest priority).

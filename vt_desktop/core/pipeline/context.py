@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from vt_desktop.core.config import CALL_TIMEOUT_S, CALL_TRIES, NO_WORKER_WAIT_S
 from vt_desktop.core.jobs.model import JobSpec
 from vt_desktop.core.jobs.store import JobStore, call_id
 from vt_desktop.core.pipeline.events import EtaClock, EventSink, PipelineEvent
@@ -21,9 +22,6 @@ from worker.transport.events import EventStream
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=BaseModel)
-NO_WORKER_WAIT_S = 60.0
-CALL_TIMEOUT_S = 900.0
-CALL_TRIES = 3  # a call that times out this often fails its job (which can be resumed)
 
 
 @dataclass(frozen=True)

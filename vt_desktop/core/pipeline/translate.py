@@ -20,9 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
+from vt_desktop.core.config import NO_WORKER_WAIT_S
 from vt_desktop.core.errors import VtError
 from vt_desktop.core.jobs.options import translates_speech
-from vt_desktop.core.pipeline.context import NO_WORKER_WAIT_S, JobContext, bounded_gather
+from vt_desktop.core.pipeline.context import JobContext, bounded_gather
 from vt_desktop.core.subtitles import Sentence
 from worker.catalogue.translation import suggest_downloads
 from worker.protocol.errors import BrokerError, Cancelled, InvalidParams, NoWorker, RpcError
