@@ -59,8 +59,8 @@ gui: sysdeps venv
 test: sysdeps venv lint typecheck contracts unit gui
 
 screenshots: sysdeps venv
-	QT_QPA_PLATFORM=offscreen $(PY) -m vt_desktop.ui.screenshots screenshots/offscreen
-	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" $(PY) -m vt_desktop.ui.screenshots screenshots/xvfb --root-shot
+	QT_QPA_PLATFORM=offscreen $(PY) -m vt_desktop.devtools.screenshots screenshots/offscreen
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" $(PY) -m vt_desktop.devtools.screenshots screenshots/xvfb --root-shot
 
 bench: sysdeps venv
 	$(PY) bench/rpc_roundtrip.py

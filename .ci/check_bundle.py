@@ -33,7 +33,7 @@ REQUIRED_MODULES = (
     "worker.services.mt_service",
     "worker.services.system_service",
     "worker.services.models_service",
-    "vt_desktop.ui.smoke",
+    "vt_desktop.devtools.smoke",
 )
 REQUIRED_FILES = (
     "resources/icons/app.svg",

@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "%s %s starting (data in %s)", settings.project_name, settings.version, settings.data_dir
     )
     if args.smoke:
-        from vt_desktop.ui.smoke import run_smoke
+        from vt_desktop.devtools.smoke import run_smoke
 
         return run_smoke(settings, args.screenshot)
     return open_window(settings, [f.expanduser().absolute() for f in args.files])

@@ -17,7 +17,7 @@ from tests.gui.conftest import pump_until
 from tests.gui.test_jobs_view import drop_files
 from tests.support.media import make_talk_video, make_video
 from vt_desktop.core.jobs.model import JobState
-from vt_desktop.ui.jobs_view import JobsView
+from vt_desktop.ui.jobs.view import JobsView
 from vt_desktop.ui.main_window import MainWindow
 from vt_desktop.ui.view_model import RuntimeViewModel
 

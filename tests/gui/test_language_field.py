@@ -13,8 +13,8 @@ from PySide6.QtTest import QTest
 from tests.gui.conftest import pump_until, settings_in, window_online
 from tests.mt.tiny_ct2 import build_marian_like
 from vt_desktop.ui import i18n
-from vt_desktop.ui.jobs_view import JobsView
-from vt_desktop.ui.language_field import MARK, LanguageField
+from vt_desktop.ui.common.language_field import MARK, LanguageField
+from vt_desktop.ui.jobs.view import JobsView
 from vt_desktop.ui.main_window import MainWindow
 from vt_desktop.ui.view_model import RuntimeViewModel
 from worker.protocol.mt import EngineLanguages

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from tests.gui.conftest import settings_in
 from vt_desktop.core.runtime import LogLine
-from vt_desktop.ui.log_view import MAX_LOG_LINES, LogModel, LogView
+from vt_desktop.ui.log.view import MAX_LOG_LINES, LogModel, LogView
 from vt_desktop.ui.view_model import RuntimeViewModel
 
 LINES = [

@@ -12,7 +12,7 @@ from tests.gui.conftest import settings_in
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.core.supervisor import WorkerPool
-from vt_desktop.ui.settings_dialog import TABS, SettingsDialog
+from vt_desktop.ui.settings.dialog import TABS, SettingsDialog
 from worker.settings import WorkerSettings
 
 

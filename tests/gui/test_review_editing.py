@@ -25,8 +25,8 @@ from vt_desktop.core.jobs.model import JobSpec, JobState
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.review import ReviewSession
 from vt_desktop.ui.main_window import MainWindow
-from vt_desktop.ui.review_view import ReviewView
-from vt_desktop.ui.review_vm import COLUMNS
+from vt_desktop.ui.review.view import ReviewView
+from vt_desktop.ui.review.view_model import COLUMNS
 from vt_desktop.ui.shortcuts import SHORTCUTS, ShortcutsDialog
 from vt_desktop.ui.view_model import RuntimeViewModel
 

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QComboBox, QDialog, QLabel, QLineEdit, QWidget
 from tests.gui.conftest import settings_in
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.service_config import read_asr, read_llm, service_file
-from vt_desktop.ui.settings_dialog import TABS, SettingsDialog
-from vt_desktop.ui.settings_pages import set_combo_data
+from vt_desktop.ui.settings.dialog import TABS, SettingsDialog
+from vt_desktop.ui.settings.pages import set_combo_data
 
 PASSWORD = "hunter2-broker-secret"
 API_KEY = "sk-llm-key-0123456789"

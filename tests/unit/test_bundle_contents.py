@@ -18,8 +18,9 @@ import av
 import pytest
 
 from vt_desktop.core.supervisor import workers
-from vt_desktop.ui import resources, smoke
-from vt_desktop.ui.smoke_media import SmokeError, make_clip
+from vt_desktop.devtools import smoke
+from vt_desktop.devtools.smoke_media import SmokeError, make_clip
+from vt_desktop.ui import resources
 from worker.engines.models import manager, packaged
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ the job queue. The CLI maps errors to its exit codes in one place (``vt_desktop.
     ├── BrokerMissing             no rabbitmq-server is installed (supervisor/broker.py)
     ├── BrokerStartError          the local broker exits or does not answer in time
     │                             (supervisor/broker.py)
-    └── SmokeError                a step of the window's smoke check fails (ui/smoke_media.py)
+    └── SmokeError                a step of the window's smoke check fails (devtools/smoke_media.py)
 
 Classes that were a ``ValueError`` (ReviewError, ServiceConfigError) or a ``RuntimeError``
 (JobFailed, SegmentFailed, BrokerMissing, BrokerStartError, SmokeError) before the tree

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from vt_desktop.ui import resources
-from vt_desktop.ui.models_vm import ModelRow
+from vt_desktop.ui.models.view_model import ModelRow
 
 #: (shown name, distribution) of the parts whose versions matter in a bug report.
 PARTS = (

@@ -29,17 +29,17 @@ from PySide6.QtWidgets import (
 from vt_desktop.core.runtime import RuntimeStatus
 from vt_desktop.ui import resources
 from vt_desktop.ui.about import AboutDialog
-from vt_desktop.ui.jobs_view import JobsView
-from vt_desktop.ui.jobs_vm import JobsViewModel
-from vt_desktop.ui.log_view import LogView
-from vt_desktop.ui.models_view import ModelsView
-from vt_desktop.ui.review_view import ReviewView
-from vt_desktop.ui.settings_dialog import SettingsDialog
+from vt_desktop.ui.common.slots import asyncSlot
+from vt_desktop.ui.common.widgets import StatusDot
+from vt_desktop.ui.jobs.view import JobsView
+from vt_desktop.ui.jobs.view_model import JobsViewModel
+from vt_desktop.ui.log.view import LogView
+from vt_desktop.ui.models.view import ModelsView
+from vt_desktop.ui.review.view import ReviewView
+from vt_desktop.ui.settings.dialog import SettingsDialog
 from vt_desktop.ui.shortcuts import ShortcutsDialog, shortcut
-from vt_desktop.ui.slots import asyncSlot
 from vt_desktop.ui.view_model import RuntimeViewModel
-from vt_desktop.ui.widgets import StatusDot
-from vt_desktop.ui.workers_view import (
+from vt_desktop.ui.workers.view import (
     WorkersView,
     broker_dot_state,
     broker_sentence,

@@ -51,8 +51,11 @@ from vt_desktop.core.review_edits import (
     shift_from,
     split_cue,
 )
-from vt_desktop.ui.review_preview import VideoPreview
-from vt_desktop.ui.review_vm import (
+from vt_desktop.ui.common.rich_text import RichTextDelegate
+from vt_desktop.ui.common.slots import asyncSlot
+from vt_desktop.ui.common.widgets import PageHeader
+from vt_desktop.ui.review.preview import VideoPreview
+from vt_desktop.ui.review.view_model import (
     COLUMNS,
     RICH_TEXT_ROLE,
     CuesTableModel,
@@ -60,11 +63,8 @@ from vt_desktop.ui.review_vm import (
     flag_counts,
     flag_name,
 )
-from vt_desktop.ui.rich_text import RichTextDelegate
 from vt_desktop.ui.shortcuts import shortcut, tip
-from vt_desktop.ui.slots import asyncSlot
 from vt_desktop.ui.view_model import RuntimeViewModel
-from vt_desktop.ui.widgets import PageHeader
 
 log = logging.getLogger(__name__)
 COLUMN_WIDTHS = {"#": 50, "Flags": 98, "Start": 84, "End": 84}

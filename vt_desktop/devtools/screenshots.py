@@ -1,6 +1,6 @@
 """Screenshots of every view with a live runtime, for reviews and the docs.
 
-    python -m vt_desktop.ui.screenshots OUTDIR [--root-shot]
+    python -m vt_desktop.devtools.screenshots OUTDIR [--root-shot]
 
 Starts a private broker and one worker in a temporary folder, pings, translates the 5 s
 speech sample as a queued job, then saves ``OUTDIR/<page>.png`` for each page
@@ -31,10 +31,7 @@ from PySide6.QtWidgets import QApplication
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.model import JobState
 from vt_desktop.core.supervisor.broker import free_port
-from vt_desktop.ui import resources, theme
-from vt_desktop.ui.app import create_application, run_on_qt_loop
-from vt_desktop.ui.main_window import MainWindow
-from vt_desktop.ui.smoke import (
+from vt_desktop.devtools.smoke import (
     SAMPLE,
     BringUp,
     bring_up,
@@ -43,14 +40,17 @@ from vt_desktop.ui.smoke import (
     settle,
     translate_clip,
 )
-from vt_desktop.ui.smoke_media import make_clip
+from vt_desktop.devtools.smoke_media import make_clip
+from vt_desktop.ui import resources, theme
+from vt_desktop.ui.app import create_application, run_on_qt_loop
+from vt_desktop.ui.main_window import MainWindow
 from vt_desktop.ui.view_model import RuntimeViewModel
 from worker.logs import setup_logging
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The script's options."""
-    ap = argparse.ArgumentParser(prog="python -m vt_desktop.ui.screenshots")
+    ap = argparse.ArgumentParser(prog="python -m vt_desktop.devtools.screenshots")
     ap.add_argument("outdir", type=Path, help="folder for the PNG files (created)")
     ap.add_argument(
         "--root-shot",

@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
 
 from vt_desktop.core.runtime import PingReply, RuntimeStatus
 from vt_desktop.ui import theme
+from vt_desktop.ui.common.slots import asyncSlot
+from vt_desktop.ui.common.table_model import ColumnsTableModel
+from vt_desktop.ui.common.widgets import Banner, PageHeader, StatusDot, prepare_table
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
-from vt_desktop.ui.slots import asyncSlot
-from vt_desktop.ui.table_model import ColumnsTableModel
 from vt_desktop.ui.view_model import RuntimeViewModel
-from vt_desktop.ui.widgets import Banner, PageHeader, StatusDot, prepare_table
 
 COLUMNS = (
     QT_TRANSLATE_NOOP("WorkersTableModel", "Worker"),

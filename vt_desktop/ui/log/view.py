@@ -36,10 +36,10 @@ from PySide6.QtWidgets import (
 
 from vt_desktop.core.runtime import LogLine
 from vt_desktop.ui import theme
+from vt_desktop.ui.common.table_model import ColumnsTableModel
+from vt_desktop.ui.common.widgets import PageHeader
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
-from vt_desktop.ui.table_model import ColumnsTableModel
 from vt_desktop.ui.view_model import RuntimeViewModel
-from vt_desktop.ui.widgets import PageHeader
 
 MAX_LOG_LINES = 5000
 COLUMNS = (

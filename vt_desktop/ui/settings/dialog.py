@@ -46,8 +46,8 @@ from vt_desktop.core.service_config import (
 )
 from vt_desktop.core.settings_check import BrokerFields, check_broker
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
-from vt_desktop.ui.settings_fields import FieldErrors, PathField, SecretField
-from vt_desktop.ui.settings_pages import (
+from vt_desktop.ui.settings.fields import FieldErrors, PathField, SecretField
+from vt_desktop.ui.settings.pages import (
     ENGINES,
     FORMATS,
     combo,

@@ -34,8 +34,8 @@ from vt_desktop.core.review import (
 from vt_desktop.core.review_edits import CueEdit, edit_text, edit_times, redo, undo
 from vt_desktop.core.subtitles import DOUBTFUL, PIVOTED, SUSPECT, UNRECOGNISED, doubtful
 from vt_desktop.ui import theme
+from vt_desktop.ui.common.table_model import ColumnsTableModel, Index
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
-from vt_desktop.ui.table_model import ColumnsTableModel, Index
 from vt_desktop.ui.view_model import RuntimeViewModel
 
 log = logging.getLogger(__name__)

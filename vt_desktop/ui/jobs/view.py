@@ -43,18 +43,18 @@ from vt_desktop.core.jobs.options import ENGINE_NAMES, OUTPUT_FORMATS, SPEECH_MO
 from vt_desktop.core.languages import UnknownLanguage, language_name, parse_language
 from vt_desktop.core.pipeline import PipelineEvent
 from vt_desktop.ui import i18n, resources
+from vt_desktop.ui.common.language_field import LanguageField, split_entries
+from vt_desktop.ui.common.slots import asyncSlot
+from vt_desktop.ui.common.widgets import Banner, PageHeader, prepare_table
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
-from vt_desktop.ui.jobs_table import (
+from vt_desktop.ui.jobs.table import (
     COLUMN_WIDTHS,
     COLUMNS,
     JobRow,
     JobsTableModel,
     ProgressDelegate,
 )
-from vt_desktop.ui.jobs_vm import JobsViewModel, QueueState, validation_message
-from vt_desktop.ui.language_field import LanguageField, split_entries
-from vt_desktop.ui.slots import asyncSlot
-from vt_desktop.ui.widgets import Banner, PageHeader, prepare_table
+from vt_desktop.ui.jobs.view_model import JobsViewModel, QueueState, validation_message
 
 ACTIONS: dict[JobState, tuple[str, ...]] = {
     JobState.QUEUED: ("Cancel",),

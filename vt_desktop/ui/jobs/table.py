@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 
 from vt_desktop.core.jobs.model import JobRecord, JobState
 from vt_desktop.ui import theme
+from vt_desktop.ui.common.table_model import ColumnsTableModel
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
-from vt_desktop.ui.table_model import ColumnsTableModel
 
 COLUMNS = (
     QT_TRANSLATE_NOOP("JobsTableModel", "File"),

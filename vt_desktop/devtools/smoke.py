@@ -25,10 +25,10 @@ from vt_desktop.core.jobs.model import JobRecord, JobSpec, JobState
 from vt_desktop.core.pipeline.queue import JobQueue
 from vt_desktop.core.runtime import AppRuntime, PingReply
 from vt_desktop.core.supervisor.broker import free_port
+from vt_desktop.devtools.smoke_media import SmokeError, check_playback, make_clip, subtitle_text
 from vt_desktop.ui import resources
 from vt_desktop.ui.app import create_application, run_on_qt_loop
 from vt_desktop.ui.main_window import MainWindow
-from vt_desktop.ui.smoke_media import SmokeError, check_playback, make_clip, subtitle_text
 from vt_desktop.ui.view_model import RuntimeViewModel
 from worker.engines.models.manager import ModelManager
 from worker.protocol.errors import ModelUnavailable

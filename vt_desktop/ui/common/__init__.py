@@ -1,0 +1,2 @@
+"""Widgets and helpers shared by the pages: banners, headers, table models, async slots,
+the language field."""

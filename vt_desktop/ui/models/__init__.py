@@ -1,0 +1,1 @@
+"""The Models page: installed and downloadable speech, translation and voice models."""

@@ -1,0 +1,1 @@
+"""The Review page: cues beside the video, editing, re-translation and export."""

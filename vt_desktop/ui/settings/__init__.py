@@ -1,0 +1,1 @@
+"""The Settings dialog: its pages, fields and validation."""

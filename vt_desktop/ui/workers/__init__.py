@@ -1,0 +1,1 @@
+"""The Workers page: the broker, local and remote workers, and their health."""
