@@ -9,8 +9,13 @@ and its leader is where the app's reply queue leads too. Mid-job the test asks t
 which node leads ``asr`` and kills it: the app and that worker lose their links and move on to
 the next node, the queues elect new leaders on the two left, and calls the lost worker held
 go back to the queue. A second run cuts that node off (frozen, then thawed: a partition of
-one node) instead. The subtitles must be those of the undisturbed run: no cue lost, none
-duplicated.
+one node) instead, and a third partitions it for real: the nodes find each other through an
+epmd of the test's own (``tests.support.dist_partition``) that routes every link between
+nodes through a proxy, and the proxies blackhole the node's distribution links both ways,
+while its clients' AMQP links stay up; for that run the cluster pauses a minority
+(``cluster_partition_handling = pause_minority``), so the node cut off stops serving its
+clients and they move on. The subtitles must be those of the undisturbed run: no cue lost,
+none duplicated.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import contextlib
 import functools
 import logging
 import re
+import socket
 import time
 import uuid
 from collections import Counter
@@ -32,6 +38,7 @@ import pysubs2
 import pytest
 
 from tests.support.broker import TestBroker, shared_cookie_home
+from tests.support.dist_partition import ProxyEpmd
 from tests.support.media import make_talk_video
 from tests.support.workers import WorkerProcs, worker_procs
 from vt_desktop.core.config import AppSettings
@@ -63,6 +70,8 @@ class Run:
 @dataclass
 class Cluster:
     nodes: list[TestBroker]
+    #: The nodes' epmd: every link between two nodes passes a proxy it can cut.
+    epmd: ProxyEpmd
 
     def urls(self, first: int) -> str:
         """Every node's URL, starting at node ``first``."""
@@ -82,19 +91,30 @@ class Cluster:
     def by_name(self, name: str) -> TestBroker:
         return next(node for node in self.nodes if node.name == name)
 
+    def partition_handling(self, mode: str) -> None:
+        """Set ``cluster_partition_handling`` on every node (read when a peer goes down)."""
+        for node in self.nodes:
+            node.ctl("eval", f"application:set_env(rabbit, cluster_partition_handling, {mode}).")
+
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     base = tmp_path_factory.mktemp("cluster")
     home = shared_cookie_home(base / "home")
     tag = uuid.uuid4().hex[:6]
+    epmd = ProxyEpmd()
+    epmd.start()
+    dist = {
+        "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": f"-kernel net_ticktime {NET_TICK_S}",
+        "ERL_EPMD_PORT": str(epmd.port),
+    }
     nodes = [
         TestBroker(
             base / f"n{i}",
             node_name=f"vt-cl{i}-{tag}@localhost",
             home=home,
             extra_config="cluster_partition_handling = autoheal\n",
-            env={"RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": f"-kernel net_ticktime {NET_TICK_S}"},
+            env=dist,
         )
         for i in range(3)
     ]
@@ -103,10 +123,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             list(pool.map(lambda node: node.start(), nodes))
         for node in nodes[1:]:
             node.join(nodes[0])
-        yield Cluster(nodes)
+        yield Cluster(nodes, epmd)
     finally:
+        epmd.heal()
         for node in nodes:
             node.stop()
+        epmd.stop()
 
 
 @pytest.fixture(scope="module")
@@ -166,26 +188,41 @@ def lost_and_duplicated(run: Run, baseline: Run) -> tuple[int, int]:
     return sum((want - got).values()), sum((got - want).values())
 
 
+def answers_amqp(node: TestBroker) -> bool:
+    """True while the node's AMQP port accepts connections (a paused node closes it)."""
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", node.port), 1):
+        return True
+    return False
+
+
 async def disturb_leader(
     rt: AppRuntime, job: str, pool: WorkerProcs, *, cluster: Cluster, how: str, marks: list[float]
 ) -> dict[str, float]:
     """Once results flow, take the node leading ``asr`` away (``kill``: SIGKILL, later started
-    again; ``freeze``: SIGSTOP, cut off from clients and peers alike, later SIGCONT), and
-    measure until both workers consume ``asr`` again and the node is back as its member."""
+    again; ``freeze``: SIGSTOP, cut off from clients and peers alike, later SIGCONT;
+    ``partition``: its distribution links blackholed both ways, later healed), and measure
+    until both workers consume ``asr`` again and the node is back as its member."""
     asr = f"{pool.prefix}.rpc.asr"
-    reply = f"{pool.prefix}.reply.{rt.settings.client_id}"
+    assert rt.rpc is not None
+    reply = rt.rpc.reply_queue_name
     while rt.store.result_count(job) < 2:
         await asyncio.sleep(0.05)
     before = await asyncio.to_thread(cluster.queues, cluster.nodes[2], pool.prefix)
     leader = cluster.by_name(before[asr][0])
     for queue in (asr, reply):  # replicated on all three nodes
         assert before[queue][1].count("@") == 3, (queue, before[queue])
+    ways: dict[str, tuple[Callable[[], None], Callable[[], None]]] = {
+        "kill": (leader.kill, leader.start),
+        "freeze": (leader.freeze, leader.thaw),
+        "partition": (functools.partial(cluster.epmd.isolate, leader.name), cluster.epmd.heal),
+    }
+    take, give_back = ways[how]
     results_at = rt.store.result_count(job)
     app_link = rt.connection
     assert isinstance(app_link, FailoverConnection)
     started = time.monotonic()
     marks.append(time.time())
-    await asyncio.to_thread(leader.kill if how == "kill" else leader.freeze)
+    await asyncio.to_thread(take)
     ask = next(node for node in cluster.nodes if node is not leader)
     figures: dict[str, float] = {
         "leader_node": float(cluster.nodes.index(leader)),
@@ -193,7 +230,11 @@ async def disturb_leader(
     }
     # a frozen node is thawed once results flow again: while it is frozen, the survivors
     # list its channels' consumers (and may wait for it) until they give it up
-    wanted = ("results_again_s", "consumers_back_s") if how == "kill" else ("results_again_s",)
+    wanted = {
+        "kill": ("results_again_s", "consumers_back_s"),
+        "freeze": ("results_again_s",),
+        "partition": ("results_again_s", "consumers_back_s", "paused_s"),
+    }[how]
     while not all(name in figures for name in wanted):
         if rt.store.get(job).state.finished:
             break
@@ -201,12 +242,15 @@ async def disturb_leader(
             figures["app_back_s"] = time.monotonic() - started
         if "results_again_s" not in figures and rt.store.result_count(job) > results_at:
             figures["results_again_s"] = time.monotonic() - started
+        paused = "paused_s" in wanted and "paused_s" not in figures
+        if paused and not await asyncio.to_thread(answers_amqp, leader):
+            figures["paused_s"] = time.monotonic() - started
         if "consumers_back_s" in wanted and "consumers_back_s" not in figures:
             now = await asyncio.to_thread(cluster.queues, ask, pool.prefix)
             if asr in now and now[asr][0] != leader.name and now[asr][3] == "2":
                 figures["consumers_back_s"] = time.monotonic() - started
         await asyncio.sleep(0.2)
-    await asyncio.to_thread(leader.start if how == "kill" else leader.thaw)
+    await asyncio.to_thread(give_back)
     figures["node_back_s"] = time.monotonic() - started
     for _ in range(90):  # its asr member is online again
         with contextlib.suppress(RuntimeError):  # a healing node may not answer yet
@@ -243,7 +287,7 @@ async def check_disturbed_run(
         f"cues={len(run.cues)} lost={lost} duplicated={duplicated} "
         f"calls_sent={run.calls_sent} served={sum(run.served.values())} "
         f"held_at_{how}={f['held']:.0f} served_twice={redelivered} "
-        f"app_back={f.get('app_back_s', -1):.1f}s "
+        f"app_back={f.get('app_back_s', -1):.1f}s paused={f.get('paused_s', -1):.1f}s "
         f"results_again={f.get('results_again_s', -1):.1f}s "
         f"consumers_back={f.get('consumers_back_s', -1):.1f}s "
         f"node_back={f['node_back_s']:.1f}s member_back={f.get('member_back_s', -1):.1f}s "
@@ -254,14 +298,22 @@ async def check_disturbed_run(
     app = [r for r in caplog.records if marks and r.created >= marks[0] and r.name in links]
     for r in app[:8]:  # how the app saw it
         print(f"  app +{r.created - marks[0]:.1f}s {r.getMessage()[:200]}")
+    if how == "partition":  # how the node cut off saw it
+        node = cluster.nodes[int(f["leader_node"])]
+        for path in sorted(node.node.layout.logs.glob("*.log")):
+            said = path.read_text(errors="replace").splitlines()
+            for line in [x for x in said if re.search(r"minority|partition|[Pp]aus", x)][:6]:
+                print(f"  node {f['leader_node']:.0f}: {line[:200]}")
     for wid, text in run.logs.items():  # how each worker saw it
         moved = [line for line in text.splitlines() if re.search(r"WARNING|ERROR|next try", line)]
         print(f"  {wid}: " + "\n  ".join(line[:220] for line in moved[:8]))
     assert (lost, duplicated) == (0, 0)
     assert run.cues == baseline.cues
     assert "results_again_s" in f, "the job ended before results flowed again"
-    if how == "kill":
+    if how in ("kill", "partition"):
         assert "consumers_back_s" in f, "the job ended before both workers consumed again"
+    if how == "partition":
+        assert "paused_s" in f, "the node cut off went on serving its clients"
     assert "member_back_s" in f, "the node brought back is not an online member of asr"
 
 
@@ -278,3 +330,18 @@ async def test_cutting_off_the_node_that_leads_the_asr_queue_loses_and_duplicate
     clients' heartbeats and the peers' net ticks (6 s here) go unanswered, then thawed: it
     finds itself partitioned from the majority and heals (``autoheal``)."""
     await check_disturbed_run(cluster, talk, baseline, tmp_path, caplog, how="freeze")
+
+
+async def test_partitioning_the_node_that_leads_the_asr_queue_loses_and_duplicates_nothing(
+    cluster: Cluster, talk: Path, baseline: Run, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A true partition of one node: its distribution links to both peers are blackholed by
+    the proxies (both ways, no RST), while the app's and a worker's AMQP links to it stay
+    up. The node, a minority of one, pauses (``pause_minority``): it closes its clients'
+    links, they move to the majority, and once healed it rejoins by itself."""
+    await asyncio.to_thread(cluster.partition_handling, "pause_minority")
+    try:
+        await check_disturbed_run(cluster, talk, baseline, tmp_path, caplog, how="partition")
+    finally:
+        cluster.epmd.heal()
+        await asyncio.to_thread(cluster.partition_handling, "autoheal")
