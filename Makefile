@@ -14,7 +14,7 @@ SYS_PKGS := rabbitmq-server espeak-ng xvfb xauth imagemagick \
 	libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core desktop-file-utils
 PYTEST_ARGS ?=
 
-.PHONY: run test sysdeps venv lint typecheck contracts unit gui screenshots bench clean dist dist-smoke translations
+.PHONY: run test sysdeps venv lint typecheck contracts unit gui screenshots bench clean dist dist-smoke deb tarball deb-smoke appimage translations
 
 sysdeps:
 	@missing=""; for p in $(SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -98,6 +98,31 @@ dist-smoke: sysdeps dist
 		XDG_STATE_HOME=$$h/state XDG_RUNTIME_DIR=$$h/run \
 		$(CURDIR)/$(DIST_APP) --smoke --screenshot $$h/smoke.png
 	@du -sh dist/VideoTranslator | sed 's/^/bundle size: /'
+
+# Linux packages of the one-folder build (resources/packaging/make_deb.py, dpkg-deb, offline):
+# dist/videotranslator_<version>_amd64.deb (app in /opt/videotranslator, /usr/bin/videotranslator
+# and /usr/bin/vt, desktop entry, icons and a DEP-5 copyright file of every bundled component)
+# and dist/videotranslator-<version>-linux-x86_64.tar.gz (the folder with an INSTALL note).
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n 1)
+DEB := dist/videotranslator_$(VERSION)_amd64.deb
+PACKAGING := resources/packaging
+
+deb: dist
+	$(PY) $(PACKAGING)/make_deb.py deb dist/VideoTranslator --out dist
+
+tarball: dist
+	$(PY) $(PACKAGING)/make_deb.py tarball dist/VideoTranslator --out dist
+
+# Installs the .deb on this machine with apt-get (as root, as CI runs), runs
+# 'videotranslator --smoke' as a new user with an empty home, purges it and checks that
+# nothing of it is left; prints the .deb's size and each step's time.
+deb-smoke: sysdeps deb
+	$(PY) $(PACKAGING)/deb_smoke.py $(DEB)
+
+# No AppImage: building one needs the AppImage runtime, which neither Debian nor PyPI ships
+# (every AppImage tool downloads it from the AppImage project at build time); see README.
+appimage:
+	@echo "no AppImage: the AppImage runtime is in no package registry (README, Install from the build)" >&2; exit 1
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache

