@@ -20,6 +20,7 @@ import numpy as np
 
 from vt_desktop.core.media._speech import SpeechRun, find_speech
 from vt_desktop.core.media.audio import PCM_RATE, Pcm, iter_pcm, read_pcm
+from vt_desktop.core.media.envelope import EnvelopeBuilder, save_envelope
 
 __all__ = [
     "Segment",
@@ -120,6 +121,8 @@ class SegmentStream:
     """The segments of a plan as they are found, so recognition can start before the whole
     file has been analysed; after the last one, ``plan()`` gives the complete plan. With
     ``keep_s``, the last ``keep_s`` seconds of decoded audio stay at hand for ``pcm()``.
+    With ``envelope_to``, the audio's envelope (the Review page's waveform) is written there
+    once the whole stream has been decoded, from the same samples.
 
     Raises (while iterating):
         ValueError: The lengths are inconsistent.
@@ -137,6 +140,7 @@ class SegmentStream:
         vad_window_s: float = 60.0,
         on_progress: Callable[[float], None] | None = None,
         keep_s: float = 0.0,
+        envelope_to: Path | None = None,
     ) -> None:
         self.limit = max_s if max_s is not None else target_s * 4 / 3
         if not 0 < target_s <= self.limit:
@@ -145,9 +149,11 @@ class SegmentStream:
             raise ValueError(f"drop_silence_s must exceed {2 * _EDGE_PAD_S}s, got {drop_silence_s}")
         self.path, self.stream_index = path, stream_index
         self.target_s, self.drop_silence_s = target_s, drop_silence_s
+        self.envelope_to = envelope_to
         self.decoded = _Counted(
-            iter_pcm(path, stream_index, block_s=10.0), on_progress, round(keep_s * PCM_RATE)
-        )
+            iter_pcm(path, stream_index, block_s=10.0), on_progress, round(keep_s * PCM_RATE),
+            envelope=EnvelopeBuilder() if envelope_to is not None else None,
+        )  # fmt: skip
         self.speech = _Summed(
             find_speech(self.decoded, window_s=vad_window_s, overlap_s=min(5.0, vad_window_s / 4))
         )
@@ -162,6 +168,16 @@ class SegmentStream:
         )
         for i, (start, end) in enumerate(cuts):
             yield Segment(i, start, end)
+        self._save_envelope()
+
+    def _save_envelope(self) -> None:
+        """Write the envelope of the whole stream (a failure only costs the waveform)."""
+        if self.envelope_to is None or self.decoded.envelope is None:
+            return
+        try:
+            save_envelope(self.decoded.envelope.envelope(), self.envelope_to)
+        except OSError as exc:
+            log.warning("envelope of %s not written: %s", self.path, exc)
 
     def pcm(self, segment: Segment) -> Pcm | None:
         """The samples of a segment just taken from the stream, cut from the audio already
@@ -329,6 +345,7 @@ class _Counted:
     keep: int = 0
     samples: int = 0
     recent: deque[tuple[int, Pcm]] = field(default_factory=deque)
+    envelope: EnvelopeBuilder | None = None
 
     @property
     def seconds(self) -> float:
@@ -337,6 +354,8 @@ class _Counted:
 
     def __iter__(self) -> Iterator[Pcm]:
         for block in self.blocks:
+            if self.envelope is not None:
+                self.envelope.add(block)
             if self.keep:
                 self.recent.append((self.samples, block))
                 while self.recent and self.samples + block.size - self.recent[0][0] > self.keep:

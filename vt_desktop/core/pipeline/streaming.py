@@ -20,6 +20,7 @@ from pathlib import Path
 from vt_desktop.core.jobs.model import JobSpec
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.media import MediaInfo, Segment, SegmentPlan, pick_audio_stream, probe
+from vt_desktop.core.media.envelope import envelope_path
 from vt_desktop.core.media.plan import SegmentStream
 from vt_desktop.core.pipeline.context import JobContext
 from vt_desktop.core.pipeline.recognise import AHEAD, SegmentRecogniser, call_audio, settle_gaps
@@ -62,8 +63,9 @@ class _Streaming:
         self.total_s = max(info.duration_s, 1e-6)
         self.analysed = 0.0
         self.stream = SegmentStream(
-            info.path, stream_index, on_progress=self._progress, keep_s=KEEP_S
-        )
+            info.path, stream_index, on_progress=self._progress, keep_s=KEEP_S,
+            envelope_to=envelope_path(ctx.store.path.parent, ctx.job_id),  # Review's waveform
+        )  # fmt: skip
         self.rec = SegmentRecogniser(ctx, info.path, stream_index)
         self.stored = ctx.store.stored_keys(ctx.job_id, self.rec.kind)
         # Segments planned and encoded but not yet taken by the event loop: the planner
