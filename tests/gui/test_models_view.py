@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QLabel, QMessageBox
 from tests.gui.conftest import pump_until, settings_in
 from vt_desktop.ui.about import AboutDialog
 from vt_desktop.ui.main_window import MainWindow
-from vt_desktop.ui.models.view import COLUMNS, ModelsView
+from vt_desktop.ui.models.table import COLUMNS
+from vt_desktop.ui.models.view import ModelsView
 from vt_desktop.ui.models.view_model import human_size
 from vt_desktop.ui.view_model import RuntimeViewModel
 
