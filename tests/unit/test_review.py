@@ -28,8 +28,10 @@ from vt_desktop.core.review import (
     ReviewError,
     ReviewSession,
     describe_flag,
+    export,
     format_time,
     parse_time,
+    retranslate,
     reviewable_jobs,
 )
 from vt_desktop.core.runtime import AppRuntime
@@ -205,7 +207,7 @@ async def test_export_rewrites_every_subtitle_output_and_reopening_shows_the_edi
     session.edit_text(0, "Portanto, meus caros americanos revisados")
     end = session.cues[0].end
     session.edit_times(0, session.cues[0].start, end - 0.1)
-    result = await session.export()
+    result = await export(session)
     names = sorted(p.name for p in result.written)
     assert names == sorted(["jfk talk.pt.srt", "jfk talk.pt.vtt", "jfk talk.pt.ass",
                             "jfk talk.subtitled.mkv"])  # fmt: skip
@@ -235,7 +237,7 @@ async def test_export_refuses_up_front_when_the_source_video_is_gone(
     try:
         with pytest.raises(ReviewError, match=r"The source video .* is gone, so jfk talk.subtitled"
                            r"\.mkv cannot be rebuilt; nothing was written"):  # fmt: skip
-            await session.export()
+            await export(session)
     finally:
         shutil.move(moved, finished.video)
     assert srt.read_bytes() == before
@@ -253,7 +255,7 @@ async def test_retranslate_through_the_mt_service_and_a_failure_keeps_the_old_te
         assert rt.store.get(finished.job_id).state is JobState.DONE
         pt = ReviewSession.open(rt.store, finished.job_id, "pt")
         pt.edit_text(0, "xyz")
-        result = await pt.retranslate(rt.rpc, [0])
+        result = await retranslate(pt, rt.rpc, [0])
         assert (result.ok, result.changed, result.message) == (
             True,
             [0],
@@ -263,14 +265,14 @@ async def test_retranslate_through_the_mt_service_and_a_failure_keeps_the_old_te
         assert "meus" in pt.cues[0].text.lower() or "americanos" in pt.cues[0].text.lower()
         de = ReviewSession.open(rt.store, finished.job_id, "de")
         old, drafted = list(de.cues), de.dirty  # earlier tests left edits in its draft
-        failed = await de.retranslate(rt.rpc, [0, 1])
+        failed = await retranslate(de, rt.rpc, [0, 1])
         assert not failed.ok and failed.changed == []
         assert failed.message.startswith("0 of 2 line(s) re-translated. Re-translation failed: ")
         assert "The old text is kept." in failed.message
         assert de.cues == old and de.dirty == drafted
-        offline = await pt.retranslate(None, [0])
+        offline = await retranslate(pt, None, [0])
         assert offline.message == "The workers are not running, so nothing can be translated now."
-        nothing = await pt.retranslate(rt.rpc, [])
+        nothing = await retranslate(pt, rt.rpc, [])
         assert nothing.message == "Select the lines to re-translate first."
     finally:
         await rt.stop()

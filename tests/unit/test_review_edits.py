@@ -15,7 +15,7 @@ import pytest
 from vt_desktop.core.jobs.model import JobSpec, JobState
 from vt_desktop.core.jobs.store import JobStore, call_id
 from vt_desktop.core.review import EMPTY, ReviewError, ReviewSession, draft_key
-from vt_desktop.core.review_edits import (
+from vt_desktop.core.review.edits import (
     delete_cues,
     edit_text,
     insert_cue,

@@ -25,6 +25,7 @@ from vt_desktop.core.dubbing import (
     render_track,
     voice_for,
 )
+from vt_desktop.core.jobs.naming import dub_mux_track, dub_track, dubbed_video
 from vt_desktop.core.media import MediaInfo
 from vt_desktop.core.pipeline.context import JobContext, bounded_gather
 from vt_desktop.core.pipeline.write import iso639_2
@@ -145,11 +146,7 @@ async def dub_outputs(
 
 
 def _track_paths(ctx: JobContext, lang: str) -> tuple[Path, Path]:
-    stem = ctx.spec.input.stem
-    return (
-        ctx.spec.out_dir / f"{stem}.{lang}.dub.m4a",
-        ctx.spec.out_dir / f".{stem}.{lang}.dub.{ctx.job_id}.mka",
-    )
+    return dub_track(ctx.spec, lang), dub_mux_track(ctx.spec, lang, ctx.job_id)
 
 
 async def _mux(
@@ -161,7 +158,7 @@ async def _mux(
     videos = [p for p in ctx.written if p.suffix in (".mkv", ".mp4") and p != ctx.spec.input]
     fresh = not videos  # no video written: a new one from the input
     if fresh:
-        videos = [ctx.spec.out_dir / f"{ctx.spec.input.stem}.dubbed.mkv"]
+        videos = [dubbed_video(ctx.spec)]
     for video in videos:
         matroska = video.suffix == ".mkv"
         audio = [

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from vt_desktop.core import languages
-from vt_desktop.core.jobs.options import SUBTITLE_FORMATS
+from vt_desktop.core.jobs.naming import burned_video, subtitle_file, subtitled_video
+from vt_desktop.core.jobs.options import SUBTITLE_FORMATS, VIDEO_FORMATS
 from vt_desktop.core.media import MediaInfo
 from vt_desktop.core.pipeline.context import JobContext
 from vt_desktop.core.pipeline.recognise import stored_gaps
@@ -70,7 +71,6 @@ async def write_outputs(
     added to ``ctx.written`` as soon as it exists, so a cancel can remove it)."""
     spec = ctx.spec
     spec.out_dir.mkdir(parents=True, exist_ok=True)
-    stem = spec.input.stem
     written = ctx.written
     cue_sets: dict[str, list[Cue]] = {}
     steps = len(per_lang) + 2
@@ -86,7 +86,7 @@ async def write_outputs(
             )
         for fmt in SUBTITLE_FORMATS:
             if fmt in spec.formats:
-                path = spec.out_dir / f"{stem}.{lang}.{fmt}"
+                path = subtitle_file(spec, lang, fmt)
                 await _off_loop(ctx, path, partial(write_subtitles, cues, path))
         ctx.report(STAGE, (i + 1) / steps)
     if info.video is None:
@@ -94,9 +94,9 @@ async def write_outputs(
             ctx.warn(STAGE, "the input has no video stream: no video outputs were written")
         return written
     tracks = [SubtitleTrack(cues, iso639_2(lang), title=lang) for lang, cues in cue_sets.items()]
-    for fmt in ("mkv", "mp4"):
+    for fmt in VIDEO_FORMATS:
         if fmt in spec.formats:
-            out = spec.out_dir / f"{stem}.subtitled.{fmt}"
+            out = subtitled_video(spec, fmt)
             await _off_loop(ctx, out, partial(mux_soft_subtitles, spec.input, tracks, out))
     ctx.report(STAGE, (len(per_lang) + 1) / steps)
     if spec.burn_in:
@@ -122,11 +122,11 @@ async def _off_loop(ctx: JobContext, path: Path, write: Callable[[], Path]) -> P
 async def _burn(ctx: JobContext, cue_sets: dict[str, list[Cue]]) -> Path:
     spec = ctx.spec
     lang = spec.targets[0]
-    ass = spec.out_dir / f"{spec.input.stem}.{lang}.ass"
+    ass = subtitle_file(spec, lang, "ass")
     made_ass = not ass.exists()
     if made_ass:
         write_subtitles(cue_sets[lang], ass)
-    out = spec.out_dir / f"{spec.input.stem}.{lang}.burned.mp4"
+    out = burned_video(spec, lang)
     try:
         await burn_subtitles(
             spec.input, ass, out, progress=lambda f: ctx.report(STAGE, 0.8 + 0.2 * f, "burning in")

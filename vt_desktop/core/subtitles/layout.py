@@ -28,7 +28,7 @@ from vt_desktop.core.subtitles.rules import SubtitleRules
 from vt_desktop.core.subtitles.sentences import join_words
 from vt_desktop.core.subtitles.text import ends_clause, ends_sentence, text_width, tokenize
 
-__all__ = ["layout_cues", "reading_chars"]
+__all__ = ["check_flags", "layout_cues", "reading_chars", "wrap_text"]
 
 log = logging.getLogger(__name__)
 
@@ -238,21 +238,58 @@ def _breaks_line_limits(lines: Sequence[str], rules: SubtitleRules) -> set[str]:
     return flags
 
 
-def _flags(draft: _Draft, rules: SubtitleRules) -> frozenset[str]:
-    """The rules this cue breaks (text limits under the rules of the language shown)."""
-    flags = _breaks_line_limits(draft.text_lines, draft.text_rules)
-    if draft.source_lines:
-        flags |= _breaks_line_limits(draft.source_lines, draft.source_rules or rules)
-    duration_s = (draft.end_ms - draft.start_ms) / 1000
+def check_flags(
+    lines: Sequence[str],
+    duration_s: float,
+    rules: SubtitleRules,
+    *,
+    text_rules: SubtitleRules | None = None,
+    source_lines: Sequence[str] = (),
+    source_rules: SubtitleRules | None = None,
+    untranslated: bool = False,
+) -> set[str]:
+    """The subtitle rules a cue showing ``lines`` for ``duration_s`` breaks: the line limits
+    and reading speed under ``text_rules`` (the rules of the language shown; ``rules`` when
+    not given), the time on screen under ``rules``, the line limits of the source lines shown
+    above a translation under ``source_rules``, and ``untranslated`` when it shows the source.
+    The layout flags its cues with this, and Review re-checks an edited cue with it."""
+    text_rules = text_rules or rules
+    flags = _breaks_line_limits(lines, text_rules)
+    if source_lines:
+        flags |= _breaks_line_limits(source_lines, source_rules or rules)
     if duration_s < rules.min_duration_s - 1e-6:
         flags.add("too_short")
     if duration_s > rules.max_duration_s + 1e-6:
         flags.add("too_long")
-    speed = draft.text_rules.max_chars_per_second
-    if reading_chars(draft.text_lines) > speed * duration_s + 1e-6:
+    if reading_chars(lines) > text_rules.max_chars_per_second * duration_s + 1e-6:
         flags.add("cps")
-    if draft.untranslated:
+    if untranslated:
         flags.add("untranslated")
+    return flags
+
+
+def wrap_text(text: str, rules: SubtitleRules) -> str:
+    """Lines for typed text: the writer's own line breaks, or balanced lines within the
+    rules (as the layout breaks a cue's lines)."""
+    if "\n" in text:
+        return "\n".join(line.strip() for line in text.split("\n") if line.strip())
+    run = _run_for(text.strip(), rules)
+    if not run.tokens:
+        return ""
+    return "\n".join(wrap_lines(run, 0, len(run.tokens), float(rules.max_chars_per_line)))
+
+
+def _flags(draft: _Draft, rules: SubtitleRules) -> frozenset[str]:
+    """The rules this cue breaks (text limits under the rules of the language shown)."""
+    flags = check_flags(
+        draft.text_lines,
+        (draft.end_ms - draft.start_ms) / 1000,
+        rules,
+        text_rules=draft.text_rules,
+        source_lines=draft.source_lines,
+        source_rules=draft.source_rules,
+        untranslated=draft.untranslated,
+    )
     if any(w.suspect for w in draft.source_words):
         flags.add(SUSPECT)
     if draft.pivoted:

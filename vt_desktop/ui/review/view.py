@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 
 from vt_desktop.core.jobs.model import JobRecord
 from vt_desktop.core.review import ExportResult, RetranslateResult, ReviewSession
-from vt_desktop.core.review_edits import (
+from vt_desktop.core.review.edits import (
     delete_cues,
     insert_cue,
     merge_with_next,

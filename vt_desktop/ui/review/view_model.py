@@ -4,8 +4,8 @@ The page may be used before the runtime is up (reviewing and exporting need no w
 re-translation does). The store is the same file the runtime's queue writes, opened once
 here. No method raises into Qt: a refusal or failure becomes a signal with a plain message.
 Every change to the cues (typed, split, merged, inserted, deleted, shifted, re-translated) is
-a command on ``undo_stack`` whose redo and undo call the core's :mod:`review_edits`; the core
-saves each one in the store at once.
+a command on ``undo_stack`` whose redo and undo call the core's
+:mod:`~vt_desktop.core.review.edits`; the core saves each one in the store at once.
 """
 
 from __future__ import annotations
@@ -28,10 +28,12 @@ from vt_desktop.core.review import (
     ReviewSession,
     describe_flag,
     doubtful_spans,
+    export,
     format_time,
+    retranslate,
     reviewable_jobs,
 )
-from vt_desktop.core.review_edits import CueEdit, edit_text, edit_times, redo, undo
+from vt_desktop.core.review.edits import CueEdit, edit_text, edit_times, redo, undo
 from vt_desktop.core.subtitles import DOUBTFUL, PIVOTED, SUSPECT, UNRECOGNISED, doubtful
 from vt_desktop.ui import theme
 from vt_desktop.ui.common.table_model import ColumnsTableModel, Index
@@ -149,8 +151,8 @@ class ReviewViewModel(QObject):
             self.undo_stack.clear()
 
     def change(self, row: int, label: str, make: Callable[[ReviewSession], CueEdit | None]) -> bool:
-        """Make one change with ``make`` (a :mod:`review_edits` call) and put it on the undo
-        stack as ``label``; a refusal is emitted as ``edit_refused`` for ``row``."""
+        """Make one change with ``make`` (a :mod:`~vt_desktop.core.review.edits` call) and put
+        it on the undo stack as ``label``; a refusal is emitted as ``edit_refused`` for ``row``."""
         session = self.session
         if session is None:
             return False
@@ -204,7 +206,7 @@ class ReviewViewModel(QObject):
         runtime = self.runtime_vm.runtime
         before = list(session.cues)
         try:
-            result = await session.retranslate(runtime.rpc if runtime else None, rows)
+            result = await retranslate(session, runtime.rpc if runtime else None, rows)
         except Exception as exc:  # the connection dropped mid-call, …
             log.warning("review: re-translation failed: %s", exc)
             failed = self.tr("Re-translation failed: {error}. The old text is kept.")
@@ -229,7 +231,7 @@ class ReviewViewModel(QObject):
         self.busy = True
         self.export_started.emit()
         try:
-            result = await session.export()
+            result = await export(session)
         except ReviewError as exc:
             self.export_failed.emit(str(exc))
             return

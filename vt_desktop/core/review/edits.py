@@ -20,15 +20,10 @@ from pydantic import ValidationError
 
 from vt_desktop.core.jobs.store import call_id
 from vt_desktop.core.pipeline.recognise import words_of
-from vt_desktop.core.review import (
-    ReviewCue,
-    ReviewError,
-    ReviewSession,
-    check_flags,
-    format_time,
-    wrap_text,
-)
+from vt_desktop.core.review.cues import ReviewCue, ReviewError, cue_flags, format_time
+from vt_desktop.core.review.session import ReviewSession
 from vt_desktop.core.subtitles import TimedWord, WordConfidence
+from vt_desktop.core.subtitles.layout import wrap_text
 from worker.protocol.asr import TranscribeResult
 
 __all__ = [
@@ -98,7 +93,7 @@ def _cue(session: ReviewSession, row: int) -> ReviewCue:
 
 
 def _flagged(session: ReviewSession, cue: ReviewCue, untranslated: bool) -> ReviewCue:
-    flags = check_flags(
+    flags = cue_flags(
         cue, session.rules, untranslated=untranslated, doubt_threshold=session.doubt_threshold
     )
     return replace(cue, flags=flags)

@@ -1,0 +1,45 @@
+"""Review of a finished job's subtitles: open a language's cues, edit them, redo lines, export.
+
+Qt-free; the Review page drives it. Where each part lives:
+
+* :mod:`.cues`: a cue under review, Review's own flags, times as typed;
+* :mod:`.records`: how cues are stored in the job store (and read back from old jobs' files);
+* :mod:`.session`: one job's cues in one language, its edits and drafts;
+* :mod:`.edits`: editing as in a subtitle editor (split, merge, insert, delete, shift, undo);
+* :mod:`.retranslate`: chosen lines translated again;
+* :mod:`.export`: the cues written back to the job's files.
+"""
+
+from vt_desktop.core.review.cues import (
+    EMPTY,
+    STALE,
+    ReviewCue,
+    ReviewError,
+    describe_flag,
+    doubtful_spans,
+    format_time,
+    parse_time,
+)
+from vt_desktop.core.review.export import ExportResult, export
+from vt_desktop.core.review.records import doubtful_lines, draft_key
+from vt_desktop.core.review.retranslate import RetranslateResult, retranslate
+from vt_desktop.core.review.session import ReviewSession, reviewable_jobs
+
+__all__ = [
+    "EMPTY",
+    "STALE",
+    "ExportResult",
+    "RetranslateResult",
+    "ReviewCue",
+    "ReviewError",
+    "ReviewSession",
+    "describe_flag",
+    "doubtful_lines",
+    "doubtful_spans",
+    "draft_key",
+    "export",
+    "format_time",
+    "parse_time",
+    "retranslate",
+    "reviewable_jobs",
+]
