@@ -160,6 +160,112 @@
     </message>
 </context>
 <context>
+    <name>FolderField</name>
+    <message>
+        <source>Beside each input file</source>
+        <translation>Рядом с исходным файлом</translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation>Папка результатов</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>Выбрать…</translation>
+    </message>
+    <message>
+        <source>Choose output folder</source>
+        <translation>Выбрать папку результатов</translation>
+    </message>
+    <message>
+        <source>Write beside the input</source>
+        <translation>Записывать рядом с исходным файлом</translation>
+    </message>
+    <message>
+        <source>Write each job&apos;s outputs beside its input file again</source>
+        <translation>Снова записывать результаты каждого задания рядом с исходным файлом</translation>
+    </message>
+    <message>
+        <source>Save outputs to</source>
+        <translation>Сохранять результаты в</translation>
+    </message>
+</context>
+<context>
+    <name>JobOptionsForm</name>
+    <message>
+        <source>Bergamot (en↔pt)</source>
+        <translation>Bergamot (en↔pt)</translation>
+    </message>
+    <message>
+        <source>CTranslate2</source>
+        <translation>CTranslate2</translation>
+    </message>
+    <message>
+        <source>LLM endpoint</source>
+        <translation>Сервер LLM</translation>
+    </message>
+    <message>
+        <source>Whisper (to English)</source>
+        <translation>Whisper (на английский)</translation>
+    </message>
+    <message>
+        <source>Bergamot (English ↔ Portuguese, offline)</source>
+        <translation>Bergamot (английский ↔ португальский, без сети)</translation>
+    </message>
+    <message>
+        <source>CTranslate2 models (Opus-MT, NLLB, M2M100)</source>
+        <translation>Модели CTranslate2 (Opus-MT, NLLB, M2M100)</translation>
+    </message>
+    <message>
+        <source>Chat model endpoint (LLM)</source>
+        <translation>Сервер чат-модели (LLM)</translation>
+    </message>
+    <message>
+        <source>Whisper (into English only)</source>
+        <translation>Whisper (только на английский)</translation>
+    </message>
+    <message>
+        <source>Burn into a video copy</source>
+        <translation>Вшить в копию видео</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>Автоматически</translation>
+    </message>
+    <message>
+        <source>A listed model, or another name, a Hub repo id or a local folder</source>
+        <translation>Модель из списка или другое имя, id репозитория на Hub или локальная папка</translation>
+    </message>
+    <message>
+        <source>Translation engine</source>
+        <translation>Движок перевода</translation>
+    </message>
+    <message>
+        <source>Speech model</source>
+        <translation>Модель речи</translation>
+    </message>
+    <message>
+        <source>Write {format}</source>
+        <translation>Записать {format}</translation>
+    </message>
+    <message>
+        <source>Also write a copy of the video with the first language burned in</source>
+        <translation>Также записать копию видео со вшитыми субтитрами на первом языке</translation>
+    </message>
+    <message>
+        <source>Engine</source>
+        <translation>Движок</translation>
+    </message>
+    <message>
+        <source>Save to</source>
+        <translation>Сохранить в</translation>
+    </message>
+    <message>
+        <source>Write</source>
+        <translation>Записать</translation>
+    </message>
+</context>
+<context>
     <name>JobsTableModel</name>
     <message>
         <source>File</source>
@@ -258,27 +364,6 @@
         <translation>{entry} — не код языка и не известное здесь название языка.</translation>
     </message>
     <message>
-        <source>Automatic</source>
-        <translation>Автоматически</translation>
-    </message>
-    <message>
-        <source>Bergamot (en↔pt)</source>
-        <extracomment>What the page calls each engine of ``ENGINE_NAMES``.</extracomment>
-        <translation>Bergamot (en↔pt)</translation>
-    </message>
-    <message>
-        <source>CTranslate2</source>
-        <translation>CTranslate2</translation>
-    </message>
-    <message>
-        <source>LLM endpoint</source>
-        <translation>Сервер LLM</translation>
-    </message>
-    <message>
-        <source>Whisper (to English)</source>
-        <translation>Whisper (на английский)</translation>
-    </message>
-    <message>
         <source>Give at least one target language, e.g. pt or de.</source>
         <translation>Укажите хотя бы один язык перевода, например pt или de.</translation>
     </message>
@@ -290,14 +375,6 @@
         <source>Download the model a target language needs</source>
         <extracomment>Shown when a target cannot be translated: fetches the model that would serve it.</extracomment>
         <translation>Скачать модель, нужную для языка перевода</translation>
-    </message>
-    <message>
-        <source>Choose…</source>
-        <translation>Выбрать…</translation>
-    </message>
-    <message>
-        <source>Burn into a video copy</source>
-        <translation>Вшить в копию видео</translation>
     </message>
     <message>
         <source>Bilingual lines</source>
@@ -340,60 +417,12 @@
         <translation>Определить</translation>
     </message>
     <message>
-        <source>Beside each input file</source>
-        <translation>Рядом с исходным файлом</translation>
-    </message>
-    <message>
         <source>Translate into</source>
         <translation>Перевести на</translation>
     </message>
     <message>
         <source>Spoken language</source>
         <translation>Язык речи</translation>
-    </message>
-    <message>
-        <source>Engine</source>
-        <translation>Движок</translation>
-    </message>
-    <message>
-        <source>Translation engine</source>
-        <translation>Движок перевода</translation>
-    </message>
-    <message>
-        <source>Speech model</source>
-        <translation>Модель речи</translation>
-    </message>
-    <message>
-        <source>Save to</source>
-        <translation>Сохранить в</translation>
-    </message>
-    <message>
-        <source>Write</source>
-        <translation>Записать</translation>
-    </message>
-    <message>
-        <source>Output folder</source>
-        <translation>Папка результатов</translation>
-    </message>
-    <message>
-        <source>Choose output folder</source>
-        <translation>Выбрать папку результатов</translation>
-    </message>
-    <message>
-        <source>Write beside the input</source>
-        <translation>Записывать рядом с исходным файлом</translation>
-    </message>
-    <message>
-        <source>Write each job&apos;s outputs beside its input file again</source>
-        <translation>Снова записывать результаты каждого задания рядом с исходным файлом</translation>
-    </message>
-    <message>
-        <source>Write {format}</source>
-        <translation>Записать {format}</translation>
-    </message>
-    <message>
-        <source>Also write a copy of the video with the first language burned in</source>
-        <translation>Также записать копию видео со вшитыми субтитрами на первом языке</translation>
     </message>
     <message>
         <source>Show the original line above each translated one</source>
@@ -430,10 +459,6 @@
     <message>
         <source>Download {name} (≈ {size} MB)</source>
         <translation>Скачать {name} (≈ {size} МБ)</translation>
-    </message>
-    <message>
-        <source>Save outputs to</source>
-        <translation>Сохранять результаты в</translation>
     </message>
     <message>
         <source>Add files to translate</source>
@@ -564,7 +589,7 @@
     <name>JobsViewModel</name>
     <message>
         <source>The job list cannot be read: {error}</source>
-        <extracomment>How long the queue waits for a speech worker before it starts anyway (jobs then explain). How long the target field waits for the workers to say what they translate.</extracomment>
+        <extracomment>How long the target field waits for the workers to say what they translate.</extracomment>
         <translation>Не удаётся прочитать список заданий: {error}</translation>
     </message>
     <message>
@@ -744,6 +769,7 @@
     <name>MainWindow</name>
     <message>
         <source>Broker stopped</source>
+        <extracomment>Whether closing leaves the private broker running for a next launch (for ``broker_keep_warm_minutes``); the app&apos;s own window does, a test&apos;s window does not.</extracomment>
         <translation>Брокер остановлен</translation>
     </message>
     <message>
@@ -1563,10 +1589,6 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Субтитры</translation>
     </message>
     <message>
-        <source>Output</source>
-        <translation>Вывод</translation>
-    </message>
-    <message>
         <source>Appearance</source>
         <translation>Интерфейс</translation>
     </message>
@@ -1748,6 +1770,10 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Ваши собственные службы (*_service.py, также во вложенных папках), которые загружают локальные обработчики; каждая выключена, пока её файл в services/ не задаст RPC_ENABLED = true.</translation>
     </message>
     <message>
+        <source>What each new job starts with; the Jobs page shows the same options and changes them for the jobs you add there.</source>
+        <translation>С чем начинается каждое новое задание; на странице «Задания» те же параметры, и там их можно менять для добавляемых заданий.</translation>
+    </message>
+    <message>
         <source>Give the folder&apos;s full path (or leave it empty for built-in services only).</source>
         <translation>Укажите полный путь к папке (или оставьте поле пустым, чтобы использовать только встроенные службы).</translation>
     </message>
@@ -1776,24 +1802,12 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Уровень журнала:</translation>
     </message>
     <message>
-        <source>Worker&apos;s default</source>
-        <translation>По умолчанию обработчика</translation>
-    </message>
-    <message>
         <source>e.g. llama3.1</source>
         <translation>например llama3.1</translation>
     </message>
     <message>
         <source>New jobs</source>
         <translation>Новые задания</translation>
-    </message>
-    <message>
-        <source>Speech model:</source>
-        <translation>Модель речи:</translation>
-    </message>
-    <message>
-        <source>Translation engine:</source>
-        <translation>Движок перевода:</translation>
     </message>
     <message>
         <source>Local workers</source>
@@ -1868,26 +1882,6 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>На странице проверки выделяется каждое слово, в котором распознаватель уверен меньше, а его строка помечается.</translation>
     </message>
     <message>
-        <source>Output folder</source>
-        <translation>Папка результатов</translation>
-    </message>
-    <message>
-        <source>beside each input file</source>
-        <translation>рядом с исходным файлом</translation>
-    </message>
-    <message>
-        <source>Also burn the subtitles into a copy of the video</source>
-        <translation>Также вшить субтитры в копию видео</translation>
-    </message>
-    <message>
-        <source>Output folder:</source>
-        <translation>Папка результатов:</translation>
-    </message>
-    <message>
-        <source>Formats:</source>
-        <translation>Форматы:</translation>
-    </message>
-    <message>
         <source>Follow the system</source>
         <translation>Как в системе</translation>
     </message>
@@ -1930,30 +1924,6 @@ A job that needs it will download it again, which needs a network.</source>
     <message>
         <source>Not saved: {error}</source>
         <translation>Не сохранено: {error}</translation>
-    </message>
-    <message>
-        <source>Bergamot (English ↔ Portuguese, offline)</source>
-        <translation>Bergamot (английский ↔ португальский, без сети)</translation>
-    </message>
-    <message>
-        <source>CTranslate2 models (Opus-MT, NLLB, M2M100)</source>
-        <translation>Модели CTranslate2 (Opus-MT, NLLB, M2M100)</translation>
-    </message>
-    <message>
-        <source>Chat model endpoint (LLM)</source>
-        <translation>Сервер чат-модели (LLM)</translation>
-    </message>
-    <message>
-        <source>Whisper (into English only)</source>
-        <translation>Whisper (только на английский)</translation>
-    </message>
-    <message>
-        <source>MKV video</source>
-        <translation>Видео MKV</translation>
-    </message>
-    <message>
-        <source>MP4 video</source>
-        <translation>Видео MP4</translation>
     </message>
     <message>
         <source>Give the folder&apos;s full path (or leave it empty to write beside each input).</source>
@@ -2132,6 +2102,36 @@ A job that needs it will download it again, which needs a network.</source>
     <message>
         <source>Pause</source>
         <translation>Пауза</translation>
+    </message>
+</context>
+<context>
+    <name>WaveformLink</name>
+    <message>
+        <source>Reading the audio…</source>
+        <translation>Читаю звук…</translation>
+    </message>
+    <message>
+        <source>No waveform: the audio cannot be read.</source>
+        <translation>Нет волновой формы: звук не читается.</translation>
+    </message>
+    <message>
+        <source>Drag the start of cue {number}</source>
+        <translation>Перетащить начало реплики {number}</translation>
+    </message>
+    <message>
+        <source>Drag the end of cue {number}</source>
+        <translation>Перетащить конец реплики {number}</translation>
+    </message>
+</context>
+<context>
+    <name>WaveformView</name>
+    <message>
+        <source>Waveform</source>
+        <translation>Волновая форма</translation>
+    </message>
+    <message>
+        <source>Drag a cue&apos;s edge to change its time; click to move the player there.</source>
+        <translation>Перетащите край реплики, чтобы изменить его время; щелчок переводит плеер в это место.</translation>
     </message>
 </context>
 <context>

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from vt_desktop.core.review import format_time
+from vt_desktop.ui.review.waveform import WaveformView
 
 log = logging.getLogger(__name__)
 DEFAULT_FRAME = QSizeF(640, 360)
@@ -38,7 +39,8 @@ CAPTION_LINES_PER_FRAME = 18  # caption text height: 1/18 of the picture's, as o
 
 
 class VideoPreview(QWidget):
-    """The source video in a graphics scene, a caption drawn over it, and play controls."""
+    """The source video in a graphics scene, a caption drawn over it, play controls, and the
+    audio's waveform with the cues under them."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +54,7 @@ class VideoPreview(QWidget):
         self.play_button = QPushButton(self.tr("Play"))
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.time_label = QLabel("00:00.000")
+        self.waveform = WaveformView()
         self.notice = QLabel()
         #: What the page says about the current cue (its source and broken rules).
         self.details = QLabel()
@@ -107,6 +110,7 @@ class VideoPreview(QWidget):
         controls.addWidget(self.slider, 1)
         controls.addWidget(self.time_label)
         layout.addLayout(controls)
+        layout.addWidget(self.waveform)
         self.details.setObjectName("ReviewDetails")
         self.details.setWordWrap(True)
         self.details.setAccessibleName(self.tr("Cue details"))
@@ -118,6 +122,7 @@ class VideoPreview(QWidget):
     def _connect_signals(self) -> None:
         self.play_button.clicked.connect(self._on_play_button_clicked)
         self.slider.valueChanged.connect(self._on_slider_value_changed)
+        self.waveform.position_picked.connect(self.seek)
         # The player's signals are queued: a slot that ran inside the player's own
         # stop()/pause() and called back into the player or the scene deadlocked Qt's FFmpeg
         # playback thread now and then (the window hung for good; two runs in six in tests).
@@ -171,7 +176,8 @@ class VideoPreview(QWidget):
         return self._primed
 
     def seek(self, position_ms: int) -> None:
-        """Show the picture at ``position_ms``."""
+        """Show the picture at ``position_ms`` (and move the waveform's play line there)."""
+        self.waveform.set_position(position_ms)
         if self._primed:
             self._control("setPosition", Q_ARG("qint64", position_ms))
         else:
@@ -263,6 +269,7 @@ class VideoPreview(QWidget):
             self.slider.blockSignals(True)
             self.slider.setValue(position_ms)
             self.slider.blockSignals(False)
+        self.waveform.set_position(position_ms)
         total = format_time(self.player.duration() / 1000)
         self.time_label.setText(f"{format_time(position_ms / 1000)} / {total}")
 
