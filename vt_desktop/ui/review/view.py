@@ -63,6 +63,7 @@ from vt_desktop.ui.review.view_model import (
     flag_counts,
     flag_name,
 )
+from vt_desktop.ui.review.waveform import WaveformLink
 from vt_desktop.ui.shortcuts import shortcut, tip
 from vt_desktop.ui.view_model import RuntimeViewModel
 
@@ -308,6 +309,8 @@ class ReviewView(QWidget):
         self.table.horizontalHeader().sectionResized.connect(self._fit_rows)
         self.table.installEventFilter(self)
         self.table_model.modelReset.connect(self._fit_rows)
+        # The waveform under the player shows the open job's audio and cues (issue 20 part 2).
+        self.waveform_link = WaveformLink(self.preview.waveform, self.review)
 
     # -- the lead's entry points ---------------------------------------------------------------
 
