@@ -124,9 +124,12 @@ def bundle_manifest(entries: Iterable[tuple[str, str | None, str]], app_root: Pa
 
     ``entries`` are the analysis' (destination, source, kind) tuples. Pure modules and scripts
     live in the executable's archive; binaries and data under ``_internal/``. Files of the
-    app itself (under ``app_root``) are left out: the copyright file's first paragraph.
+    app itself (its distribution, or its sources under ``app_root`` when not installed) are
+    left out: the copyright file's first paragraph covers them.
     """
     owners = _distribution_files()
+    app = _normalised(Project.read(app_root / "pyproject.toml").name)
+    app_dir = os.path.normpath(str(app_root)) + os.sep
     stdlib = os.path.normpath(sysconfig.get_paths()["stdlib"])
     dists: dict[str, dict[str, Any]] = {}
     python: set[str] = set()
@@ -136,12 +139,12 @@ def bundle_manifest(entries: Iterable[tuple[str, str | None, str]], app_root: Pa
             continue
         src = os.path.normpath(source)
         where = _bundle_path(dest, kind)
-        if src.startswith(os.path.normpath(str(app_root)) + os.sep):
-            continue
-        if src in owners:
-            name, version = owners[src]
-            entry = dists.setdefault(name, {"version": version, "paths": set()})
+        owner = owners.get(src)
+        if owner and _normalised(owner[0]) != app:
+            entry = dists.setdefault(owner[0], {"version": owner[1], "paths": set()})
             entry["paths"].add(where)
+        elif owner or src.startswith(app_dir):
+            continue  # the app itself (its sources, or its editable install's finder)
         elif src.startswith(stdlib + os.sep) or os.path.basename(src).startswith("libpython"):
             python.add(where)
         else:
