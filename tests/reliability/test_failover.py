@@ -106,13 +106,17 @@ async def test_reply_queues_are_quorum_queues_with_several_brokers_and_kept_as_t
     quorum queues ignore the consumer priority a link dropped on our side needs). A reply
     queue that exists already is used as it is: its type cannot change, replies may wait."""
     names = Names(f"t{uuid.uuid4().hex[:8]}")
+
+    def reply(client_id: str) -> str:  # the user leads: vt.reply.<user>.<client_id>
+        return names.reply_queue(f"{broker.node.user}.{client_id}")
+
     both = f"{broker.url},{broker.url.replace('127.0.0.1', 'localhost')}"  # one node, 2 URLs
     several = await connect(BrokerSettings(rabbitmq_url=both), name="test-reply-kinds")
     one = await connect(BrokerSettings(rabbitmq_url=broker.url), name="test-reply-kinds")
     try:
         old = await one.channel()
         await old.declare_queue(
-            names.reply_queue("old"), durable=True, arguments={"x-expires": REPLY_QUEUE_EXPIRES_MS}
+            reply("old"), durable=True, arguments={"x-expires": REPLY_QUEUE_EXPIRES_MS}
         )
         await old.close()
         clients = [
@@ -131,9 +135,9 @@ async def test_reply_queues_are_quorum_queues_with_several_brokers_and_kept_as_t
             if line.startswith(names.reply_queue(""))
         )
         assert kinds == {
-            names.reply_queue("old"): "classic",
-            names.reply_queue("cluster"): "quorum",
-            names.reply_queue("single"): "classic",
+            reply("old"): "classic",
+            reply("cluster"): "quorum",
+            reply("single"): "classic",
         }
         for client in clients:
             await client.close()

@@ -2,8 +2,10 @@
 
 Requests go to the direct exchange ``vt.rpc`` with the service name as routing key,
 ``mandatory`` and publisher-confirmed. Replies come back on the client's durable queue
-``vt.reply.<client_id>``, so replies that arrive while the app is closed wait in the broker;
-on the next start they reach ``on_orphan_reply``. A reply seen twice is dropped by id.
+``vt.reply.<user>.<client_id>``, so replies that arrive while the app is closed wait in the
+broker; on the next start they reach ``on_orphan_reply``. A reply seen twice is dropped by id.
+The broker user's name leads, so that a farm can let each user configure and read
+``vt.reply.<user>.*`` only (README "Running a farm").
 """
 
 from __future__ import annotations
@@ -65,9 +67,13 @@ class RpcClient:
         client_id: str,
         names: Names | None = None,
         on_orphan_reply: OrphanHandler | None = None,
+        user: str | None = None,
     ) -> None:
         self.connection = connection
         self.client_id = client_id
+        #: The broker user (default: the connection URL's): the first part of the reply queue.
+        self.user = user or getattr(getattr(connection, "url", None), "user", None) or "guest"
+        self._reply_key = f"{self.user}.{client_id}"
         self.names = names or Names()
         self.on_orphan_reply = on_orphan_reply
         self._pending: dict[str, asyncio.Future[Response]] = {}
@@ -89,12 +95,12 @@ class RpcClient:
         # several brokers (a cluster): replicated replies; see declare_reply_queue
         quorum = len(getattr(self.connection, "urls", ())) > 1
         probe = await self.connection.channel()
-        if not await reply_queue_fits(probe, self.names, self.client_id, quorum=quorum):
+        if not await reply_queue_fits(probe, self.names, self._reply_key, quorum=quorum):
             quorum = not quorum
         if not probe.is_closed:
             await probe.close()
         self._reply_queue = await declare_reply_queue(
-            self._channel, self.names, self.client_id, quorum=quorum
+            self._channel, self.names, self._reply_key, quorum=quorum
         )
         await self._consume_replies()
         if isinstance(self._channel, AbstractRobustChannel):
@@ -137,7 +143,7 @@ class RpcClient:
     @property
     def reply_queue_name(self) -> str:
         """The durable queue this client's replies arrive on."""
-        return self.names.reply_queue(self.client_id)
+        return self.names.reply_queue(self._reply_key)
 
     async def drain_backlog(self, timeout: float = 10.0) -> int:
         """Wait until replies waiting in the reply queue (from an earlier run) are taken;
