@@ -7,7 +7,9 @@ speech sample as a queued job, then saves ``OUTDIR/<page>.png`` for each page
 (``widget.grab()``, works offscreen; Review shows that job), ``settings-<n>.png`` for each
 settings tab, ``jobs-dark.png`` and ``review-dark.png``, ``review-doubtful.png`` (Review with
 the doubtful-word setting at 95 %), ``review-filter.png`` (Review showing only flagged cues),
-``shortcuts.png`` and ``shortcuts-dark.png`` (*Help → Keyboard shortcuts*), and
+``shortcuts.png`` and ``shortcuts-dark.png`` (*Help → Keyboard shortcuts*),
+``review-waveform.png`` and ``review-waveform-dark.png`` (the player panel with the waveform
+under it, the second cue's end being dragged), and
 ``OUTDIR/workers-error.png``
 (the banner shown when the broker cannot be reached). With
 ``--root-shot`` (under Xvfb with ``QT_QPA_PLATFORM=xcb``) it also saves what the X screen
@@ -104,6 +106,7 @@ async def shoot_running(settings: AppSettings, outdir: Path, root_shot: bool) ->
             written += await capture(window, outdir / f"{name.lower()}.png", root_shot)
         written += await shoot_doubtful(window, settings, job_id, outdir, root_shot)
         written += await shoot_editing(window, outdir, root_shot)
+        written += await shoot_waveform(window, outdir)
         window.show_page("Log")
         window.log_view.search_box.setText("ping")
         written += await capture(window, outdir / "log-search.png", root_shot)
@@ -150,6 +153,33 @@ async def shoot_editing(window: MainWindow, outdir: Path, root_shot: bool) -> li
         if dialog.grab().save(str(path)):
             written.append(path)
         dialog.close()
+    if isinstance(app, QApplication):
+        theme.apply(app, "light")
+    return written
+
+
+async def shoot_waveform(window: MainWindow, outdir: Path) -> list[Path]:
+    """The player panel with the waveform under it, in both themes, an edge mid-drag."""
+    review = window.review_view
+    window.show_page("Review")
+    waveform = review.preview.waveform
+    for _ in range(100):  # the envelope is read (or made) in a thread
+        if waveform.envelope is not None:
+            break
+        await settle(0.1)
+    review.table.selectRow(0)
+    await settle(0.3)
+    app = QApplication.instance()
+    written: list[Path] = []
+    for look in ("light", "dark"):
+        if isinstance(app, QApplication):
+            theme.apply(app, look)
+        waveform.show_drag(0, "end", waveform.cues[0][1] + 0.4 if waveform.cues else 0.0)
+        await settle(0.3)
+        path = outdir / ("review-waveform.png" if look == "light" else "review-waveform-dark.png")
+        if review.preview.grab().save(str(path)):
+            written.append(path)
+        waveform.show_drag(None)
     if isinstance(app, QApplication):
         theme.apply(app, "light")
     return written

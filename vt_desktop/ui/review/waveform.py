@@ -291,21 +291,29 @@ class WaveformView(QWidget):
         if event.button() != Qt.MouseButton.LeftButton:
             return
         self._press = event.position()
-        edge = self.edge_at(event.position().x())
-        if edge is not None:
-            row, field = edge
-            start, end = self.cues[row]
-            if field == "start":
-                low = self.cues[row - 1][1] if row > 0 else 0.0
-                high = end - MIN_CUE_S
-            else:
-                low = start + MIN_CUE_S
-                high = (
-                    self.cues[row + 1][0]
-                    if row + 1 < len(self.cues)
-                    else self.duration_s or math.inf
-                )
-            self._drag = _Drag(row, field, start if field == "start" else end, low, high)
+        if (edge := self.edge_at(event.position().x())) is not None:
+            self._drag = self._grab(*edge)
+
+    def _grab(self, row: int, field: str) -> _Drag:
+        """Cue ``row``'s ``field`` edge taken, free to move between its neighbours."""
+        start, end = self.cues[row]
+        if field == "start":
+            low = self.cues[row - 1][1] if row > 0 else 0.0
+            return _Drag(row, field, start, low, end - MIN_CUE_S)
+        last = row + 1 == len(self.cues)
+        high = (self.duration_s or math.inf) if last else self.cues[row + 1][0]
+        return _Drag(row, field, end, start + MIN_CUE_S, high)
+
+    def show_drag(self, row: int | None, field: str = "end", seconds: float = 0.0) -> None:
+        """Draw cue ``row``'s ``field`` edge as if dragged to ``seconds`` (None: as it is);
+        for screenshots, as the mouse leaves it mid-drag."""
+        if row is None or not 0 <= row < len(self.cues):
+            self._drag = None
+        else:
+            grabbed = self._grab(row, field)
+            moved = min(max(seconds, grabbed.low), grabbed.high)
+            self._drag = _Drag(row, field, moved, grabbed.low, grabbed.high)
+        self.update()
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
         """Qt override: move the dragged edge, or show where an edge can be grabbed."""
