@@ -57,6 +57,14 @@
     </message>
 </context>
 <context>
+    <name>CuesTable</name>
+    <message>
+        <source>Subtitle cues</source>
+        <extracomment>The filter&apos;s choices besides one flag: every cue, or those with any flag. The style&apos;s own text margins inside a cell (focus frame margin + 1, both sides).</extracomment>
+        <translation>Реплики субтитров</translation>
+    </message>
+</context>
+<context>
     <name>CuesTableModel</name>
     <message>
         <source>Flags</source>
@@ -124,8 +132,11 @@
         <translation>нет текста</translation>
     </message>
     <message>
+        <source>source changed</source>
+        <translation>исходный текст изменён</translation>
+    </message>
+    <message>
         <source>hard to hear: {words}</source>
-        <extracomment>The item data role of a cell&apos;s text as HTML with its doubtful words marked (None: plain).</extracomment>
         <translation>плохо слышно: {words}</translation>
     </message>
     <message>
@@ -188,6 +199,117 @@
     <message>
         <source>Save outputs to</source>
         <translation>Сохранять результаты в</translation>
+    </message>
+</context>
+<context>
+    <name>JobNotices</name>
+    <message>
+        <source>Dismiss</source>
+        <translation>Закрыть</translation>
+    </message>
+    <message>
+        <source>Nothing was queued: {reason} Fix the target languages and drop the files again.</source>
+        <translation>Ничего не поставлено в очередь: {reason} Исправьте языки перевода и перетащите файлы снова.</translation>
+    </message>
+    <message>
+        <source>{file} failed: {reason}</source>
+        <translation>{file}: ошибка: {reason}</translation>
+    </message>
+    <message>
+        <source>no reason was given</source>
+        <translation>причина не указана</translation>
+    </message>
+    <message>
+        <source>{file} is translated ({languages}): {count} file(s) in {folder}</source>
+        <translation>{file} переведён ({languages}): файлов: {count}, в папке {folder}</translation>
+    </message>
+    <message>
+        <source>{file} was cancelled; its partial outputs were removed.</source>
+        <translation>{file}: задание отменено, частичные результаты удалены.</translation>
+    </message>
+    <message>
+        <source>Job failed</source>
+        <translation>Задание не выполнено</translation>
+    </message>
+    <message>
+        <source>Job done</source>
+        <translation>Задание выполнено</translation>
+    </message>
+</context>
+<context>
+    <name>JobOptionsCard</name>
+    <message>
+        <source>Download the model a target language needs</source>
+        <extracomment>A translation model the user asked to download (for a target that lacks one).</extracomment>
+        <translation>Скачать модель, нужную для языка перевода</translation>
+    </message>
+    <message>
+        <source>Bilingual lines</source>
+        <translation>Двуязычные строки</translation>
+    </message>
+    <message>
+        <source>Transcript only</source>
+        <translation>Только расшифровка</translation>
+    </message>
+    <message>
+        <source>Dubbed voice</source>
+        <translation>Озвучка</translation>
+    </message>
+    <message>
+        <source>e.g. Portuguese, de</source>
+        <translation>например Португальский, de</translation>
+    </message>
+    <message>
+        <source>Languages by name or code, separated by commas: type to search, or open the list. ✓ marks those the workers can translate into now.</source>
+        <translation>Языки по названию или коду через запятую: начните печатать, чтобы найти, или откройте список. ✓ отмечает те, на которые обработчики могут перевести сейчас.</translation>
+    </message>
+    <message>
+        <source>Auto-detect</source>
+        <translation>Определить</translation>
+    </message>
+    <message>
+        <source>Translate into</source>
+        <translation>Перевести на</translation>
+    </message>
+    <message>
+        <source>Target languages</source>
+        <translation>Языки перевода</translation>
+    </message>
+    <message>
+        <source>Spoken language</source>
+        <translation>Язык речи</translation>
+    </message>
+    <message>
+        <source>Show the original line above each translated one</source>
+        <translation>Показывать исходную строку над каждой переведённой</translation>
+    </message>
+    <message>
+        <source>Subtitles in the spoken language only; nothing is translated</source>
+        <translation>Субтитры только на языке речи; ничего не переводится</translation>
+    </message>
+    <message>
+        <source>Also speak each translated line: a voice track per language, in sync</source>
+        <translation>Также озвучить каждую переведённую строку: звуковая дорожка на каждый язык, синхронно с видео</translation>
+    </message>
+    <message>
+        <source>over the original</source>
+        <translation>поверх оригинала</translation>
+    </message>
+    <message>
+        <source>voice only</source>
+        <translation>только голос</translation>
+    </message>
+    <message>
+        <source>Dub mode</source>
+        <translation>Режим озвучки</translation>
+    </message>
+    <message>
+        <source>Over the original: it plays 12 dB lower under the voice. Voice only: it is left out.</source>
+        <translation>Поверх оригинала: он звучит на 12 дБ тише под голосом. Только голос: оригинал убирается.</translation>
+    </message>
+    <message>
+        <source>Download {name} (≈ {size} MB)</source>
+        <translation>Скачать {name} (≈ {size} МБ)</translation>
     </message>
 </context>
 <context>
@@ -263,6 +385,78 @@
     <message>
         <source>Write</source>
         <translation>Записать</translation>
+    </message>
+</context>
+<context>
+    <name>JobsTable</name>
+    <message>
+        <source>Jobs table</source>
+        <extracomment>A row&apos;s button was pressed: the action (its English label), the job&apos;s id.</extracomment>
+        <translation>Таблица заданий</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Отмена</translation>
+    </message>
+    <message>
+        <source>Cancel job</source>
+        <translation>Отменить задание</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>Пауза</translation>
+    </message>
+    <message>
+        <source>Pause job</source>
+        <translation>Приостановить задание</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>Продолжить</translation>
+    </message>
+    <message>
+        <source>Resume job</source>
+        <translation>Продолжить задание</translation>
+    </message>
+    <message>
+        <source>Review</source>
+        <translation>Проверить</translation>
+    </message>
+    <message>
+        <source>Review job</source>
+        <translation>Проверить задание</translation>
+    </message>
+    <message>
+        <source>Open folder</source>
+        <translation>Открыть</translation>
+    </message>
+    <message>
+        <source>Open folder job</source>
+        <translation>Открыть папку задания</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>Повторить</translation>
+    </message>
+    <message>
+        <source>Retry job</source>
+        <translation>Повторить задание</translation>
+    </message>
+    <message>
+        <source>Retry gaps</source>
+        <translation>Повторить пропуски</translation>
+    </message>
+    <message>
+        <source>Recognise the job&apos;s gaps again</source>
+        <translation>Распознать пропуски задания заново</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>Убрать</translation>
+    </message>
+    <message>
+        <source>Remove job</source>
+        <translation>Убрать задание</translation>
     </message>
 </context>
 <context>
@@ -368,27 +562,6 @@
         <translation>Укажите хотя бы один язык перевода, например pt или de.</translation>
     </message>
     <message>
-        <source>Dismiss</source>
-        <translation>Закрыть</translation>
-    </message>
-    <message>
-        <source>Download the model a target language needs</source>
-        <extracomment>Shown when a target cannot be translated: fetches the model that would serve it.</extracomment>
-        <translation>Скачать модель, нужную для языка перевода</translation>
-    </message>
-    <message>
-        <source>Bilingual lines</source>
-        <translation>Двуязычные строки</translation>
-    </message>
-    <message>
-        <source>Transcript only</source>
-        <translation>Только расшифровка</translation>
-    </message>
-    <message>
-        <source>Dubbed voice</source>
-        <translation>Озвучка</translation>
-    </message>
-    <message>
         <source>Jobs</source>
         <translation>Задания</translation>
     </message>
@@ -399,66 +572,6 @@
     <message>
         <source>Queue</source>
         <translation>Очередь</translation>
-    </message>
-    <message>
-        <source>e.g. Portuguese, de</source>
-        <translation>например Португальский, de</translation>
-    </message>
-    <message>
-        <source>Target languages</source>
-        <translation>Языки перевода</translation>
-    </message>
-    <message>
-        <source>Languages by name or code, separated by commas: type to search, or open the list. ✓ marks those the workers can translate into now.</source>
-        <translation>Языки по названию или коду через запятую: начните печатать, чтобы найти, или откройте список. ✓ отмечает те, на которые обработчики могут перевести сейчас.</translation>
-    </message>
-    <message>
-        <source>Auto-detect</source>
-        <translation>Определить</translation>
-    </message>
-    <message>
-        <source>Translate into</source>
-        <translation>Перевести на</translation>
-    </message>
-    <message>
-        <source>Spoken language</source>
-        <translation>Язык речи</translation>
-    </message>
-    <message>
-        <source>Show the original line above each translated one</source>
-        <translation>Показывать исходную строку над каждой переведённой</translation>
-    </message>
-    <message>
-        <source>Subtitles in the spoken language only; nothing is translated</source>
-        <translation>Субтитры только на языке речи; ничего не переводится</translation>
-    </message>
-    <message>
-        <source>Also speak each translated line: a voice track per language, in sync</source>
-        <translation>Также озвучить каждую переведённую строку: звуковая дорожка на каждый язык, синхронно с видео</translation>
-    </message>
-    <message>
-        <source>over the original</source>
-        <translation>поверх оригинала</translation>
-    </message>
-    <message>
-        <source>voice only</source>
-        <translation>только голос</translation>
-    </message>
-    <message>
-        <source>Dub mode</source>
-        <translation>Режим озвучки</translation>
-    </message>
-    <message>
-        <source>Over the original: it plays 12 dB lower under the voice. Voice only: it is left out.</source>
-        <translation>Поверх оригинала: он звучит на 12 дБ тише под голосом. Только голос: оригинал убирается.</translation>
-    </message>
-    <message>
-        <source>Jobs table</source>
-        <translation>Таблица заданий</translation>
-    </message>
-    <message>
-        <source>Download {name} (≈ {size} MB)</source>
-        <translation>Скачать {name} (≈ {size} МБ)</translation>
     </message>
     <message>
         <source>Add files to translate</source>
@@ -473,100 +586,8 @@
         <translation>Все файлы</translation>
     </message>
     <message>
-        <source>Nothing was queued: {reason} Fix the target languages and drop the files again.</source>
-        <translation>Ничего не поставлено в очередь: {reason} Исправьте языки перевода и перетащите файлы снова.</translation>
-    </message>
-    <message>
-        <source>Cancel</source>
-        <translation>Отмена</translation>
-    </message>
-    <message>
-        <source>Cancel job</source>
-        <translation>Отменить задание</translation>
-    </message>
-    <message>
-        <source>Pause</source>
-        <translation>Пауза</translation>
-    </message>
-    <message>
-        <source>Pause job</source>
-        <translation>Приостановить задание</translation>
-    </message>
-    <message>
-        <source>Resume</source>
-        <translation>Продолжить</translation>
-    </message>
-    <message>
-        <source>Resume job</source>
-        <translation>Продолжить задание</translation>
-    </message>
-    <message>
-        <source>Review</source>
-        <translation>Проверить</translation>
-    </message>
-    <message>
-        <source>Review job</source>
-        <translation>Проверить задание</translation>
-    </message>
-    <message>
-        <source>Open folder</source>
-        <translation>Открыть</translation>
-    </message>
-    <message>
-        <source>Open folder job</source>
-        <translation>Открыть папку задания</translation>
-    </message>
-    <message>
-        <source>Retry</source>
-        <translation>Повторить</translation>
-    </message>
-    <message>
-        <source>Retry job</source>
-        <translation>Повторить задание</translation>
-    </message>
-    <message>
-        <source>Retry gaps</source>
-        <translation>Повторить пропуски</translation>
-    </message>
-    <message>
-        <source>Recognise the job&apos;s gaps again</source>
-        <translation>Распознать пропуски задания заново</translation>
-    </message>
-    <message>
-        <source>Remove</source>
-        <translation>Убрать</translation>
-    </message>
-    <message>
-        <source>Remove job</source>
-        <translation>Убрать задание</translation>
-    </message>
-    <message>
         <source>The output folder {folder} does not exist any more.</source>
         <translation>Папки результатов {folder} больше нет.</translation>
-    </message>
-    <message>
-        <source>{file} failed: {reason}</source>
-        <translation>{file}: ошибка: {reason}</translation>
-    </message>
-    <message>
-        <source>no reason was given</source>
-        <translation>причина не указана</translation>
-    </message>
-    <message>
-        <source>{file} is translated ({languages}): {count} file(s) in {folder}</source>
-        <translation>{file} переведён ({languages}): файлов: {count}, в папке {folder}</translation>
-    </message>
-    <message>
-        <source>{file} was cancelled; its partial outputs were removed.</source>
-        <translation>{file}: задание отменено, частичные результаты удалены.</translation>
-    </message>
-    <message>
-        <source>Job failed</source>
-        <translation>Задание не выполнено</translation>
-    </message>
-    <message>
-        <source>Job done</source>
-        <translation>Задание выполнено</translation>
     </message>
     <message>
         <source>Workers are not running: new jobs wait here.</source>
@@ -1194,40 +1215,7 @@ A job that needs it will download it again, which needs a network.</source>
     </message>
 </context>
 <context>
-    <name>ReviewView</name>
-    <message>
-        <source>Refresh</source>
-        <extracomment>The filter&apos;s choices besides one flag: every cue, or those with any flag. The style&apos;s own text margins inside a cell (focus frame margin + 1, both sides).</extracomment>
-        <translation>Обновить</translation>
-    </message>
-    <message>
-        <source>Re-translate selected</source>
-        <translation>Перевести выбранное заново</translation>
-    </message>
-    <message>
-        <source>Export</source>
-        <translation>Экспорт</translation>
-    </message>
-    <message>
-        <source>Review</source>
-        <translation>Проверка</translation>
-    </message>
-    <message>
-        <source>Check a finished job&apos;s subtitles beside its video: edit a translation or a time in place, re-translate lines, then export.</source>
-        <translation>Проверьте субтитры готового задания рядом с видео: правьте перевод и время прямо в таблице, переводите строки заново, затем экспортируйте.</translation>
-    </message>
-    <message>
-        <source>Review message</source>
-        <translation>Сообщение проверки</translation>
-    </message>
-    <message>
-        <source>Job</source>
-        <translation>Задание</translation>
-    </message>
-    <message>
-        <source>Language</source>
-        <translation>Язык</translation>
-    </message>
+    <name>ReviewEditing</name>
     <message>
         <source>Undo</source>
         <translation>Отменить</translation>
@@ -1341,48 +1329,8 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Смещение сдвига в секундах</translation>
     </message>
     <message>
-        <source>Show</source>
-        <translation>Показать</translation>
-    </message>
-    <message>
-        <source>Show cues</source>
-        <translation>Показывать реплики</translation>
-    </message>
-    <message>
-        <source>Translate the selected lines&apos; source text again</source>
-        <translation>Заново перевести исходный текст выбранных строк</translation>
-    </message>
-    <message>
-        <source>Rewrite the job&apos;s subtitle files and video from the edits</source>
-        <translation>Перезаписать файлы субтитров и видео задания с учётом правок</translation>
-    </message>
-    <message>
-        <source>Subtitle cues</source>
-        <translation>Реплики субтитров</translation>
-    </message>
-    <message>
-        <source>Job {job} is not a finished job, so it cannot be reviewed.</source>
-        <translation>Задание {job} не завершено, поэтому его нельзя проверить.</translation>
-    </message>
-    <message>
-        <source>No finished job yet: translate a video on the Jobs page, then review it here.</source>
-        <translation>Готовых заданий пока нет: переведите видео на странице «Задания», затем проверьте его здесь.</translation>
-    </message>
-    <message>
-        <source>Unsaved edits</source>
-        <translation>Несохранённые правки</translation>
-    </message>
-    <message>
-        <source>The edits to {file} ({language}) are not exported. Discard them?</source>
-        <translation>Правки {file} ({language}) не экспортированы. Отбросить их?</translation>
-    </message>
-    <message>
-        <source>Keep them for later</source>
-        <translation>Сохранить на потом</translation>
-    </message>
-    <message>
-        <source>These cues were read back from the subtitle file: their source text is unknown.</source>
-        <translation>Эти реплики прочитаны из файла субтитров: их исходный текст неизвестен.</translation>
+        <source>Click the cue to change first.</source>
+        <translation>Сначала выберите реплику, которую нужно изменить.</translation>
     </message>
     <message>
         <source>Split cue {number}</source>
@@ -1413,10 +1361,6 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Сдвинуть реплики с {number} и далее на {offset} с</translation>
     </message>
     <message>
-        <source>Click the cue to change first.</source>
-        <translation>Сначала выберите реплику, которую нужно изменить.</translation>
-    </message>
-    <message>
         <source>Set the start of cue {number}</source>
         <translation>Задать начало реплики {number}</translation>
     </message>
@@ -1431,6 +1375,84 @@ A job that needs it will download it again, which needs a network.</source>
     <message>
         <source>No flagged cue before this one.</source>
         <translation>Перед этой репликой помеченных нет.</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewPicking</name>
+    <message>
+        <source>No finished job yet: translate a video on the Jobs page, then review it here.</source>
+        <translation>Готовых заданий пока нет: переведите видео на странице «Задания», затем проверьте его здесь.</translation>
+    </message>
+    <message>
+        <source>Unsaved edits</source>
+        <translation>Несохранённые правки</translation>
+    </message>
+    <message>
+        <source>The edits to {file} ({language}) are not exported. Discard them?</source>
+        <translation>Правки {file} ({language}) не экспортированы. Отбросить их?</translation>
+    </message>
+    <message>
+        <source>Keep them for later</source>
+        <translation>Сохранить на потом</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewView</name>
+    <message>
+        <source>Refresh</source>
+        <translation>Обновить</translation>
+    </message>
+    <message>
+        <source>Re-translate selected</source>
+        <translation>Перевести выбранное заново</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Экспорт</translation>
+    </message>
+    <message>
+        <source>Review</source>
+        <translation>Проверка</translation>
+    </message>
+    <message>
+        <source>Check a finished job&apos;s subtitles beside its video: edit a translation or a time in place, re-translate lines, then export.</source>
+        <translation>Проверьте субтитры готового задания рядом с видео: правьте перевод и время прямо в таблице, переводите строки заново, затем экспортируйте.</translation>
+    </message>
+    <message>
+        <source>Review message</source>
+        <translation>Сообщение проверки</translation>
+    </message>
+    <message>
+        <source>Job</source>
+        <translation>Задание</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Язык</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>Показать</translation>
+    </message>
+    <message>
+        <source>Show cues</source>
+        <translation>Показывать реплики</translation>
+    </message>
+    <message>
+        <source>Translate the selected lines&apos; source text again</source>
+        <translation>Заново перевести исходный текст выбранных строк</translation>
+    </message>
+    <message>
+        <source>Rewrite the job&apos;s subtitle files and video from the edits</source>
+        <translation>Перезаписать файлы субтитров и видео задания с учётом правок</translation>
+    </message>
+    <message>
+        <source>Job {job} is not a finished job, so it cannot be reviewed.</source>
+        <translation>Задание {job} не завершено, поэтому его нельзя проверить.</translation>
+    </message>
+    <message>
+        <source>These cues were read back from the subtitle file: their source text is unknown.</source>
+        <translation>Эти реплики прочитаны из файла субтитров: их исходный текст неизвестен.</translation>
     </message>
     <message>
         <source>All cues</source>

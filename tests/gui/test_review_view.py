@@ -29,8 +29,8 @@ from vt_desktop.core.service_config import LlmConfig, write_llm
 from vt_desktop.core.subtitles import DOUBTFUL
 from vt_desktop.ui import theme
 from vt_desktop.ui.main_window import MainWindow
+from vt_desktop.ui.review.columns import COLUMNS, FLAGGED_BACKGROUND, RICH_TEXT_ROLE
 from vt_desktop.ui.review.view import ReviewView
-from vt_desktop.ui.review.view_model import COLUMNS, FLAGGED_BACKGROUND, RICH_TEXT_ROLE
 from vt_desktop.ui.view_model import RuntimeViewModel
 
 pytestmark = pytest.mark.slow
