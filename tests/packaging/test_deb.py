@@ -38,6 +38,7 @@ def load(name: str) -> ModuleType:
     return module
 
 
+components = load("components")  # first: make_deb imports it by this name
 make_deb = load("make_deb")
 
 
@@ -68,8 +69,8 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("vt_desktop.cli", str(ROOT / "vt_desktop" / "cli.py"), "PYMODULE"),  # the app
         ("pyi_rth_inspect", None, "PYSOURCE"),
     ]
-    manifest = make_deb.bundle_manifest(entries, app_root=ROOT)
-    (internal / make_deb.MANIFEST_NAME).write_text(manifest, encoding="utf-8")
+    manifest = components.bundle_manifest(entries, app_root=ROOT)
+    (internal / components.MANIFEST_NAME).write_text(manifest, encoding="utf-8")
     return folder
 
 
@@ -98,7 +99,7 @@ def dpkg_deb(*args: str | Path) -> str:
 
 
 def test_manifest_names_the_component_of_every_bundled_file(bundle: Path) -> None:
-    manifest = json.loads((bundle / "_internal" / make_deb.MANIFEST_NAME).read_text())
+    manifest = json.loads((bundle / "_internal" / components.MANIFEST_NAME).read_text())
     dists = manifest["distributions"]
     assert set(dists) == {"aio-pika", "pydantic_core"}
     assert dists["aio-pika"]["paths"] == ["VideoTranslator"]  # pure modules: the archive
@@ -183,7 +184,7 @@ def test_copyright_is_dep5_and_lists_every_bundled_licence(deb: Path, tmp_path: 
     dpkg_deb("--extract", deb, tmp_path)
     text = (tmp_path / "usr/share/doc/videotranslator/copyright").read_text(encoding="utf-8")
     header, *files = paragraphs(text)
-    assert header["Format"] == make_deb.DEP5
+    assert header["Format"] == components.DEP5
     assert files[0] == {"Files": "*", "Copyright": files[0]["Copyright"], "License": "MIT"}
     for paragraph in files:
         assert paragraph["Files"] and paragraph["License"], paragraph
@@ -269,7 +270,7 @@ def metadata(**fields: str | list[str]) -> email.message.Message:
 
 
 def test_licence_is_read_from_expression_then_short_text_then_classifiers() -> None:
-    licence_of = make_deb.licence_of
+    licence_of = components.licence_of
     assert licence_of(metadata(License_Expression="MIT OR Apache-2.0", License="x")) == (
         "MIT OR Apache-2.0"
     )
@@ -278,19 +279,21 @@ def test_licence_is_read_from_expression_then_short_text_then_classifiers() -> N
     assert licence_of(metadata(License="a very long text\nover lines", Classifier=classifiers)) == (
         "MIT"
     )
-    with pytest.raises(make_deb.PackagingError, match=r"demo 1\.0: its metadata names no licence"):
+    with pytest.raises(
+        components.PackagingError, match=r"demo 1\.0: its metadata names no licence"
+    ):
         licence_of(metadata(Classifier=["Topic :: Multimedia"]))
 
 
 def test_bundle_of_unknown_origin_or_another_venv_is_refused() -> None:
-    project = make_deb.Project("videotranslator-desktop", VERSION, "d", "MIT")
+    project = components.Project("videotranslator-desktop", VERSION, "d", "MIT")
     base = {"python": {"version": "3", "paths": []}, "debian_packages": {}, "unknown": []}
     unknown = {**base, "distributions": {}, "unknown": ["_internal/libmystery.so"]}
-    with pytest.raises(make_deb.PackagingError, match=r"unknown origin.*libmystery"):
-        make_deb.copyright_text(unknown, project)
+    with pytest.raises(components.PackagingError, match=r"unknown origin.*libmystery"):
+        components.copyright_text(unknown, project)
     stale = {**base, "distributions": {"pydantic": {"version": "0.0.1", "paths": ["x"]}}}
-    with pytest.raises(make_deb.PackagingError, match=r"bundled pydantic is 0\.0\.1 but"):
-        make_deb.copyright_text(stale, project)
+    with pytest.raises(components.PackagingError, match=r"bundled pydantic is 0\.0\.1 but"):
+        components.copyright_text(stale, project)
 
 
 def test_bundle_without_manifest_is_refused_with_the_fix(tmp_path: Path) -> None:
