@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import signal
 import sys
 import time
@@ -25,7 +24,7 @@ from vt_desktop.core.media import IntakeError, probe
 from vt_desktop.core.pipeline import JobFailed, PipelineEvent
 from vt_desktop.core.pipeline.translate import require_translatable
 from vt_desktop.core.review import doubtful_lines
-from vt_desktop.core.runtime import AppRuntime
+from vt_desktop.core.runtime import WORKER_WAIT_S, AppRuntime
 from vt_desktop.core.supervisor import BrokerMissing, BrokerStartError
 from worker.logs import setup_logging
 from worker.protocol.errors import BrokerError, Cancelled, NoWorker, RpcError
@@ -315,7 +314,7 @@ async def _translate(rt: AppRuntime, specs: list[JobSpec]) -> int:
                     rt.rpc, spec.source_language, spec.targets, spec.engine,
                     worker_wait_s=rt.settings.worker_wait_s,
                 )  # fmt: skip
-    ids = [rt.store.create_job(spec) for spec in specs]
+    ids = [rt.queue.submit(spec) for spec in specs]
     for spec, job_id in zip(specs, ids, strict=True):
         into = ", ".join(spec.targets) if not spec.transcribe else "transcript"
         print(f"job {job_id}: {spec.input.name} → {into}", file=sys.stderr)
@@ -325,10 +324,8 @@ async def _translate(rt: AppRuntime, specs: list[JobSpec]) -> int:
 async def _run_jobs(rt: AppRuntime, ids: list[str]) -> int:
     if rt.runner is None or rt.rpc is None:
         return EXIT_UNAVAILABLE
-    if rt.events is not None and rt.settings.workers:
-        with contextlib.suppress(TimeoutError):
-            await rt.events.wait_for_workers(1, "asr", timeout=120)
-    await rt.rpc.drain_backlog()
+    # Its own workers are waited for; remote ones are there or not (no worker: exit 3).
+    await rt.ready_to_run(WORKER_WAIT_S if rt.settings.workers else 0)
     progress = ProgressLine(sys.stderr)
     rt.on_job_event.append(progress)
     code = EXIT_OK

@@ -9,7 +9,8 @@ from typing import Any
 
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.model import JobState
-from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.jobs.store import open_job_store
+from vt_desktop.core.pipeline.queue import JobQueue
 from vt_desktop.core.pipeline.recognise import gaps_of
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.core.supervisor.broker import BrokerMissing, find_rabbitmq_server
@@ -40,7 +41,7 @@ async def jobs(
     run_jobs: RunJobs,
 ) -> int:
     """``vt jobs [list|resume ID|cancel ID]``."""
-    store = JobStore(settings.data_dir / "jobs.sqlite3")
+    store = open_job_store(settings.data_dir)
     try:
         if action == "list":
             for rec in store.jobs():
@@ -59,27 +60,21 @@ async def jobs(
             print(f"vt: {exc.args[0]}", file=sys.stderr)
             return 2
         if action == "cancel":
-            store.update(job_id, state=JobState.CANCELLED)
-            print(f"job {job_id} cancelled")
+            JobQueue(store).cancel(job_id)  # not started: it acts on the store alone
+            ended = rec.state.finished and rec.state is not JobState.CANCELLED
+            print(
+                f"job {job_id} is already {rec.state.value}" if ended else f"job {job_id} cancelled"
+            )
             return 0
+        gaps = len(gaps_of(store, job_id)) if rec.state is JobState.DONE else 0
     finally:
         store.close()
     if rec.state is JobState.DONE:
-        gaps = gaps_of_job(settings, job_id)
         if not gaps:
             print(f"job {job_id} is already done")
             return 0
-        print(f"job {job_id} is done with {len(gaps)} gap(s): recognising them again")
+        print(f"job {job_id} is done with {gaps} gap(s): recognising them again")
     return await with_runtime(settings, lambda rt: run_jobs(rt, [job_id]))
-
-
-def gaps_of_job(settings: AppSettings, job_id: str) -> dict[int, dict[str, object]]:
-    """The segments a job left as gaps (``vt jobs resume`` of a done job retries them)."""
-    store = JobStore(settings.data_dir / "jobs.sqlite3")
-    try:
-        return gaps_of(store, job_id)
-    finally:
-        store.close()
 
 
 async def workers(rt: AppRuntime) -> int:

@@ -19,7 +19,7 @@ from aio_pika.abc import AbstractRobustConnection
 from pydantic import SecretStr
 
 from vt_desktop.core.config import BROKER_FIELDS, AppSettings
-from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.jobs.store import open_job_store
 from vt_desktop.core.pipeline import PipelineEvent, PipelineRunner
 from vt_desktop.core.pipeline.context import CallPolicy
 from vt_desktop.core.pipeline.queue import JobQueue
@@ -33,6 +33,9 @@ from worker.transport.events import EventStream, WorkerSeen
 from worker.transport.topology import Names
 
 log = logging.getLogger(__name__)
+#: How long a job waits for a speech worker to announce itself before it starts anyway (it
+#: then explains what is missing).
+WORKER_WAIT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -107,11 +110,17 @@ class AppRuntime:
         self.on_status: list[Callable[[RuntimeStatus], None]] = []
         self.on_log: list[Callable[[LogLine], None]] = []
         self.on_job_event: list[Callable[[PipelineEvent], None]] = []
-        self.store = JobStore(settings.data_dir / "jobs.sqlite3")
+        self.store = open_job_store(settings.data_dir)
         self.runner: PipelineRunner | None = None
-        self.queue: JobQueue | None = None
+        #: Keeps the jobs from the first; runs them once started (``start``, then
+        #: ``ready_to_run``, then ``queue.start()``).
+        self.queue = JobQueue(self.store)
+        self._store_open = True
         self._log_handler = _Forward(self)
         self._ticker: asyncio.Task[None] | None = None
+        #: Seconds the private broker keeps running after ``stop()`` for a next launch to
+        #: adopt (0: it stops with us). The window sets it from ``broker_keep_warm_minutes``.
+        self.keep_broker_warm_s = 0.0
 
     def emit_log(self, line: LogLine) -> None:
         """Hand one log line to every listener."""
@@ -175,9 +184,27 @@ class AppRuntime:
                 self.settings.call_timeout_s, self.settings.call_tries, self.settings.worker_wait_s
             ),
         )
-        self.queue = JobQueue(self.runner, self.store)
+        self.queue.runner = self.runner
         self._ticker = asyncio.create_task(self._tick())
         self._set_status()
+
+    async def ready_to_run(self, worker_wait_s: float = WORKER_WAIT_S) -> None:
+        """Wait up to ``worker_wait_s`` for a speech worker (0: not at all), then take the
+        replies an earlier run left in the reply queue, so a job started next neither waits
+        out the "no worker" deadline nor sends again what was answered while the app was shut.
+
+        Raises:
+            RuntimeError: the runtime is not started.
+            BrokerError: the reply queue cannot be read.
+        """
+        if self.rpc is None or self.events is None:
+            raise RuntimeError("runtime not started")
+        if worker_wait_s > 0:
+            try:
+                await self.events.wait_for_workers(1, "asr", timeout=worker_wait_s)
+            except TimeoutError:
+                log.warning("no speech worker after %.0f s: starting anyway", worker_wait_s)
+        await self.rpc.drain_backlog()
 
     async def _on_orphan_reply(self, resp: Response) -> None:
         """A reply for a call of an earlier run (kept by the broker): store its result."""
@@ -300,11 +327,11 @@ class AppRuntime:
         return replies
 
     async def stop(self) -> None:
-        """Stop workers, close the client, stop the private broker we started."""
+        """Stop workers, close the client, stop the private broker we started (or leave it
+        running ``keep_broker_warm_s`` seconds for the next launch)."""
         if self._ticker is not None:
             self._ticker.cancel()
-        if self.queue is not None:
-            await self.queue.stop()
+        await self.queue.stop()
         if self.pool is not None:
             await self.pool.stop()
         if self.rpc is not None:
@@ -314,7 +341,9 @@ class AppRuntime:
             with contextlib.suppress(Exception):
                 await self.connection.close()
         if self.broker is not None:
-            await self.broker.stop()
+            await self.broker.release(self.keep_broker_warm_s)
         logging.getLogger().removeHandler(self._log_handler)
-        self.store.close()
+        if self._store_open:
+            self._store_open = False
+            self.store.close()
         self._set_status(broker="stopped", broker_ok=False)

@@ -3,16 +3,47 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vt_desktop.core.jobs.options import DEFAULT_FORMATS, OutputFormat
 
-__all__ = ["DEFAULT_FORMATS", "JobRecord", "JobSpec", "JobState", "OutputFormat"]
+__all__ = [
+    "DEFAULT_FORMATS",
+    "JobRecord",
+    "JobSpec",
+    "JobState",
+    "OutputFormat",
+    "checked_targets",
+    "validation_message",
+]
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def checked_targets(codes: Iterable[str]) -> list[str]:
+    """Target languages as a job keeps them: trimmed, each once, in the order given.
+
+    Raises:
+        ValueError: one is not a language code (the message names it).
+    """
+    out: list[str] = []
+    for lang in codes:
+        code = lang.strip()
+        if not _LANG.match(code):
+            raise ValueError(f"'{lang}' is not a language code (use e.g. de, pt, pt-BR)")
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def validation_message(exc: ValidationError) -> str:
+    """The first error of a pydantic validation (of a job, of settings) as one plain sentence."""
+    first = exc.errors()[0]
+    return str(first.get("msg", exc)).removeprefix("Value error, ")
 
 
 class JobState(StrEnum):
@@ -68,14 +99,7 @@ class JobSpec(BaseModel):
     @field_validator("targets")
     @classmethod
     def _languages(cls, value: list[str]) -> list[str]:
-        out: list[str] = []
-        for lang in value:
-            code = lang.strip()
-            if not _LANG.match(code):
-                raise ValueError(f"'{lang}' is not a language code (use e.g. de, pt, pt-BR)")
-            if code not in out:
-                out.append(code)
-        return out
+        return checked_targets(value)
 
     @model_validator(mode="after")
     def _something_to_write(self) -> JobSpec:

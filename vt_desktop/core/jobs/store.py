@@ -33,6 +33,31 @@ CREATE INDEX IF NOT EXISTS results_job ON results (job_id);
 """
 
 
+#: The store's file in the app's data dir.
+STORE_FILE = "jobs.sqlite3"
+_shared: dict[Path, JobStore] = {}
+_shared_lock = threading.Lock()
+
+
+def open_job_store(data_dir: Path) -> JobStore:
+    """The process's one handle on the job store in ``data_dir``.
+
+    The runtime, the CLI and the window's pages all open it here and share one connection;
+    each closes it when done, and the file closes with the last of them.
+
+    Raises:
+        OSError: the data dir cannot be created or the file opened.
+    """
+    path = (data_dir / STORE_FILE).resolve()
+    with _shared_lock:
+        store = _shared.get(path)
+        if store is None:
+            store = _shared[path] = JobStore(path)
+        else:
+            store._users += 1
+        return store
+
+
 def call_id(job_id: str, kind: str, key: str | int) -> str:
     """The deterministic id of one call of a job."""
     return f"{job_id}.{kind}.{key}"
@@ -54,9 +79,16 @@ class JobStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
+        self._users = 1
 
     def close(self) -> None:
-        """Close the file."""
+        """Close the file (a handle shared by ``open_job_store``: once its last user closes it)."""
+        with _shared_lock:
+            self._users -= 1
+            if self._users > 0:
+                return
+            if _shared.get(self.path) is self:
+                del _shared[self.path]
         with self._lock:
             self._db.close()
 

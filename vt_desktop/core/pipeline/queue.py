@@ -1,9 +1,14 @@
-"""The job queue: runs stored jobs one after another, and picks up where the app left off.
+"""The job queue: the one owner of a job's lifecycle, which runs stored jobs one after another
+and picks up where the app left off.
 
-On start, jobs that were running or paused when the app last closed (or died) go back to the
-queue and resume first, sending only the calls whose results are missing. Stopping the queue
-interrupts the running job without cancelling it, so it resumes on the next start. No job's
-failure stops the queue: an error of the app or a worker, or a bug, fails that job alone.
+Submit, cancel, retry and remove follow the same rules whether or not the queue runs: before
+``start`` (the window before its workers are up, ``vt jobs cancel``) they act on the store
+alone, and the jobs wait. On start, jobs that were running or paused when the app last closed
+(or died) go back to the queue and resume first, sending only the calls whose results are
+missing. Stopping the queue interrupts the running job without cancelling it, so it resumes on
+the next start. No job's failure stops the queue: an error of the app or a worker, or a bug,
+fails that job alone. A waiting job is cancelled here; the running one by its runner, which
+also tells the workers and removes what the job had written.
 """
 
 from __future__ import annotations
@@ -22,10 +27,17 @@ log = logging.getLogger(__name__)
 ChangeCallback = Callable[[str], None]
 
 
+class NotRunning(ValueError):
+    """Raised when a job that is not running is asked to pause or go on."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id} is not running")
+
+
 class JobQueue:
     """Submit, cancel, pause, resume, retry and remove jobs; one runs at a time."""
 
-    def __init__(self, runner: PipelineRunner, store: JobStore) -> None:
+    def __init__(self, store: JobStore, runner: PipelineRunner | None = None) -> None:
         self.runner = runner
         self.store = store
         self.on_change: list[ChangeCallback] = []
@@ -39,16 +51,28 @@ class JobQueue:
             with contextlib.suppress(Exception):
                 cb(job_id)
 
+    @property
+    def running(self) -> bool:
+        """True once ``start`` has the queue taking jobs."""
+        return self._task is not None and not self._task.done()
+
     async def start(self) -> None:
-        """Requeue jobs an earlier run left unfinished, then start running the queue."""
+        """Requeue jobs an earlier run left unfinished, then start running the queue.
+
+        Raises:
+            RuntimeError: the queue has no runner (it only keeps the jobs).
+        """
+        runner = self.runner
+        if runner is None:
+            raise RuntimeError("this job queue has no runner: it cannot run jobs")
         for rec in self.store.jobs(JobState.RUNNING, JobState.PAUSED):
             self.store.update(rec.id, state=JobState.QUEUED)
             log.info("job %s left unfinished last time: resuming it", rec.id)
-        self._task = asyncio.create_task(self._loop(), name="job-queue")
+        self._task = asyncio.create_task(self._loop(runner), name="job-queue")
 
     async def stop(self) -> None:
         """Stop running jobs; the running one is interrupted, not cancelled."""
-        if self.current is not None and self._current_task is not None:
+        if self.current is not None and self._current_task is not None and self.runner:
             self.runner.interrupted.add(self.current)
             self._current_task.cancel()
         if self._task is not None:
@@ -72,23 +96,44 @@ class JobQueue:
             self._changed(job_id)
 
     def pause(self, job_id: str) -> None:
-        """Pause the running job (calls in flight finish and are kept)."""
-        if job_id == self.current:
+        """Pause the running job (calls in flight finish and are kept).
+
+        Raises:
+            NotRunning: the queue is not running (so no job is).
+        """
+        if job_id == self.current and self.runner is not None:
             self.runner.pause(job_id)
             self._changed(job_id)
+        elif not self.running:
+            raise NotRunning(job_id)
 
     def unpause(self, job_id: str) -> None:
-        """Let a paused job go on."""
-        if job_id == self.current:
+        """Let a paused job go on.
+
+        Raises:
+            NotRunning: the queue is not running (so no job is).
+        """
+        if job_id == self.current and self.runner is not None:
             self.runner.unpause(job_id)
             self._changed(job_id)
+        elif not self.running:
+            raise NotRunning(job_id)
+
+    def has_gaps(self, job_id: str) -> bool:
+        """Whether the job left segments it could not recognise (a retry sends them again)."""
+        return bool(gaps_of(self.store, job_id))
+
+    def can_retry(self, job_id: str) -> bool:
+        """Whether ``retry`` would queue the job: failed, cancelled, or done with gaps."""
+        state = self.store.get(job_id).state
+        if state is JobState.DONE:
+            return self.has_gaps(job_id)
+        return state in {JobState.FAILED, JobState.CANCELLED}
 
     def retry(self, job_id: str) -> None:
         """Queue a failed or cancelled job again, or a done one that left gaps (stored
         results are reused: only what is missing is sent)."""
-        rec = self.store.get(job_id)
-        gapped = rec.state is JobState.DONE and bool(gaps_of(self.store, job_id))
-        if gapped or rec.state in {JobState.FAILED, JobState.CANCELLED}:
+        if self.can_retry(job_id):
             self.store.update(job_id, state=JobState.QUEUED, error=None)
             self._changed(job_id)
             self._wake.set()
@@ -114,7 +159,7 @@ class JobQueue:
         except Exception:
             log.exception("job %s: cannot mark it failed", job_id)
 
-    async def _loop(self) -> None:
+    async def _loop(self, runner: PipelineRunner) -> None:
         while True:
             job_id = self._next()
             if job_id is None:
@@ -122,7 +167,7 @@ class JobQueue:
                 await self._wake.wait()
                 continue
             self.current = job_id
-            self._current_task = asyncio.ensure_future(self.runner.run(job_id))
+            self._current_task = asyncio.ensure_future(runner.run(job_id))
             self._changed(job_id)
             try:
                 await self._current_task

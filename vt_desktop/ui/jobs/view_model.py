@@ -19,20 +19,17 @@ from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 
 from vt_desktop.core.config import JOB_OPTION_FIELDS, AppSettings
-from vt_desktop.core.jobs.model import JobRecord, JobSpec, JobState
-from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.jobs.model import JobRecord, JobSpec, JobState, validation_message
+from vt_desktop.core.jobs.store import JobStore, open_job_store
 from vt_desktop.core.media import IntakeError, probe
 from vt_desktop.core.pipeline import PipelineEvent
-from vt_desktop.core.pipeline.queue import JobQueue
-from vt_desktop.core.pipeline.recognise import gaps_of
+from vt_desktop.core.pipeline.queue import JobQueue, NotRunning
 from vt_desktop.core.pipeline.translate import NoTranslationEngine, require_translatable
 from vt_desktop.core.runtime import AppRuntime
 from vt_desktop.ui.view_model import RuntimeViewModel
 from worker.protocol.mt import LANGUAGES, EngineLanguages, LanguagesParams
 
 log = logging.getLogger(__name__)
-#: How long the queue waits for a speech worker before it starts anyway (jobs then explain).
-WORKER_WAIT_S = 120.0
 #: How long the target field waits for the workers to say what they translate.
 LANGUAGES_ASK_TIMEOUT_S = 10.0
 
@@ -57,12 +54,6 @@ def load_speech_finder() -> None:
     get_vad_model()
 
 
-def validation_message(exc: ValidationError) -> str:
-    """The first error of a pydantic validation as one plain sentence."""
-    first = exc.errors()[0]
-    return str(first.get("msg", exc)).removeprefix("Value error, ")
-
-
 class JobsViewModel(QObject):
     """Adds files as jobs, acts on queued and running jobs, and reports what happens."""
 
@@ -82,6 +73,7 @@ class JobsViewModel(QObject):
         self.settings: AppSettings = runtime_vm.settings
         self.queue_state = QueueState.OFFLINE
         self._store: JobStore | None = None
+        self._waiting: JobQueue | None = None
         self._states: dict[str, JobState] = {}
         self._queue_task: asyncio.Task[None] | None = None
         self._attached: AppRuntime | None = None
@@ -100,8 +92,24 @@ class JobsViewModel(QObject):
             OSError: the data dir cannot be created or the file opened.
         """
         if self._store is None:
-            self._store = JobStore(self.settings.data_dir / "jobs.sqlite3")
+            self._store = open_job_store(self.settings.data_dir)
         return self._store
+
+    @property
+    def queue(self) -> JobQueue:
+        """The runtime's queue while it runs; before that, one that keeps the jobs in the
+        store (same rules: they wait there until the workers are up).
+
+        Raises:
+            OSError: the store cannot be opened.
+        """
+        runtime = self._attached
+        if runtime is not None and self.queue_running:
+            return runtime.queue
+        if self._waiting is None:
+            self._waiting = JobQueue(self.store)
+            self._waiting.on_change.append(self._on_queue_changed)
+        return self._waiting
 
     def jobs(self) -> list[JobRecord]:
         """Every stored job in the order it was added (an empty list if the store fails)."""
@@ -184,7 +192,7 @@ class JobsViewModel(QObject):
         """
         s = self.settings
         runtime = self._attached
-        if self._live_queue() is None or runtime is None or runtime.rpc is None:
+        if not self.queue_running or runtime is None or runtime.rpc is None:
             return None
         if not s.source_language or s.transcribe:
             return None
@@ -203,7 +211,7 @@ class JobsViewModel(QObject):
         """What the live workers translate (a worker's ``mt.languages``), or ``None`` when it
         cannot be known now (no workers, no answer within seconds); never raises."""
         runtime = self._attached
-        if self._live_queue() is None or runtime is None or runtime.rpc is None:
+        if not self.queue_running or runtime is None or runtime.rpc is None:
             return None
         try:
             result = await runtime.rpc.call(
@@ -243,11 +251,8 @@ class JobsViewModel(QObject):
         return added
 
     def _submit(self, spec: JobSpec) -> str | None:
-        queue = self._live_queue()
         try:
-            if queue is not None:
-                return queue.submit(spec)  # tells _on_queue_changed, which adds the row
-            job_id = self.store.create_job(spec)
+            job_id = self.queue.submit(spec)  # tells _on_queue_changed, which adds the row
         except Exception as exc:
             self.action_failed.emit(
                 self.tr("{file} could not be queued: {error}").format(
@@ -255,8 +260,8 @@ class JobsViewModel(QObject):
                 )
             )
             return None
-        log.info("job %s queued for %s (it starts once the workers are up)", job_id, spec.input)
-        self._refresh(job_id)
+        if not self.queue_running:
+            log.info("job %s queued for %s (it starts once the workers are up)", job_id, spec.input)
         return job_id
 
     # -- queue actions ------------------------------------------------------------------------
@@ -280,21 +285,19 @@ class JobsViewModel(QObject):
 
     def has_gaps(self, job_id: str) -> bool:
         """Whether the job left segments it could not recognise (a retry sends them again)."""
-        return bool(gaps_of(self.store, job_id))
+        return self.queue.has_gaps(job_id)
 
     def remove(self, job_id: str) -> None:
         """Forget a finished or queued job (its outputs stay on disk)."""
         self._act("remove", job_id)
 
     def _act(self, action: str, job_id: str) -> None:
-        queue = self._live_queue()
         try:
-            if queue is not None:
-                getattr(queue, action)(job_id)
-            else:
-                self._act_offline(action, job_id)
+            getattr(self.queue, action)(job_id)
         except Exception as exc:
             log.warning("%s of job %s failed: %s", action, job_id, exc)
+            if isinstance(exc, NotRunning):
+                exc = ValueError(self.tr("the job is not running"))
             self.action_failed.emit(self._failure_text(action).format(error=exc))
         self._refresh(job_id)
 
@@ -307,27 +310,6 @@ class JobsViewModel(QObject):
             "retry": self.tr("Could not retry the job: {error}"),
             "remove": self.tr("Could not remove the job: {error}"),
         }.get(action, self.tr("Could not change the job: {error}"))
-
-    def _act_offline(self, action: str, job_id: str) -> None:
-        """The queue actions that make sense while no queue runs, done on the store."""
-        state = self.store.get(job_id).state
-        if action == "cancel" and not state.finished:
-            self.store.update(job_id, state=JobState.CANCELLED)
-        elif action == "retry" and (
-            state in {JobState.FAILED, JobState.CANCELLED}
-            or (state is JobState.DONE and self.has_gaps(job_id))
-        ):
-            self.store.update(job_id, state=JobState.QUEUED, error=None)
-        elif action == "remove":
-            self.store.delete(job_id)
-        elif action in {"pause", "unpause"}:
-            raise ValueError(self.tr("the job is not running"))
-
-    def _live_queue(self) -> JobQueue | None:
-        runtime = self._attached
-        if runtime is None or runtime.queue is None or not self.queue_running:
-            return None
-        return runtime.queue
 
     # -- the runtime's queue ------------------------------------------------------------------
 
@@ -342,7 +324,7 @@ class JobsViewModel(QObject):
 
     def _on_runtime_vm_runtime_started(self) -> None:
         runtime = self.runtime_vm.runtime
-        if runtime is None or runtime.queue is None:
+        if runtime is None:
             return
         self._attached = runtime
         runtime.queue.on_change.append(self._on_queue_changed)
@@ -365,15 +347,11 @@ class JobsViewModel(QObject):
         try:
             with contextlib.suppress(Exception):  # the plan loads it itself if this fails
                 await asyncio.to_thread(load_speech_finder)
-            if runtime.events is not None:
-                try:
-                    await runtime.events.wait_for_workers(1, "asr", timeout=WORKER_WAIT_S)
-                except TimeoutError:
-                    log.warning("no speech worker after %.0f s: starting the queue", WORKER_WAIT_S)
-            if runtime.rpc is not None:
-                with contextlib.suppress(Exception):
-                    await runtime.rpc.drain_backlog()
-            if runtime.queue is not None and self._attached is runtime:
+            try:
+                await runtime.ready_to_run()
+            except Exception as exc:  # jobs say what is missing when they start
+                log.warning("replies of an earlier run not taken: %s", exc)
+            if self._attached is runtime:
                 await runtime.queue.start()
                 self._set_queue_state(QueueState.RUNNING)
                 log.info("job queue running")
@@ -411,6 +389,7 @@ class JobsViewModel(QObject):
 
     def close(self) -> None:
         """Close this model's handle on the store (the window is going away)."""
+        self._waiting = None
         if self._store is not None:
             with contextlib.suppress(Exception):
                 self._store.close()

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from vt_desktop.core.jobs.model import JobRecord
-from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.jobs.store import JobStore, open_job_store
 from vt_desktop.core.review import (
     RetranslateResult,
     ReviewError,
@@ -89,7 +89,7 @@ class ReviewViewModel(QObject):
             OSError: the data dir cannot be created or the file opened.
         """
         if self._store is None:
-            self._store = JobStore(self.runtime_vm.settings.data_dir / "jobs.sqlite3")
+            self._store = open_job_store(self.runtime_vm.settings.data_dir)
         return self._store
 
     @property
