@@ -1,0 +1,249 @@
+"""Fan-out at scale: one planned 2-hour recording recognised by 1, 4, 16 and 64 workers.
+
+The workers are real ``python -m worker`` processes serving a stand-in ``asr`` plugin
+(``bench/plugins/asr_standin_service.py``): it answers the real ``asr.transcribe`` with a
+result of the real shape after sleeping for the segment's duration ÷ ``speed``. So the job's
+ideal wall time is known exactly, ``audio ÷ (workers × speed)``, and whatever the job takes
+beyond it is the system's own cost: the client's planning of the first wave, the in-flight
+bound, presence updates, store writes, the broker. Efficiency = ideal ÷ wall.
+
+The recording: the English recordings of ``tests/data/speech`` (real speech, LibriSpeech),
+repeated and shuffled with short pauses into 2 hours of 16 kHz mono WAV, planned once by the
+app's own planner (the real VAD cuts it into ~30 s segments; its time is printed, it is not
+part of the fan-out). Each run is then the app's path for a planned job (``vt jobs resume``,
+or a job whose plan is stored): the spoken language detected once on the first segment, then
+``recognise``, every segment read from the file, encoded as FLAC and sent as its own call,
+results stored in a fresh ``JobStore`` as they arrive, as many in flight as the workers take.
+
+``audio`` is the planned segments' total length (the workers' whole work); ``speed`` is
+chosen per run so that every run's ideal is the same (``--ideal``, 30 s): 1 worker at 240×,
+64 at 3.75×. The 2 cores here cannot run 64 processes, so "N workers" are
+``min(N, --processes)`` worker processes with a prefetch of N ÷ processes each: the stand-in
+runs its calls side by side, as N single-call workers would, and the client sees the same
+capacity (its in-flight bound is read from the workers' presence). A detection is modelled
+as ``DETECT_SHARE`` of a transcription of the same audio (an encoder pass, no decoding).
+The client's own CPU (all its threads: reading and encoding segments, the wire, the store)
+is measured with ``time.process_time`` and given per call.
+
+Run: ``python bench/fanout_scaling.py [--quick] [--workers 1 4 16 64] [--ideal 30]``.
+``--quick`` runs 1 and 16 workers (about 2 minutes) and prints ``efficiency at 16 workers: X``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.media import real_talk  # noqa: E402
+from vt_desktop.core.jobs.model import JobSpec  # noqa: E402
+from vt_desktop.core.jobs.store import JobStore  # noqa: E402
+from vt_desktop.core.media import SegmentPlan  # noqa: E402
+from vt_desktop.core.media.plan import plan_segments  # noqa: E402
+from vt_desktop.core.pipeline.context import JobContext  # noqa: E402
+from vt_desktop.core.pipeline.recognise import detect_language, recognise, words_of  # noqa: E402
+from vt_desktop.core.supervisor.broker import BrokerNode, free_port  # noqa: E402
+from worker.transport.client import RpcClient  # noqa: E402
+from worker.transport.connection import connect  # noqa: E402
+from worker.transport.events import EventStream  # noqa: E402
+from worker.transport.settings import BrokerSettings  # noqa: E402
+from worker.transport.topology import Names  # noqa: E402
+
+PLUGINS = ROOT / "bench" / "plugins"
+SHM = Path("/dev/shm")  # noqa: S108 (a private mkdtemp inside it)
+RATE = 16_000
+TWO_HOURS_S = 7200.0
+
+
+@dataclass
+class Row:
+    """One run's figures."""
+
+    workers: int
+    layout: str
+    speed: float
+    ideal_s: float
+    wall_s: float
+    detect_s: float
+    calls: int
+    cpu_per_call_ms: float
+    words: int
+
+    @property
+    def efficiency(self) -> float:
+        return self.ideal_s / self.wall_s
+
+
+def write_recording(path: Path, seconds: float) -> Path:
+    """About ``seconds`` of real English speech with pauses, as 16 kHz mono 16-bit WAV."""
+    talk = real_talk("en")
+    repeats = max(1, round(seconds / (talk.samples.size / RATE)))
+    samples = real_talk("en", repeats=repeats).samples
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes(pcm.tobytes())
+    return path
+
+
+def prepare(base: Path, seconds: float) -> tuple[SegmentPlan, float]:
+    """The recording and its plan (by the app's planner), and the seconds planning took."""
+    wav = write_recording(base / "talk-2h.wav", seconds)
+    started = time.perf_counter()
+    plan = plan_segments(wav, 0)
+    return plan, time.perf_counter() - started
+
+
+def start_workers(
+    url: str, base: Path, workers: int, processes: int, speed: float
+) -> tuple[list[subprocess.Popen[bytes]], str, int]:
+    """``processes`` workers serving the stand-in under a fresh prefix; (procs, prefix,
+    prefetch each)."""
+    procs_n = min(workers, processes)
+    prefetch = workers // procs_n
+    prefix = f"f{uuid.uuid4().hex[:6]}"
+    config = base / prefix / "config"
+    (config / "services").mkdir(parents=True)
+    (config / "services" / "asr.toml").write_text(f"rpc_enabled = true\nspeed = {speed!r}\n")
+    env = dict(
+        os.environ,
+        RABBITMQ_URL=url,
+        RABBITMQ_RPC_QUEUE=prefix,
+        VT_CONFIG_DIR=str(config),
+        VT_CACHE_DIR=str(base / prefix / "cache"),
+        VT_LOG_DIR=str(base / prefix / "logs"),
+        VT_PLUGIN_DIR=str(PLUGINS),
+        VT_WORKER_SERVICES="asr",
+        VT_WORKER_PREFETCH=str(prefetch),
+        LOG_LEVEL="WARNING",
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--serve", "--worker-id", f"{prefix}-{i}"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(procs_n)
+    ]
+    return procs, prefix, prefetch
+
+
+async def one_run(
+    node: BrokerNode, base: Path, plan: SegmentPlan, *, workers: int, processes: int, ideal: float
+) -> Row:
+    """Recognise the planned recording once with ``workers`` workers."""
+    audio = sum(s.duration_s for s in plan.segments)
+    speed = audio / (workers * ideal)
+    procs, prefix, prefetch = start_workers(node.url, base, workers, processes, speed)
+    conn = await connect(BrokerSettings(), url=node.url, name="fanout-bench")
+    rpc = RpcClient(conn, client_id=f"fanout{uuid.uuid4().hex[:6]}", names=Names(prefix))
+    try:
+        await rpc.start()
+        events = EventStream(await conn.channel(), Names(prefix), rpc.client_id)
+        await events.start()
+        await events.wait_for_workers(len(procs), "asr", timeout=120)
+        store = JobStore(base / prefix / "jobs.sqlite3")
+        spec = JobSpec(input=plan.path, targets=["en"], out_dir=base / prefix / "out")
+        ctx = JobContext(store.create_job(spec), spec, rpc, events, store)
+        started, cpu = time.perf_counter(), time.process_time()
+        language = await detect_language(ctx, plan)
+        detected = time.perf_counter() - started
+        results = await recognise(ctx, plan, language)
+        wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+    finally:
+        await rpc.close()
+        await conn.close()
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait()
+    if len(results) != len(plan.segments):
+        raise RuntimeError(f"{len(results)} results for {len(plan.segments)} segments")
+    return Row(
+        workers=workers, layout=f"{len(procs)}×{prefetch}", speed=speed, ideal_s=ideal,
+        wall_s=wall, detect_s=detected, calls=ctx.calls_sent,
+        cpu_per_call_ms=1000 * cpu / max(ctx.calls_sent, 1),
+        words=len(words_of(results, plan.speech)),
+    )  # fmt: skip
+
+
+async def run(counts: list[int], processes: int, ideal: float, seconds: float) -> list[Row]:
+    base = Path(tempfile.mkdtemp(prefix="vt-fanout-", dir=SHM if SHM.is_dir() else None))
+    node = BrokerNode(base / "broker", port=free_port())
+    prepared = asyncio.ensure_future(asyncio.to_thread(prepare, base, seconds))
+    await node.start()
+    try:
+        plan, plan_s = await prepared
+        audio = sum(s.duration_s for s in plan.segments)
+        print(f"recording {plan.duration_s / 3600:.2f} h; plan: {len(plan.segments)} segments, "
+              f"{audio:.0f} s of audio in them, planned in {plan_s:.1f} s "
+              f"({plan.duration_s / plan_s:.0f}× real time, not part of the runs)")  # fmt: skip
+        print("| workers | processes × prefetch | speed | ideal s | wall s | efficiency "
+              "| language detection s | client CPU ms/call | calls |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|---|---|")
+        rows = []
+        for n in counts:
+            row = await one_run(node, base, plan, workers=n, processes=processes, ideal=ideal)
+            rows.append(row)
+            print(f"| {row.workers} | {row.layout} | {row.speed:.2f}× | {row.ideal_s:.1f} "
+                  f"| {row.wall_s:.2f} | {row.efficiency:.3f} | {row.detect_s:.2f} "
+                  f"| {row.cpu_per_call_ms:.1f} | {row.calls} |", flush=True)  # fmt: skip
+        return rows
+    finally:
+        await node.stop()
+        for leftover in base.glob("*.wav"):
+            leftover.unlink()
+
+
+def serve() -> int:
+    """A real worker (``worker.__main__.main``) whose discovery leaves out the built-in
+    ``asr``, so the stand-in plugin of the same name is served instead."""
+    import worker.loader
+    from worker.__main__ import main as worker_main
+
+    builtin = worker.loader._builtin_modules
+
+    def without_asr() -> list[object]:
+        return [m for m in builtin() if m.__name__ != "worker.services.asr_service"]
+
+    worker.loader._builtin_modules = without_asr  # type: ignore[assignment]
+    return worker_main(sys.argv[2:])
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--serve"]:
+        sys.exit(serve())
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="1 and 16 workers only")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 4, 16, 64])
+    ap.add_argument("--ideal", type=float, default=30.0, help="each run's ideal wall time, s")
+    ap.add_argument("--processes", type=int, default=4, help="most worker processes per run")
+    ap.add_argument("--seconds", type=float, default=TWO_HOURS_S, help="the recording's length")
+    args = ap.parse_args()
+    counts = [1, 16] if args.quick else args.workers
+    rows = asyncio.run(run(counts, args.processes, args.ideal, args.seconds))
+    for row in rows:
+        if row.workers == 16:
+            print(f"efficiency at 16 workers: {row.efficiency:.3f}")
+
+
+if __name__ == "__main__":
+    main()
