@@ -17,8 +17,9 @@ from tests.support.media import make_video
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.model import JobState
 from vt_desktop.core.pipeline.recognise import GAPS
+from vt_desktop.ui.jobs.options_card import parse_targets
 from vt_desktop.ui.jobs.table import format_eta
-from vt_desktop.ui.jobs.view import JobsView, parse_targets
+from vt_desktop.ui.jobs.view import JobsView
 from vt_desktop.ui.main_window import MainWindow
 from vt_desktop.ui.view_model import RuntimeViewModel
 

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 )
 
 from vt_desktop.core.config import BROKER_FIELDS, AppSettings
-from vt_desktop.core.jobs.model import OutputFormat
 from vt_desktop.core.jobs.options import SPEECH_MODELS
 from vt_desktop.core.service_config import (
     ASR_DEVICES,
@@ -45,13 +44,11 @@ from vt_desktop.core.service_config import (
     write_llm,
 )
 from vt_desktop.core.settings_check import BrokerFields, check_broker
+from vt_desktop.ui.common.job_options import JobOptionsForm
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.settings.fields import FieldErrors, PathField, SecretField
 from vt_desktop.ui.settings.pages import (
-    ENGINES,
-    FORMATS,
     combo,
-    combo_value,
     default_spin,
     folder_problem,
     form_page,
@@ -60,6 +57,7 @@ from vt_desktop.ui.settings.pages import (
     section,
     spin_value,
     translated,
+    widget_page,
 )
 from worker.transport.connection import safe_url
 
@@ -69,7 +67,7 @@ TABS = (
     QT_TRANSLATE_NOOP("SettingsDialog", "Workers"),
     QT_TRANSLATE_NOOP("SettingsDialog", "Models && engines"),
     QT_TRANSLATE_NOOP("SettingsDialog", "Subtitles"),
-    QT_TRANSLATE_NOOP("SettingsDialog", "Output"),
+    QT_TRANSLATE_NOOP("SettingsDialog", "New jobs"),
     QT_TRANSLATE_NOOP("SettingsDialog", "Appearance"),
 )
 RESTART_FIELDS = frozenset(
@@ -104,7 +102,7 @@ class SettingsDialog(QDialog):
         self._build_workers()
         self._build_engines(load_problem)
         self._build_subtitles()
-        self._build_output()
+        self._build_new_jobs()
         self._build_appearance()
         self._build()
         self._connect_signals()
@@ -290,12 +288,7 @@ class SettingsDialog(QDialog):
         )
 
     def _build_engines(self, load_problem: str) -> None:
-        s = self.settings
         form = form_page(self.tabs, translated(TABS[2]))
-        models = [(self.tr("Worker's default"), None)] + [(m, m) for m in SPEECH_MODELS]
-        self.job_model = combo(models, s.asr_model, editable=True)
-        engines = [(translated(text), engine) for text, engine in ENGINES]
-        self.engine = combo([(self.tr("Worker's default"), None), *engines], s.engine)
         self.worker_model = combo([(m, m) for m in SPEECH_MODELS], self._asr.model, editable=True)
         self.device = combo([(d, d) for d in ASR_DEVICES], self._asr.device)
         self.llm_url = QLineEdit(self._llm.base_url)
@@ -304,9 +297,6 @@ class SettingsDialog(QDialog):
         self.llm_model.setPlaceholderText(self.tr("e.g. llama3.1"))
         self.llm_key = SecretField(self._llm.has_api_key, clearable=True)
         add = self.errors.add_row
-        form.addRow(section(self.tr("New jobs")))
-        add(form, self.tr("Speech model:"), self.job_model, "asr_model", 2)
-        add(form, self.tr("Translation engine:"), self.engine, "engine", 2)
         form.addRow(section(self.tr("Local workers")))
         add(form, self.tr("Default speech model:"), self.worker_model, "asr_default_model", 2)
         add(form, self.tr("Device:"), self.device, "asr_device", 2)
@@ -362,32 +352,28 @@ class SettingsDialog(QDialog):
             ),
         )
 
-    def _build_output(self) -> None:
-        s = self.settings
-        form = form_page(self.tabs, translated(TABS[4]))
-        self.output_dir = PathField(
-            str(s.output_dir or ""),
-            title=self.tr("Output folder"),
-            folder=True,
-            placeholder=self.tr("beside each input file"),
+    def _build_new_jobs(self) -> None:
+        """The options a new job starts with: the Jobs page's own form."""
+        self.job_options = JobOptionsForm(typed=True)
+        self.job_options.load(self.settings)
+        self.job_model = self.job_options.model
+        self.engine = self.job_options.engine
+        self.output_dir = self.job_options.folder
+        self.formats = self.job_options.formats
+        self.burn_in = self.job_options.burn_in
+        page = widget_page(self.tabs, translated(TABS[4]))
+        page.addWidget(
+            note(
+                self.tr(
+                    "What each new job starts with; the Jobs page shows the same options and "
+                    "changes them for the jobs you add there."
+                )
+            )
         )
-        box = QWidget()
-        row = QHBoxLayout(box)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(14)
-        self.formats: dict[OutputFormat, QCheckBox] = {}
-        for fmt, text in FORMATS:
-            check = QCheckBox(translated(text))
-            check.setChecked(fmt in s.output_formats)
-            self.formats[fmt] = check
-            row.addWidget(check)
-        row.addStretch(1)
-        self.burn_in = QCheckBox(self.tr("Also burn the subtitles into a copy of the video"))
-        self.burn_in.setChecked(s.burn_in)
-        add = self.errors.add_row
-        add(form, self.tr("Output folder:"), self.output_dir, "output_dir", 4)
-        add(form, self.tr("Formats:"), box, "output_formats", 4)
-        form.addRow("", self.burn_in)
+        page.addWidget(self.job_options)
+        page.addStretch(1)
+        for name, label in self.job_options.errors.items():
+            self.errors.add_label(name, label, 4)
 
     def _build_appearance(self) -> None:
         s = self.settings
@@ -417,8 +403,8 @@ class SettingsDialog(QDialog):
         for spin in (self.port, self.workers, self.prefetch, self.line_length, self.max_lines):
             spin.valueChanged.connect(self._on_field_edited)
         self.max_cps.valueChanged.connect(self._on_field_edited)
-        for check in (self.tls, *self.formats.values()):
-            check.toggled.connect(self._on_field_edited)
+        self.tls.toggled.connect(self._on_field_edited)
+        self.job_options.edited.connect(self._on_field_edited)
         for secret in (self.url, self.password, self.llm_key):
             secret.edited.connect(self._on_field_edited)
 
@@ -470,17 +456,11 @@ class SettingsDialog(QDialog):
             "plugin_dir": Path(self.plugin_dir.text()).expanduser()
             if self.plugin_dir.text()
             else None,
-            "asr_model": combo_value(self.job_model),
-            "engine": self.engine.currentData(),
             "subtitle_max_chars_per_line": spin_value(self.line_length),
             "subtitle_max_lines": spin_value(self.max_lines),
             "subtitle_max_chars_per_second": round(self.max_cps.value(), 1) or None,
             "review_doubt_threshold": self.doubt.value() / 100,
-            "output_dir": Path(self.output_dir.text()).expanduser()
-            if self.output_dir.text()
-            else None,
-            "output_formats": [f for f, check in self.formats.items() if check.isChecked()],
-            "burn_in": self.burn_in.isChecked(),
+            **self.job_options.values(),
             "theme": self.theme.currentData(),
             "ui_language": self.ui_language.currentData(),
         }
@@ -522,7 +502,7 @@ class SettingsDialog(QDialog):
         if asr := check_asr(self.asr_config()):
             problems["asr_default_model"] = asr
         problems.update({f"llm_{k}": v for k, v in check_llm(self.llm_config()).items()})
-        if not any(check.isChecked() for check in self.formats.values()):
+        if not self.job_options.checked_formats():
             problems["output_formats"] = self.tr("Choose at least one output format.")
         if self.output_dir.text() and (folder := folder_problem(self.output_dir.text())):
             problems["output_dir"] = folder

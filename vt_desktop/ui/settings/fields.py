@@ -172,6 +172,11 @@ class FieldErrors:
         self.labels[field] = error
         self.pages[field] = page
 
+    def add_label(self, field: str, label: QLabel, page: int) -> None:
+        """Show the error of ``field`` in ``label``, a form's own (hidden) error label."""
+        self.labels[field] = label
+        self.pages[field] = page
+
     def show(self, problems: dict[str, str]) -> None:
         """Show each problem next to its field and hide the messages of fields now right."""
         for field, label in self.labels.items():

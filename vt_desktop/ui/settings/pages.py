@@ -1,4 +1,4 @@
-"""Pieces the settings dialog's tabs are built from: choices, a form page, a note, combos."""
+"""Pieces the settings dialog's tabs are built from: a form page, a note, combos, checks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -15,29 +15,8 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QTabWidget,
+    QVBoxLayout,
     QWidget,
-)
-
-from vt_desktop.core.jobs.options import ENGINE_NAMES, OUTPUT_FORMATS, OutputFormat
-from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
-
-#: (text, engine): the texts are marked for the ``SettingsDialog`` context, like ``FORMATS``.
-ENGINE_LABELS = {
-    "bergamot": QT_TRANSLATE_NOOP("SettingsDialog", "Bergamot (English ↔ Portuguese, offline)"),
-    "ct2": QT_TRANSLATE_NOOP("SettingsDialog", "CTranslate2 models (Opus-MT, NLLB, M2M100)"),
-    "llm": QT_TRANSLATE_NOOP("SettingsDialog", "Chat model endpoint (LLM)"),
-    "whisper": QT_TRANSLATE_NOOP("SettingsDialog", "Whisper (into English only)"),
-}
-ENGINES: tuple[tuple[str, str], ...] = tuple((ENGINE_LABELS[n], n) for n in ENGINE_NAMES)
-FORMAT_LABELS: dict[OutputFormat, str] = {
-    "srt": "SRT",
-    "vtt": "WebVTT",
-    "ass": "ASS",
-    "mkv": QT_TRANSLATE_NOOP("SettingsDialog", "MKV video"),
-    "mp4": QT_TRANSLATE_NOOP("SettingsDialog", "MP4 video"),
-}
-FORMATS: tuple[tuple[OutputFormat, str], ...] = tuple(
-    (fmt, FORMAT_LABELS[fmt]) for fmt in OUTPUT_FORMATS
 )
 
 
@@ -62,6 +41,22 @@ def form_page(tabs: QTabWidget, title: str) -> QFormLayout:
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
     tabs.addTab(scroll, title)
     return form
+
+
+def widget_page(tabs: QTabWidget, title: str) -> QVBoxLayout:
+    """A new tab holding a column of widgets (a form of its own, notes)."""
+    page = QWidget()
+    page.setObjectName("SettingsPage")
+    scroll = QScrollArea()
+    scroll.setObjectName("SettingsScroll")
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidget(page)
+    column = QVBoxLayout(page)
+    column.setContentsMargins(18, 18, 18, 12)
+    column.setSpacing(12)
+    tabs.addTab(scroll, title)
+    return column
 
 
 def note(text: str) -> QLabel:
@@ -155,16 +150,6 @@ def default_spin(low: int, high: int, value: int | None, suffix: str) -> QSpinBo
     spin.setSuffix(suffix)
     spin.setValue(value if value is not None else low - 1)
     return spin
-
-
-def combo_value(box: QComboBox) -> str | None:
-    """An editable combo's choice: an item's data, or the text typed (``None`` if blank)."""
-    index = box.findText(box.currentText(), Qt.MatchFlag.MatchExactly)
-    if index >= 0:
-        data = box.itemData(index)
-        return None if data is None else str(data)
-    text = box.currentText().strip()
-    return text or None
 
 
 def spin_value(spin: QSpinBox) -> int | None:
