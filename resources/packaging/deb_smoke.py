@@ -32,7 +32,7 @@ class SmokeFailed(Exception):
 
 
 def run(cmd: Sequence[str], *, timeout: float = 600, env: dict[str, str] | None = None) -> str:
-    """Run a command; its output, or SmokeFailed with the output when it fails."""
+    """Run a command; its standard output, or SmokeFailed with all its output when it fails."""
     done = subprocess.run(
         list(cmd), capture_output=True, text=True, timeout=timeout, env=env, check=False
     )
@@ -40,7 +40,7 @@ def run(cmd: Sequence[str], *, timeout: float = 600, env: dict[str, str] | None 
         raise SmokeFailed(
             f"{' '.join(cmd[:4])} exited {done.returncode}:\n{done.stdout}{done.stderr}"
         )
-    return done.stdout + done.stderr
+    return done.stdout
 
 
 def installed() -> bool:
@@ -86,9 +86,10 @@ def smoke_as_fresh_user(model: Path) -> tuple[float, str]:
     """``videotranslator --smoke`` as a new user with an empty home; (seconds, output)."""
     user = f"vtsmoke{os.getpid()}"
     home = Path(tempfile.mkdtemp(prefix="vt-deb-smoke-")) / user
+    home.parent.chmod(0o755)  # mkdtemp's 0700 would keep the user out of its own home
     run(["useradd", "--create-home", "--home-dir", str(home), "--shell", "/bin/sh", user])
     try:
-        cache = home / "cache" / "VideoTranslator" / "models" / "whisper" / model.name
+        cache = home / "cache" / "VideoTranslator" / "models" / "whisper" / "tiny.en"
         shutil.copytree(model, cache)
         (home / "run").mkdir(mode=0o700)
         run(["chown", "-R", f"{user}:{user}", str(home)])
@@ -131,6 +132,7 @@ def check(deb: Path) -> list[str]:
     run(["apt-get", "install", "-y", "-q", str(deb.resolve())], env=env)
     install_s = time.monotonic() - started
     try:
+        size_kib = run(["dpkg-query", "-W", "-f", "${Installed-Size}", PACKAGE])
         paths = run(["dpkg-query", "-L", PACKAGE]).split("\n")
         paths = [p for p in paths if p.strip()]
         if bad := outside_allowed(paths):
@@ -152,7 +154,8 @@ def check(deb: Path) -> list[str]:
     if left := left_over(paths):
         raise SmokeFailed(f"left after the purge: {left[:20]}")
     return [
-        f"deb: {deb.name}, {deb.stat().st_size / 2**20:.1f} MiB, {len(paths)} paths installed",
+        f"deb: {deb.name}, {deb.stat().st_size / 2**20:.1f} MiB; installed "
+        f"{int(size_kib) / 1024:.0f} MiB in {len(paths)} paths",
         f"apt-get install: {install_s:.1f} s",
         f"videotranslator --smoke as a fresh user: {smoke_s:.1f} s",
         f"apt-get purge: {purge_s:.1f} s; nothing left of the {len(paths)} paths",

@@ -137,7 +137,7 @@ def _installed_kib(stage: Path) -> int:
     return (total + 1023) // 1024
 
 
-def build_deb(bundle: Path, out_dir: Path, project: Project, compression: str = "xz") -> Path:
+def build_deb(bundle: Path, out_dir: Path, project: Project, compression: str = "zstd") -> Path:
     """Build ``<out_dir>/videotranslator_<version>_amd64.deb`` from a one-folder bundle.
 
     Raises:
@@ -231,7 +231,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("bundle", type=Path, help="the one-folder build, e.g. dist/VideoTranslator")
     ap.add_argument("--out", type=Path, default=Path("dist"), help="output folder (dist)")
     ap.add_argument("--pyproject", type=Path, default=ROOT / "pyproject.toml")
-    ap.add_argument("--compression", default="xz", help="dpkg-deb -Z: xz, zstd, gzip, none")
+    ap.add_argument(
+        "--compression",
+        default="zstd",
+        help="dpkg-deb -Z: zstd (default), xz (smaller, far slower), gzip",
+    )
     args = ap.parse_args(argv)
     try:
         project = Project.read(args.pyproject)
