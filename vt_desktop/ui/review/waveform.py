@@ -29,6 +29,7 @@ from PySide6.QtGui import (
     QWheelEvent,
 )
 from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
 
 from vt_desktop.core.media.envelope import Envelope, envelope_path, job_envelope
 from vt_desktop.core.review import ReviewSession, format_time
@@ -60,6 +61,17 @@ class _Drag:
     high: float
 
 
+@dataclass(slots=True)
+class _CueShapes:
+    """What the cues in one view look like (see ``WaveformView._cue_shapes``)."""
+
+    key: tuple[object, ...]
+    rows: range
+    regions: list[QRectF]
+    edges: list[QLineF]
+    numbers: list[tuple[QPointF, str]]
+
+
 class WaveformView(QWidget):
     """The envelope, the cues as translucent regions and the play position as a line."""
 
@@ -88,6 +100,8 @@ class WaveformView(QWidget):
         self._drag: _Drag | None = None
         self._press: QPointF | None = None
         self._columns: tuple[tuple[float, float, int, int], list[QLineF]] | None = None
+        self._shapes: _CueShapes | None = None
+        self._version = 0  # of the cues: counts set_cues calls
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
         """Qt override: a strip about as tall as two table rows and a half."""
@@ -117,6 +131,7 @@ class WaveformView(QWidget):
     def set_cues(self, cues: Sequence[tuple[float, float]], duration_s: float | None) -> None:
         """The cues' ``(start, end)`` in seconds, in time order."""
         self.cues = list(cues)
+        self._version += 1
         self._ends = [end for _start, end in self.cues]
         if duration_s:
             self._set_duration(duration_s)
@@ -199,28 +214,43 @@ class WaveformView(QWidget):
         return range(first, last)
 
     def _paint_cues(self, painter: QPainter) -> None:
+        shapes = self._cue_shapes()
         colour = theme.colour(CUE)
         fill, strong = QColor(colour), QColor(colour)
         fill.setAlpha(40)
         strong.setAlpha(90)
-        height = self._wave_height()
-        for row in self._visible_rows():
-            start, end = self._shown_times(row)
-            left, right = self.x_of(start), self.x_of(end)
-            painter.fillRect(
-                QRectF(left, 0, right - left, height), strong if row == self.current else fill
-            )
-            painter.setPen(QPen(colour, 1))
-            painter.drawLine(QLineF(left, 0, left, height))
-            painter.drawLine(QLineF(right, 0, right, height))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(fill)
+        painter.drawRects(shapes.regions)
+        if self.current is not None and self.current in shapes.rows:
+            painter.fillRect(shapes.regions[self.current - shapes.rows.start], strong)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(colour, 1))
+        painter.drawLines(shapes.edges)
 
     def _paint_numbers(self, painter: QPainter) -> None:
         """Each cue's number in its top left corner, over the waveform."""
         painter.setPen(theme.colour(CUE))
-        for row in self._visible_rows():
+        for point, number in self._cue_shapes().numbers:
+            painter.drawText(point, number)
+
+    def _cue_shapes(self) -> _CueShapes:
+        """The visible cues' regions, edges and numbers, made once per view (and per step of
+        a drag): a long job's hundreds of cues cost Python calls only when the view moves."""
+        key = (self.start_s, self.span_s, self.width(), self.height(), self._version, self._drag)
+        if self._shapes is not None and self._shapes.key == key:
+            return self._shapes
+        rows, height = self._visible_rows(), self._wave_height()
+        shapes = _CueShapes(key, rows, [], [], [])
+        for row in rows:
             start, end = self._shown_times(row)
-            if self.x_of(end) - self.x_of(start) > 24:
-                painter.drawText(QPointF(self.x_of(start) + 4, 14), str(row + 1))
+            left, right = self.x_of(start), self.x_of(end)
+            shapes.regions.append(QRectF(left, 0, right - left, height))
+            shapes.edges += [QLineF(left, 0, left, height), QLineF(right, 0, right, height)]
+            if right - left > 24:
+                shapes.numbers.append((QPointF(left + 4, 14), str(row + 1)))
+        self._shapes = shapes
+        return shapes
 
     def _shown_times(self, row: int) -> tuple[float, float]:
         start, end = self.cues[row]
@@ -395,10 +425,10 @@ class WaveformLink(QObject):
             )
         except Exception as exc:  # a missing or unreadable source: no waveform, no harm
             log.info("review: no waveform for job %s: %s", job, exc)
-            if self._job == job:
+            if self._job == job and isValid(self.waveform):
                 self.waveform.set_envelope(None, self.tr("No waveform: the audio cannot be read."))
             return
-        if self._job == job:
+        if self._job == job and isValid(self.waveform):  # the page may have closed meanwhile
             self.waveform.set_envelope(envelope)
 
     def _show_cues(self, *_args: object) -> None:
