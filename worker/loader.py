@@ -25,6 +25,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import tomli_w
 from pydantic import SecretStr, ValidationError
 
 import worker.services
@@ -46,27 +47,25 @@ class Discovered:
     config_path: Path
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
+def _plain(value: Any) -> Any:
+    """A settings value as TOML writes it (a secret as its text, a path as a string)."""
     if isinstance(value, SecretStr):
-        value = value.get_secret_value()
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+        return value.get_secret_value()
+    return value if isinstance(value, bool | int | float | str) else str(value)
 
 
 def write_defaults(path: Path, settings: ServiceSettings) -> None:
     """Write a service's settings as flat TOML (``None`` values are left out)."""
-    lines = [f"# Settings of the '{path.stem}' service. Edit and restart the worker.\n"]
-    for key, value in settings.model_dump().items():
-        if value is not None and not isinstance(value, dict | list):
-            lines.append(f"{key} = {_toml_value(value)}\n")
+    header = f"# Settings of the '{path.stem}' service. Edit and restart the worker.\n"
+    values = {
+        key: _plain(value)
+        for key, value in settings.model_dump().items()
+        if value is not None and not isinstance(value, dict | list)
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     # a temp name of this process's own: N workers started at once share the config dir
     tmp = path.with_suffix(f".toml.{os.getpid()}.tmp")
-    tmp.write_text("".join(lines), encoding="utf-8")
+    tmp.write_text(header + tomli_w.dumps(values), encoding="utf-8")
     tmp.replace(path)
 
 

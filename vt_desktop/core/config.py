@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
+import tomli_w
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -215,24 +216,20 @@ class AppSettings(BrokerSettings):
         """Write the user-editable fields to the TOML config file (atomically)."""
         target = path or config_file()
         keep = SAVED_FIELDS
-        lines = [f"{k} = {_toml(getattr(self, k))}\n" for k in keep if getattr(self, k) is not None]
+        values = {k: _plain(getattr(self, k)) for k in keep if getattr(self, k) is not None}
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("".join(lines))
+            f.write(tomli_w.dumps(values))
         tmp.replace(target)
         return target
 
 
-def _toml(value: Any) -> str:
+def _plain(value: Any) -> Any:
+    """A settings value as TOML writes it (a secret as its text, a path as a string)."""
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
+        return [_plain(v) for v in value]
     if isinstance(value, SecretStr):
-        value = value.get_secret_value()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+        return value.get_secret_value()
+    return value if isinstance(value, bool | int | float | str) else str(value)

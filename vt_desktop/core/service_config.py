@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import tomli_w
 from pydantic import SecretStr
 
 from vt_desktop.core.errors import VtError
@@ -96,13 +97,9 @@ def update_service(config_dir: Path, service: str, changes: dict[str, Any]) -> P
             values[key] = value
     path = service_file(config_dir, service)
     header = f"# Settings of the '{service}' service. Edit and restart the worker.\n"
-    lines = [header] + [
-        f"{key} = {_toml_value(value)}\n"
-        for key, value in values.items()
-        if not isinstance(value, dict | list)
-    ]
+    flat = {k: _plain(v) for k, v in values.items() if not isinstance(v, dict | list)}
     try:
-        _write_private(path, "".join(lines))
+        _write_private(path, header + tomli_w.dumps(flat))
     except OSError as exc:
         raise ServiceConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
     log.info("service config %s updated (%s)", path, ", ".join(sorted(changes)))
@@ -221,17 +218,8 @@ def _write_private(path: Path, text: str) -> None:
         raise
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    text = (
-        str(value)
-        .replace("\\", "\\\\")
-        .replace('"', '\\"')
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace("\t", "\\t")
-    )
-    return f'"{text}"'
+def _plain(value: Any) -> Any:
+    """A value as TOML writes it (a secret as its text, anything else not TOML as a string)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return value if isinstance(value, bool | int | float | str) else str(value)
