@@ -7,8 +7,16 @@ First the idle window with the runtime up is sampled (the baseline), then a real
 ~60 s talk → Portuguese SRT + VTT + MKV, tiny.en, Bergamot) is queued through the Jobs page
 and sampled until it is done. Prints p50/p99/max lateness of both and their ratios.
 
+With ``--review``, no broker or worker: a finished 15-minute job (a talk of real and espeak
+speech, one cue per utterance) is stored and opened on the Review page, and the window is
+sampled while the page makes the job's waveform (one decode in a thread: the worst case, as a
+job run by the pipeline keeps its envelope), while the video plays with the waveform paging
+along, and while a scripted reviewer steps through the rows, drags cue edges on the waveform
+(each an undoable edit saved in the job store) and zooms it. Prints each phase's figures and
+how many ticks came more than 50 ms late.
+
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_responsiveness.py
-[--seconds 60] [--idle 10]``.
+[--seconds 60] [--idle 10]`` or ``... --review [--minutes 15]``.
 """
 
 from __future__ import annotations
@@ -28,16 +36,31 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BASE = Path(tempfile.mkdtemp(prefix="vt-gui-bench-"))
 os.environ["VT_CONFIG_DIR"] = str(BASE / "config")  # keep the user's settings out
 
-from PySide6.QtCore import Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QWheelEvent  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from tests.support.media import make_talk_video  # noqa: E402
+from tests.support.media import (  # noqa: E402
+    SENTENCES,
+    join_talk,
+    make_talk_video,
+    make_video,
+    speech_clips,
+    write_wav,
+)
 from vt_desktop.core.config import AppSettings  # noqa: E402
+from vt_desktop.core.jobs.model import JobSpec, JobState  # noqa: E402
+from vt_desktop.core.jobs.store import JobStore  # noqa: E402
 from vt_desktop.core.supervisor.broker import free_port  # noqa: E402
 from vt_desktop.ui.app import create_application, run_on_qt_loop  # noqa: E402
 from vt_desktop.ui.main_window import MainWindow  # noqa: E402
+from vt_desktop.ui.review.view import ReviewView  # noqa: E402
+from vt_desktop.ui.review.waveform import WaveformView  # noqa: E402
 from vt_desktop.ui.view_model import RuntimeViewModel  # noqa: E402
 
 TICK_MS = 10
+STALL_MS = 50
 
 
 class Lateness:
@@ -134,11 +157,157 @@ def report(seconds: float, idle: list[float], busy: list[float], state: str, wal
     print(f"running / idle: {ratio}")
 
 
+def long_job(minutes: float) -> tuple[AppSettings, str]:
+    """A finished job of a ``minutes``-long talk stored in a fresh data dir, one cue per
+    utterance; the settings and its id."""
+    folder = BASE / "media"
+    folder.mkdir(parents=True, exist_ok=True)
+    samples, where, _ = join_talk(speech_clips(folder), minutes * 60)
+    video = make_video(BASE / "long talk.mp4", write_wav(folder / "long.wav", samples),
+                       size=(320, 180), fps=5)  # fmt: skip
+    settings = AppSettings(
+        data_dir=BASE / "data", cache_dir=BASE / "cache", log_dir=BASE / "logs",
+        config_dir=BASE / "config", workers=1, rabbitmq_port=free_port(),
+    )  # fmt: skip
+    store = JobStore(settings.data_dir / "jobs.sqlite3")
+    job = store.create_job(JobSpec(input=video, targets=["pt"], out_dir=BASE / "out"))
+    cues = [
+        {"start": round(a, 3), "end": round(b, 3), "lines": [SENTENCES[i % len(SENTENCES)][:40]],
+         "source": SENTENCES[i % len(SENTENCES)], "flags": []}
+        for i, (a, b) in enumerate(where) if b <= minutes * 60
+    ]  # fmt: skip
+    store.put_artifact(job, "cues-pt", {"bilingual": False, "cues": cues})
+    store.put_artifact(job, "plan", {"duration_s": len(samples) / 16000})
+    store.update(job, state=JobState.DONE)
+    store.close()
+    print(f"stored a {minutes:.0f}-minute job with {len(cues)} cues")
+    return settings, job
+
+
+async def measure_review(settings: AppSettings, job: str, phase_s: float) -> None:
+    """Sample the window while Review makes the waveform, plays, and is edited."""
+    view_model = RuntimeViewModel(settings)
+    window = MainWindow(view_model)
+    window.resize(1280, 800)
+    window.show()
+    review = window.review_view
+    waveform = review.preview.waveform
+    meter = Lateness()
+    phases: dict[str, list[float]] = {}
+    try:
+        meter.start()
+        started = time.perf_counter()
+        window.show_page("Review")
+        review.open_job(job, "pt")
+        opened = time.perf_counter() - started
+        await wait_for(lambda: waveform.envelope is not None, 300, "the waveform")
+        made = time.perf_counter() - started
+        await asyncio.sleep(1.0)
+        phases["open, waveform made"] = meter.stop()
+        await wait_for(lambda: review.preview.showing_picture, 60, "the first frame")
+        meter.start()
+        review.preview.play_button.click()
+        await asyncio.sleep(phase_s)
+        review.preview.play_button.click()
+        phases["playing"] = meter.stop()
+        meter.start()
+        edits, slowest = await edit_for(review, phase_s)
+        phases["stepping, dragging, zooming"] = meter.stop()
+        paint = paint_times(waveform)
+    finally:
+        review.preview.player.stop()
+        window.close()
+        await view_model.stop()
+    report_review(made, opened, paint, phases)
+    print(f"edges dragged: {edits}; slowest single action (ms): "
+          + ", ".join(f"{k} {v * 1000:.0f}" for k, v in slowest.items()))  # fmt: skip
+
+
+async def edit_for(review: ReviewView, seconds: float) -> tuple[int, dict[str, float]]:
+    """A scripted reviewer: next row every 100 ms, an edge dragged every 500 ms, the wheel
+    every second; how many edits were made, and the longest each kind of action took."""
+    waveform = review.preview.waveform
+    session = review.review.session
+    assert session is not None
+    deadline = time.monotonic() + seconds
+    row = edits = 0
+    slowest = {"row click": 0.0, "edge drag": 0.0, "wheel": 0.0}
+    while time.monotonic() < deadline:
+        row = (row + 1) % len(session.cues)
+        began = time.perf_counter()
+        review.table.selectRow(row)
+        slowest["row click"] = max(slowest["row click"], time.perf_counter() - began)
+        await asyncio.sleep(0.1)
+        began = time.perf_counter()
+        if row % 5 == 0:
+            start, end = waveform.cues[row]
+            y = waveform.height() // 3
+            grab = QPoint(round(waveform.x_of(end)), y)
+            drop = QPoint(round(waveform.x_of(end - min(0.3, (end - start) / 3))), y)
+            QTest.mousePress(
+                waveform, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, grab
+            )
+            QTest.mouseMove(waveform, drop)
+            QTest.mouseRelease(
+                waveform, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, drop
+            )
+            edits += 1
+            slowest["edge drag"] = max(slowest["edge drag"], time.perf_counter() - began)
+        began = time.perf_counter()
+        if row % 10 == 0:
+            centre = QPointF(waveform.width() / 2, waveform.height() / 2)
+            delta = QPoint(0, 120 if row % 20 else -120)
+            QApplication.sendEvent(waveform, QWheelEvent(
+                centre, waveform.mapToGlobal(centre), QPoint(), delta, Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False,
+            ))  # fmt: skip
+            slowest["wheel"] = max(slowest["wheel"], time.perf_counter() - began)
+    return edits, slowest
+
+
+def paint_times(waveform: WaveformView) -> dict[str, float]:
+    """Mean ms of one repaint of the waveform, the whole job and 20 s across the view."""
+    figures_ms: dict[str, float] = {}
+    for name, span_s in (("whole job", waveform.duration_s), ("20 s", 20.0)):
+        waveform.zoom(span_s / waveform.span_s)
+        runs = []
+        for step in range(20):
+            waveform.set_position(round(step * waveform.duration_s * 50))
+            started = time.perf_counter()
+            waveform.repaint()
+            runs.append((time.perf_counter() - started) * 1000)
+        figures_ms[name] = sum(runs) / len(runs)
+    return figures_ms
+
+
+def report_review(
+    made: float, opened: float, paint: dict[str, float], phases: dict[str, list[float]]
+) -> None:
+    print(f"GUI event-loop lateness, {TICK_MS} ms precise timer, offscreen, Review page")
+    print(f"open_job (synchronous) took {opened * 1000:.0f} ms; waveform made (one decode in "
+          f"a thread) {made:.1f} s after opening the job")  # fmt: skip
+    print("waveform repaint: " + ", ".join(f"{k} {v:.2f} ms" for k, v in paint.items()))
+    print(f"{'phase':<30} {'ticks':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'>50 ms':>7}")
+    for name, values in phases.items():
+        p50, p99, top = figures(values)
+        stalls = sum(1 for v in values if v > STALL_MS)
+        print(f"{name:<30} {len(values):>6} {p50:>8.2f} {p99:>8.2f} {top:>8.2f} {stalls:>7}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the talk")
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle baseline")
+    parser.add_argument("--review", action="store_true", help="the Review page on a long job")
+    parser.add_argument("--minutes", type=float, default=15.0, help="length of that job")
+    parser.add_argument("--phase", type=float, default=20.0, help="seconds of each phase")
     args = parser.parse_args()
+    if args.review:
+        settings, job = long_job(args.minutes)  # before the clock runs
+        app = create_application()
+        app.setQuitOnLastWindowClosed(False)
+        run_on_qt_loop(app, measure_review(settings, job, args.phase))
+        return
     video = make_talk_video(BASE / "media" / "talk.mp4", args.seconds)  # before the clock runs
     app = create_application()
     app.setQuitOnLastWindowClosed(False)
