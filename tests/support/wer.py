@@ -1,9 +1,11 @@
-"""Word error rate and word alignment for comparing transcripts."""
+"""Word error rate (jiwer) and word alignment for comparing transcripts."""
 
 from __future__ import annotations
 
 import difflib
 import re
+
+import jiwer
 
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -14,14 +16,11 @@ def norm_words(text: str) -> list[str]:
 
 
 def wer(reference: list[str], hypothesis: list[str]) -> float:
-    """Word error rate: (substitutions + deletions + insertions) / reference words."""
-    prev = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, 1):
-        cur = [i] + [0] * len(hypothesis)
-        for j, hyp in enumerate(hypothesis, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ref != hyp))
-        prev = cur
-    return prev[-1] / max(1, len(reference))
+    """Word error rate: (substitutions + deletions + insertions) / reference words (jiwer's,
+    on words already normalised; with no reference words, the count of words heard)."""
+    if not reference:
+        return float(len(hypothesis))
+    return float(jiwer.wer(" ".join(reference), " ".join(hypothesis)))
 
 
 def matched_pairs(a: list[str], b: list[str]) -> list[tuple[int, int]]:
