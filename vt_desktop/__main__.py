@@ -2,8 +2,9 @@
 
 ``--worker …`` runs a worker process instead (the frozen app starts its workers as
 ``VideoTranslator --worker --worker-id local-1 …``); Qt is not even imported then.
-``--smoke`` checks an install end to end (broker, worker, a real translation job) in a
-throwaway folder and exits.
+``--broker-keeper …`` runs the small process that keeps the private broker (see
+``core/supervisor/keeper.py``). ``--smoke`` checks an install end to end (broker, worker, a
+real translation job) in a throwaway folder and exits.
 """
 
 from __future__ import annotations
@@ -79,13 +80,23 @@ def build_settings(args: argparse.Namespace) -> AppSettings:
     return AppSettings(**overrides)
 
 
+def run_helper(role: str, args: list[str]) -> int:
+    """The frozen app as one of its helper processes: a worker, or the private broker's
+    keeper (``core/supervisor/keeper.py``)."""
+    if role == "--broker-keeper":
+        from vt_desktop.core.supervisor.keeper import main as keeper_main
+
+        return keeper_main(args)
+    from worker.__main__ import main as worker_main
+
+    return worker_main(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args_in = list(sys.argv[1:] if argv is None else argv)
-    if args_in[:1] == ["--worker"]:
-        from worker.__main__ import main as worker_main
-
-        return worker_main(args_in[1:])
+    if args_in[:1] in (["--worker"], ["--broker-keeper"]):
+        return run_helper(args_in[0], args_in[1:])
     args = parse_args(args_in)
     if (misuse := _misused(args)) is not None:
         print(f"videotranslator: {misuse}", file=sys.stderr)
@@ -114,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def open_window(settings: AppSettings, files: list[Path]) -> int:
     """The window, or, when one is open on the same data already, the files handed to it."""
+    prestart_broker(settings)
     from vt_desktop.ui.single_instance import hand_over, instance_key
 
     if hand_over(instance_key(settings.data_dir), files):
@@ -122,6 +134,20 @@ def open_window(settings: AppSettings, files: list[Path]) -> int:
     from vt_desktop.ui.app import run_app
 
     return run_app(settings, sys.argv[:1], files)
+
+
+def prestart_broker(settings: AppSettings) -> None:
+    """Local mode: set the private broker booting at once, while the window loads (both
+    take seconds); the runtime then finds it booting or up. A broker left warm by an
+    earlier window, or any failure here, is left to the runtime (which reports failures)."""
+    if settings.mode != "local":
+        return
+    from vt_desktop.core.supervisor.broker import BrokerNode
+
+    try:
+        BrokerNode(settings.data_dir / "broker", port=settings.rabbitmq_port).prestart()
+    except Exception as exc:
+        logging.getLogger("vt_desktop").info("the broker did not start early: %s", exc)
 
 
 if __name__ == "__main__":

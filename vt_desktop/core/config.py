@@ -33,6 +33,8 @@ APP_NAME = "VideoTranslator"
 CALL_TIMEOUT_S = 900.0
 CALL_TRIES = 3
 NO_WORKER_WAIT_S = 60.0
+#: Minutes the private broker outlives the window by default (a launch within them is warm).
+BROKER_KEEP_WARM_MINUTES = 10.0
 
 
 def config_dir() -> Path:
@@ -69,6 +71,7 @@ SAVED_FIELDS = (
     "workers",
     "worker_prefetch",
     "plugin_dir",
+    "broker_keep_warm_minutes",
     "call_timeout_s",
     "call_tries",
     "worker_wait_s",
@@ -118,6 +121,13 @@ class AppSettings(BrokerSettings):
     worker_wait_s: float = Field(
         default=NO_WORKER_WAIT_S, ge=0, le=86400,
         validation_alias=AliasChoices("worker_wait_s", "VT_WORKER_WAIT"),
+    )  # fmt: skip
+    #: Minutes the private broker keeps running after the window closes, so a launch within
+    #: them finds it ready (0: it stops with the window; never past the login session);
+    #: environment: VT_BROKER_KEEP_WARM.
+    broker_keep_warm_minutes: float = Field(
+        default=BROKER_KEEP_WARM_MINUTES, ge=0, le=24 * 60,
+        validation_alias=AliasChoices("broker_keep_warm_minutes", "VT_BROKER_KEEP_WARM"),
     )  # fmt: skip
     #: Scheduling niceness of local workers (0 = same as the app; 19 = lowest priority).
     worker_nice: int = Field(default=5, ge=0, le=19)

@@ -118,6 +118,9 @@ class AppRuntime:
         self._store_open = True
         self._log_handler = _Forward(self)
         self._ticker: asyncio.Task[None] | None = None
+        #: Seconds the private broker keeps running after ``stop()`` for a next launch to
+        #: adopt (0: it stops with us). The window sets it from ``broker_keep_warm_minutes``.
+        self.keep_broker_warm_s = 0.0
 
     def emit_log(self, line: LogLine) -> None:
         """Hand one log line to every listener."""
@@ -324,7 +327,8 @@ class AppRuntime:
         return replies
 
     async def stop(self) -> None:
-        """Stop workers, close the client, stop the private broker we started."""
+        """Stop workers, close the client, stop the private broker we started (or leave it
+        running ``keep_broker_warm_s`` seconds for the next launch)."""
         if self._ticker is not None:
             self._ticker.cancel()
         await self.queue.stop()
@@ -337,7 +341,7 @@ class AppRuntime:
             with contextlib.suppress(Exception):
                 await self.connection.close()
         if self.broker is not None:
-            await self.broker.stop()
+            await self.broker.release(self.keep_broker_warm_s)
         logging.getLogger().removeHandler(self._log_handler)
         if self._store_open:
             self._store_open = False

@@ -2,7 +2,9 @@
 
 ``run_app`` shows the window, starts the runtime in the background, and returns once the
 window has closed, which happens only after the runtime stopped its workers and broker.
-SIGINT/SIGTERM close the window the same way, so a terminal Ctrl-C also leaves nothing behind.
+SIGINT/SIGTERM close the window the same way, so a terminal Ctrl-C also leaves nothing behind
+(a window closed by the user leaves the private broker warm for ``broker_keep_warm_minutes``;
+one closed by a signal does not).
 """
 
 from __future__ import annotations
@@ -102,6 +104,8 @@ def bring_forward(window: MainWindow, files: Sequence[Path]) -> None:
 def _close_on_signals(window: MainWindow) -> QTimer:
     def request_close(signum: int, _frame: object) -> None:
         log.info("signal %s received: closing the window", signum)
+        # A signal is a logout, a shutdown or a kill: the broker goes too, not kept warm.
+        window.keep_broker_warm = False
         QTimer.singleShot(0, window.close)
 
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -128,6 +132,7 @@ def run_app(
     i18n.install(app, settings.ui_language)
     view_model = RuntimeViewModel(settings)
     window = MainWindow(view_model)
+    window.keep_broker_warm = True
     _close_on_signals(window)
     one_window = InstanceServer(instance_key(settings.data_dir), window)
     one_window.files_received.connect(lambda files: bring_forward(window, files))

@@ -2,7 +2,9 @@
 
 Pages are registered by name (``add_page``) so later views (Jobs, Review, Models, Settings)
 slot in without touching the rest. Closing the window first stops the runtime (workers,
-then the private broker) and only then lets the window go, so nothing is left running.
+then the private broker) and only then lets the window go, so nothing is left running, but
+for the app's own window's private broker, which its keeper runs on for
+``broker_keep_warm_minutes`` so that the next launch finds it ready.
 """
 
 from __future__ import annotations
@@ -68,6 +70,9 @@ class MainWindow(QMainWindow):
         self._vm = view_model
         self._ui_state = ui_state or ui_state_file(view_model.settings.config_dir)
         self._closing = False
+        #: Whether closing leaves the private broker running for a next launch (for
+        #: ``broker_keep_warm_minutes``); the app's own window does, a test's window does not.
+        self.keep_broker_warm = False
         self._discard_edits = False
         self.discard_box: QMessageBox | None = None
         self.shortcuts_dialog: ShortcutsDialog | None = None
@@ -356,6 +361,9 @@ class MainWindow(QMainWindow):
 
     @asyncSlot()
     async def _stop_runtime(self) -> None:
+        runtime = self._vm.runtime
+        if self.keep_broker_warm and runtime is not None:
+            runtime.keep_broker_warm_s = self._vm.settings.broker_keep_warm_minutes * 60
         await self._vm.stop()
 
     def _save_state(self) -> None:

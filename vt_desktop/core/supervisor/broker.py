@@ -16,6 +16,7 @@ import secrets
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -24,9 +25,11 @@ from pathlib import Path
 import aio_pika
 
 from vt_desktop.core.errors import VtError
-from worker.orphans import die_with_parent
+from vt_desktop.core.supervisor import keeper
 
 log = logging.getLogger(__name__)
+#: How long a stopping node may take before it is killed.
+STOP_GRACE_S = 20.0
 
 SERVER_CANDIDATES = (
     "/usr/lib/rabbitmq/bin/rabbitmq-server",
@@ -122,8 +125,10 @@ class BrokerNode:
         self.node_name = node_name or f"vt-{port}@localhost"
         self._server = server
         self._extra_config = extra_config
-        self._proc: asyncio.subprocess.Process | None = None
-        self._reader: asyncio.Task[None] | None = None
+        self._keeper: subprocess.Popen[bytes] | None = None
+        self._client: Path | None = None
+        #: True when ``start`` found the node running (left warm by an earlier window).
+        self.adopted = False
         self.user, self.password = self._credentials()
 
     @property
@@ -133,8 +138,10 @@ class BrokerNode:
 
     @property
     def pid(self) -> int | None:
-        """The process id of the running node, if we started it."""
-        return self._proc.pid if self._proc and self._proc.returncode is None else None
+        """The process id of the running node, if we started or adopted it."""
+        if self._client is None:
+            return None
+        return _int((keeper.read_state(self.layout.base) or {}).get("broker_pid"))
 
     def _credentials(self) -> tuple[str, str]:
         path = self.layout.credentials
@@ -208,53 +215,124 @@ class BrokerNode:
         return True
 
     async def start(self, timeout: float = 90.0) -> None:
-        """Start the node (or adopt one already answering on our URL) and wait until ready.
+        """Reach the node: adopt the one a keeper already runs on this folder (a window closed
+        a moment ago left it warm), else start one under a new keeper; wait until it is ready.
+
+        A node that answers on our port without a keeper (started by hand, or by a test) is
+        used as it is and never stopped by us.
 
         Raises:
             BrokerMissing: rabbitmq-server is not installed.
             BrokerStartError: the node exited or did not become ready in time.
         """
-        if await self.answers():
-            log.info("broker already answering on 127.0.0.1:%s; using it", self.port)
-            return
-        argv, env = self.prepare()
-        log.info("starting private broker %s on port %s", self.node_name, self.port)
-        self._proc = await asyncio.create_subprocess_exec(
-            *argv,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None,
-        )
-        self._reader = asyncio.create_task(self._pump_output(self._proc))
-        await self._wait_ready(timeout)
-
-    async def _pump_output(self, proc: asyncio.subprocess.Process) -> None:
-        if proc.stdout is None:
-            return
-        async for raw in proc.stdout:
-            line = raw.decode(errors="replace").rstrip()
-            if line:
-                log.debug("broker: %s", line)
-
-    async def _wait_ready(self, timeout: float) -> None:
+        base = self.layout.base
+        base.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + timeout
+        for _ in range(3):  # a keeper starting beside ours can win the folder: adopt it then
+            if keeper.keeper_running(base):
+                state = keeper.read_state(base) or {}
+                if state.get("port") == self.port and state.get("node") == self.node_name:
+                    self._attach()
+                    log.info("broker %s on port %s is up or booting (left warm, or started "
+                             "at launch): using it", self.node_name, self.port)  # fmt: skip
+                    self.adopted = True
+                    await self._wait_ready(deadline)
+                    return
+                log.info("the broker left running in %s is on another port: stopping it", base)
+                await self._stop_keeper(_int(state.get("keeper_pid")), grace=STOP_GRACE_S)
+            if await self.answers():
+                log.info("broker already answering on 127.0.0.1:%s; using it", self.port)
+                return
+            if await self._spawn_keeper(deadline):
+                return
+        raise BrokerStartError(f"another app keeps starting the broker in {base}")
+
+    def prestart(self) -> bool:
+        """Set the node booting now without waiting for it: the app calls this at launch,
+        before it loads its window, so the node's seconds of boot overlap the window's; the
+        runtime's ``start`` then finds it. False (nothing done) when a keeper already runs
+        the node or something else listens on the port.
+
+        Raises:
+            BrokerMissing: rabbitmq-server is not installed.
+        """
+        base = self.layout.base
+        base.mkdir(parents=True, exist_ok=True)
+        if keeper.keeper_running(base) or _listening(self.port):
+            return False
+        argv, env = self.prepare()
+        self._attach()
+        log.info("starting private broker %s on port %s", self.node_name, self.port)
+        self._keeper = self._run_keeper(argv, env)
+        return True
+
+    def _attach(self) -> None:
+        self._client = keeper.write_client(self.layout.base, 0, attached=True)
+
+    async def _spawn_keeper(self, deadline: float) -> bool:
+        """Start a keeper with the node; False when another keeper took the folder first."""
+        argv, env = self.prepare()
+        self._attach()
+        log.info("starting private broker %s on port %s", self.node_name, self.port)
+        self._keeper = self._run_keeper(argv, env)
+        try:
+            await self._wait_ready(deadline)
+        except _KeeperLost as lost:
+            if lost.code == keeper.EXIT_TAKEN:
+                self._keeper = None
+                return False
+            raise BrokerStartError(
+                f"rabbitmq-server exited before it was ready; its log is in "
+                f"{self.layout.logs}: {self._log_tail()}"
+            ) from None
+        return True
+
+    def _run_keeper(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """Start the keeper in a session of its own (it starts the node). A plain Popen, not
+        asyncio's: asyncio kills a child whose transport is collected, and the keeper must
+        outlive this process for its linger (never the login session: see ``keeper``)."""
+        cmd = [*keeper_command(), "--base", str(self.layout.base)]
+        session = os.environ.get("XDG_RUNTIME_DIR")
+        if session and Path(session).is_dir():
+            cmd += ["--session-dir", session]
+        with open(self.layout.logs / "keeper.log", "ab") as out:
+            return subprocess.Popen(
+                [*cmd, "--", *argv],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def keeper_pid(self) -> int | None:
+        """The pid of the keeper that runs the node (ours or adopted), while it runs."""
+        if self._keeper is not None and self._keeper.poll() is None:
+            return self._keeper.pid
+        if self._client is None:
+            return None
+        return _int((keeper.read_state(self.layout.base) or {}).get("keeper_pid"))
+
+    async def _wait_ready(self, deadline: float) -> None:
         while time.monotonic() < deadline:
-            if self._proc is not None and self._proc.returncode is not None:
+            proc = self._keeper
+            if proc is not None and proc.poll() is not None:
+                raise _KeeperLost(proc.returncode)
+            if proc is None and not keeper.keeper_running(self.layout.base):
                 raise BrokerStartError(
-                    f"rabbitmq-server exited with code {self._proc.returncode} before it was "
-                    f"ready; its log is in {self.layout.logs}: {self._log_tail()}"
+                    f"the private broker stopped before it was ready; its log is in "
+                    f"{self.layout.logs}: {self._log_tail()}"
                 )
             if await self.answers(timeout=1.0):
                 log.info("broker ready on 127.0.0.1:%s", self.port)
                 return
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(0.1)
+        tail = self._log_tail()
         await self.stop()
         raise BrokerStartError(
-            f"rabbitmq-server did not answer on port {self.port} within {timeout:.0f} s; "
-            f"its log is in {self.layout.logs}: {self._log_tail()}"
+            f"rabbitmq-server did not answer on port {self.port} in time; "
+            f"its log is in {self.layout.logs}: {tail}"
         )
 
     def _log_tail(self, lines: int = 5) -> str:
@@ -264,22 +342,80 @@ class BrokerNode:
                 tails += path.read_text(errors="replace").splitlines()[-lines:]
         return " | ".join(tails[-lines:]) or "(empty)"
 
-    async def stop(self, grace: float = 20.0) -> None:
-        """Stop the node we started: TERM to its process group, then KILL after ``grace``."""
-        proc, self._proc = self._proc, None
-        if proc is None or proc.returncode is not None:
+    async def release(self, linger_s: float, grace: float = STOP_GRACE_S) -> None:
+        """Let go of the node: it keeps running ``linger_s`` seconds for a next launch (then
+        its keeper stops it), or stops now when ``linger_s`` is 0 and no other app uses it."""
+        client, self._client = self._client, None
+        if client is None:
+            return  # not ours: a node we found answering
+        keeper.write_client(self.layout.base, linger_s, attached=False)
+        if linger_s > 0:
+            log.info("private broker %s left running for %.0f s", self.node_name, linger_s)
+            self._keeper = None
+            return
+        others = [
+            c for c in keeper.clients(self.layout.base)
+            if c.attached and c.alive and c.pid != os.getpid()
+        ]  # fmt: skip
+        if others:
+            log.info("private broker %s stays: another app uses it", self.node_name)
             return
         log.info("stopping private broker %s", self.node_name)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), grace)
-        except TimeoutError:
-            log.warning("broker did not stop in %.0f s; killing it", grace)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        await proc.wait()
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+        state = keeper.read_state(self.layout.base) or {}
+        await self._stop_keeper(_int(state.get("keeper_pid")), grace)
+        with contextlib.suppress(OSError):
+            client.unlink()
+
+    async def stop(self, grace: float = STOP_GRACE_S) -> None:
+        """Stop the node now (unless another app uses it): ``release(0)``."""
+        await self.release(0.0, grace)
+
+    async def _stop_keeper(self, pid: int | None, grace: float) -> None:
+        """TERM the keeper (it stops the node, then exits); KILL both after ``grace``."""
+        proc, self._keeper = self._keeper, None
+        if proc is not None and proc.poll() is None:
+            pid = proc.pid
+        state = keeper.read_state(self.layout.base) or {}
+        broker_pid = _int(state.get("broker_pid"))
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        end = time.monotonic() + grace + 5
+        while time.monotonic() < end and keeper.keeper_running(self.layout.base):
+            if proc is not None and proc.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            if keeper.keeper_running(self.layout.base):
+                log.warning("the broker's keeper did not stop in %.0f s; killing it", grace)
+                for victim, kill in ((broker_pid, os.killpg), (pid, os.kill)):
+                    if victim is not None:
+                        with contextlib.suppress(ProcessLookupError, PermissionError):
+                            kill(victim, signal.SIGKILL)
+        if proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(1.0)
+
+
+class _KeeperLost(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _listening(port: int) -> bool:
+    """True when something accepts TCP connections on loopback ``port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def keeper_command() -> list[str]:
+    """The command that runs the broker's keeper, from source or from the frozen app."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--broker-keeper"]
+    return [sys.executable, keeper.__file__]
