@@ -40,8 +40,12 @@ from components import (
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ("videotranslator", "vt")  # /usr/bin names, both links to the executable
-DEPENDS = "rabbitmq-server"
-RECOMMENDS = "espeak-ng"
+#: The broker, and the system libraries the bundle links but PyInstaller leaves out (readelf
+#: NEEDED names found in no bundled file): glibc (GLIBC_2.36 is the newest symbol version
+#: used), Qt's OpenGL/EGL, xcb and libdrm (FFmpeg). Wayland is recommended: without it Qt
+#: falls back to X11 (XWayland).
+DEPENDS = "rabbitmq-server, libc6 (>= 2.36), libegl1, libgl1, libxcb1, libdrm2"
+RECOMMENDS = "espeak-ng, libwayland-client0, libwayland-cursor0, libwayland-egl1"
 MAINTAINER = "VideoTranslator Desktop maintainers <maintainers@videotranslator.invalid>"
 #: Top-level places a package may put files in; anything else is a packaging bug.
 ALLOWED_ROOTS = (f"/{INSTALL_DIR}", "/usr/bin", "/usr/share")
