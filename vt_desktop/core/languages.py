@@ -18,7 +18,14 @@ from collections.abc import Sequence
 from langcodes import Language, find, standardize_tag, tag_is_valid
 from langcodes.tag_parser import LanguageTagError
 
-from worker.protocol.mt import ANY_LANGUAGE, PIVOT_LANGUAGE, EngineLanguages, Route, plan_route
+from worker.protocol.mt import (
+    ANY_LANGUAGE,
+    PIVOT_LANGUAGE,
+    EngineLanguages,
+    Route,
+    plan_route,
+    primary_subtag,
+)
 
 __all__ = [
     "REGIONAL_VARIANTS",
@@ -55,7 +62,7 @@ def primary_language(tag: str) -> str:
     language = _language(tag)
     if language is not None and language.language:
         return language.language
-    return tag.strip().lower().replace("_", "-").split("-")[0]
+    return primary_subtag(tag.strip())
 
 
 def same_language(tag: str, wanted: str) -> bool:

@@ -18,12 +18,13 @@ from typing import Any
 from pydantic import Field
 
 from worker.engines.tts.audio import encode_flac
-from worker.engines.tts.base import TtsEngine, primary_language
+from worker.engines.tts.base import TtsEngine
 from worker.engines.tts.espeak import EspeakEngine
 from worker.engines.tts.fit import FittedLine, fit_line
 from worker.engines.tts.hibari import HibariEngine
 from worker.engines.tts.piper import PiperEngine
 from worker.protocol.errors import InvalidParams, ServiceError
+from worker.protocol.mt import primary_subtag
 from worker.protocol.tts import (
     SYNTHESIZE,
     VOICES,
@@ -90,7 +91,7 @@ class TtsService(BaseService):
         """The requested engine, or the configured choice for the language."""
         if requested:
             return self.engine(requested)
-        if primary_language(language) == "en":
+        if primary_subtag(language) == "en":
             english = self.engine(self.config.english_engine)
             if english.availability() is None:
                 return english
@@ -151,8 +152,8 @@ class TtsService(BaseService):
             if notice is None:
                 voices += await self.run_blocking(engine.voices)
         if p.language is not None:
-            wanted = primary_language(p.language)
-            voices = [v for v in voices if any(primary_language(x) == wanted for x in v.languages)]
+            wanted = primary_subtag(p.language)
+            voices = [v for v in voices if any(primary_subtag(x) == wanted for x in v.languages)]
         return VoicesResult(engines=infos, voices=voices)
 
     def capabilities(self) -> dict[str, Any]:

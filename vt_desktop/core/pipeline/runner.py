@@ -17,6 +17,7 @@ from vt_desktop.core.errors import VtError
 from vt_desktop.core.jobs.model import JobState
 from vt_desktop.core.jobs.options import translates_speech
 from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.languages import primary_language as primary
 from vt_desktop.core.media import (
     MediaInfo,
     Segment,
@@ -29,7 +30,7 @@ from vt_desktop.core.pipeline.dub import dub_outputs
 from vt_desktop.core.pipeline.events import EtaClock, EventSink, stage_weights
 from vt_desktop.core.pipeline.recognise import detect_language, recognise, words_of
 from vt_desktop.core.pipeline.streaming import plan_and_recognise
-from vt_desktop.core.pipeline.translate import primary, require_translatable, translate
+from vt_desktop.core.pipeline.translate import require_translatable, translate
 from vt_desktop.core.pipeline.write import write_outputs
 from vt_desktop.core.subtitles import Sentence, build_sentences
 from worker.protocol.asr import TranscribeResult

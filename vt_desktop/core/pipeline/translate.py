@@ -23,6 +23,7 @@ from functools import partial
 from vt_desktop.core.config import NO_WORKER_WAIT_S
 from vt_desktop.core.errors import VtError
 from vt_desktop.core.jobs.options import translates_speech
+from vt_desktop.core.languages import primary_language as primary
 from vt_desktop.core.pipeline.context import JobContext, bounded_gather
 from vt_desktop.core.subtitles import Sentence
 from worker.catalogue.translation import suggest_downloads
@@ -70,11 +71,6 @@ def _key(start: int, params: TranslateParams) -> str:
     results stored for other sentences at the same place."""
     digest = hashlib.sha1(params.model_dump_json().encode(), usedforsecurity=False)
     return f"{start // BATCH}-{digest.hexdigest()[:10]}"
-
-
-def primary(lang: str) -> str:
-    """``pt-BR`` → ``pt``."""
-    return lang.split("-", maxsplit=1)[0].lower()
 
 
 def refusal(

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, TypeVar
 
 from worker.call import current_call
 from worker.protocol.errors import InvalidParams
-from worker.protocol.mt import LanguagePairs, primary_subtag
+from worker.protocol.mt import LanguagePairs
 
 T = TypeVar("T")
 BlockingRunner = Callable[..., Awaitable[Any]]
@@ -192,8 +192,3 @@ class WhisperPseudoEngine(MtEngine):
             "(ask asr.transcribe for the translate task); it cannot translate text sentences: "
             "choose the bergamot, ct2 or llm engine for mt.translate"
         )
-
-
-def language_of(code: str) -> str:
-    """The primary subtag engines match on (``pt-BR`` → ``pt``)."""
-    return primary_subtag(code)

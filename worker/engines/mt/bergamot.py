@@ -24,11 +24,10 @@ from worker.engines.mt.base import (
     BatchWarning,
     BlockingEngine,
     check_cancelled,
-    language_of,
 )
 from worker.engines.mt.glossary import translate_with_glossary
 from worker.protocol.errors import ModelUnavailable
-from worker.protocol.mt import LanguagePairs
+from worker.protocol.mt import LanguagePairs, primary_subtag
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +114,7 @@ class BergamotEngine(BlockingEngine):
         glossary: Mapping[str, str],
     ) -> BatchResult:
         """Translate sentence by sentence, checking for cancel between them."""
-        direction = _DIRECTIONS[(language_of(source), language_of(target))]
+        direction = _DIRECTIONS[(primary_subtag(source), primary_subtag(target))]
         translator = _translator()
         result = BatchResult(translations=[])
         for index, sentence in enumerate(sentences):

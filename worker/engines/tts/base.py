@@ -27,11 +27,6 @@ class Speech:
         return len(self.samples) / self.sample_rate
 
 
-def primary_language(code: str) -> str:
-    """``pt-BR`` → ``pt``."""
-    return code.replace("_", "-").split("-", 1)[0].lower()
-
-
 class TtsEngine(ABC):
     """One text-to-speech engine; ``speak`` blocks (the service runs it in a thread)."""
 

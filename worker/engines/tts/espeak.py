@@ -18,8 +18,9 @@ import wave
 
 import numpy as np
 
-from worker.engines.tts.base import Speech, TtsEngine, primary_language
+from worker.engines.tts.base import Speech, TtsEngine
 from worker.protocol.errors import InvalidParams, ModelUnavailable, ServiceError
+from worker.protocol.mt import primary_subtag
 from worker.protocol.tts import VoiceInfo
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ class EspeakEngine(TtsEngine):
                 raise InvalidParams(f"espeak-ng has no voice {voice!r}")
             return table[voice.lower()]
         code = language.replace("_", "-").lower()
-        primary = primary_language(code)
+        primary = primary_subtag(code)
         for candidate in (code, ALIASES.get(primary, primary)):
             if candidate in table:
                 return table[candidate]

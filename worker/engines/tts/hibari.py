@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from worker.engines.tts.base import Speech, TtsEngine, primary_language
+from worker.engines.tts.base import Speech, TtsEngine
 from worker.protocol.errors import InvalidParams, ModelUnavailable, ServiceError
+from worker.protocol.mt import primary_subtag
 from worker.protocol.tts import VoiceInfo
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class HibariEngine(TtsEngine):
         """
         if (notice := self.availability()) is not None:
             raise ModelUnavailable(notice)
-        if primary_language(language) != "en":
+        if primary_subtag(language) != "en":
             raise InvalidParams(f"the hibari engine speaks English only, not {language!r}")
         name = voice or DEFAULT_VOICE
         if name not in self._local_voices():

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from worker.engines.tts.base import Speech, TtsEngine, primary_language
+from worker.engines.tts.base import Speech, TtsEngine
 from worker.protocol.errors import InvalidParams, ModelUnavailable, ServiceError
+from worker.protocol.mt import primary_subtag
 from worker.protocol.tts import VoiceInfo
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ class PiperEngine(TtsEngine):
         wanted = language.replace("_", "-").lower()
         ranked = sorted(files, key=lambda n: voice_language(n).lower() != wanted)
         for name in ranked:
-            if primary_language(voice_language(name)) == primary_language(wanted):
+            if primary_subtag(voice_language(name)) == primary_subtag(wanted):
                 return name
         raise InvalidParams(f"no Piper voice speaks {language!r}; present: {', '.join(files)}")
 
