@@ -1736,6 +1736,18 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Ключ клиента:</translation>
     </message>
     <message>
+        <source> min</source>
+        <translation> мин</translation>
+    </message>
+    <message>
+        <source>Keep running after closing:</source>
+        <translation>Работать после закрытия:</translation>
+    </message>
+    <message>
+        <source>The private broker stays up this long after the window closes, so the next launch starts at once (0: it stops with the window; never past your session).</source>
+        <translation>Столько минут личный брокер работает после закрытия окна, чтобы следующий запуск начался сразу (0 — останавливается вместе с окном; никогда дольше вашего сеанса).</translation>
+    </message>
+    <message>
         <source>Debug</source>
         <translation>Отладка</translation>
     </message>
