@@ -50,6 +50,29 @@
     </message>
 </context>
 <context>
+    <name>AppearancePage</name>
+    <message>
+        <source>Follow the system</source>
+        <translation>Как в системе</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>Светлая</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>Тёмная</translation>
+    </message>
+    <message>
+        <source>Theme:</source>
+        <translation>Тема:</translation>
+    </message>
+    <message>
+        <source>Language:</source>
+        <translation>Язык:</translation>
+    </message>
+</context>
+<context>
     <name>Banner</name>
     <message>
         <source>Retry</source>
@@ -161,6 +184,45 @@
     <message>
         <source>Add files</source>
         <translation>Добавить файлы</translation>
+    </message>
+</context>
+<context>
+    <name>EnginesPage</name>
+    <message>
+        <source>e.g. llama3.1</source>
+        <translation>например llama3.1</translation>
+    </message>
+    <message>
+        <source>Local workers</source>
+        <translation>Локальные обработчики</translation>
+    </message>
+    <message>
+        <source>Default speech model:</source>
+        <translation>Модель речи по умолчанию:</translation>
+    </message>
+    <message>
+        <source>Device:</source>
+        <translation>Устройство:</translation>
+    </message>
+    <message>
+        <source>Chat model endpoint (LLM engine)</source>
+        <translation>Сервер чат-модели (движок LLM)</translation>
+    </message>
+    <message>
+        <source>Endpoint URL:</source>
+        <translation>URL сервера:</translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation>Модель:</translation>
+    </message>
+    <message>
+        <source>API key:</source>
+        <translation>Ключ API:</translation>
+    </message>
+    <message>
+        <source>{error}. Saving here rewrites it.</source>
+        <translation>{error}. Сохранение здесь перезапишет его.</translation>
     </message>
 </context>
 <context>
@@ -1200,6 +1262,17 @@ A job that needs it will download it again, which needs a network.</source>
     </message>
 </context>
 <context>
+    <name>NewJobsPage</name>
+    <message>
+        <source>What each new job starts with; the Jobs page shows the same options and changes them for the jobs you add there.</source>
+        <translation>С чем начинается каждое новое задание; на странице «Задания» те же параметры, и там их можно менять для добавляемых заданий.</translation>
+    </message>
+    <message>
+        <source>Choose at least one output format.</source>
+        <translation>Выберите хотя бы один формат результата.</translation>
+    </message>
+</context>
+<context>
     <name>PathField</name>
     <message>
         <source>All files</source>
@@ -1212,6 +1285,46 @@ A job that needs it will download it again, which needs a network.</source>
     <message>
         <source>Browse for {what}</source>
         <translation>Выбрать: {what}</translation>
+    </message>
+</context>
+<context>
+    <name>RedoBar</name>
+    <message>
+        <source>Recognise selected again</source>
+        <extracomment>The model offered first: the multilingual ``base``, a step up from the usual ``tiny.en``.</extracomment>
+        <translation>Распознать выбранные заново</translation>
+    </message>
+    <message>
+        <source>Re-dub selected</source>
+        <translation>Переозвучить выбранные</translation>
+    </message>
+    <message>
+        <source>Speech model to recognise lines again</source>
+        <translation>Модель речи для повторного распознавания строк</translation>
+    </message>
+    <message>
+        <source>Translate again every line whose source text was changed</source>
+        <translation>Заново перевести все строки, у которых изменён исходный текст</translation>
+    </message>
+    <message>
+        <source>Recognise the selected lines&apos; audio again with the chosen speech model</source>
+        <translation>Заново распознать звук выбранных строк выбранной моделью речи</translation>
+    </message>
+    <message>
+        <source>Speak the selected lines again for the dub (Export puts them in)</source>
+        <translation>Заново озвучить выбранные строки для дубляжа (Экспорт вставит их)</translation>
+    </message>
+    <message>
+        <source>Speech model</source>
+        <translation>Модель речи</translation>
+    </message>
+    <message>
+        <source>Re-translate changed sources ({count})</source>
+        <translation>Перевести изменённые исходники ({count})</translation>
+    </message>
+    <message>
+        <source>Re-translate changed sources</source>
+        <translation>Перевести изменённые исходники</translation>
     </message>
 </context>
 <context>
@@ -1475,6 +1588,14 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Повторный перевод строк: {count}…</translation>
     </message>
     <message>
+        <source>Recognising {count} line(s) again with {model}…</source>
+        <translation>Повторное распознавание строк: {count}, модель {model}…</translation>
+    </message>
+    <message>
+        <source>Speaking {count} line(s) again…</source>
+        <translation>Повторная озвучка строк: {count}…</translation>
+    </message>
+    <message>
         <source>Exporting…</source>
         <translation>Экспорт…</translation>
     </message>
@@ -1514,6 +1635,10 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Изменить текст реплики {number}</translation>
     </message>
     <message>
+        <source>Edit the source of cue {number}</source>
+        <translation>Изменить исходный текст реплики {number}</translation>
+    </message>
+    <message>
         <source>Edit the times of cue {number}</source>
         <translation>Изменить время реплики {number}</translation>
     </message>
@@ -1524,6 +1649,18 @@ A job that needs it will download it again, which needs a network.</source>
     <message>
         <source>Re-translate {count} line(s)</source>
         <translation>Перевести заново строки: {count}</translation>
+    </message>
+    <message>
+        <source>Recognition failed: {error}. The old text is kept.</source>
+        <translation>Распознавание не удалось: {error}. Прежний текст сохранён.</translation>
+    </message>
+    <message>
+        <source>Recognise {count} line(s) again</source>
+        <translation>Распознать заново строк: {count}</translation>
+    </message>
+    <message>
+        <source>Re-dubbing failed: {error}.</source>
+        <translation>Переозвучка не удалась: {error}.</translation>
     </message>
     <message>
         <source>The export failed: {error}</source>
@@ -1630,10 +1767,6 @@ A job that needs it will download it again, which needs a network.</source>
     <message>
         <source>Cancel</source>
         <translation>Отмена</translation>
-    </message>
-    <message>
-        <source>{error}. Saving here rewrites it.</source>
-        <translation>{error}. Сохранение здесь перезапишет его.</translation>
     </message>
     <message>
         <source>Settings status</source>
@@ -1748,66 +1881,6 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Столько минут личный брокер работает после закрытия окна, чтобы следующий запуск начался сразу (0 — останавливается вместе с окном; никогда дольше вашего сеанса).</translation>
     </message>
     <message>
-        <source>Debug</source>
-        <translation>Отладка</translation>
-    </message>
-    <message>
-        <source>Info</source>
-        <translation>Информация</translation>
-    </message>
-    <message>
-        <source>Warning</source>
-        <translation>Предупреждения</translation>
-    </message>
-    <message>
-        <source>Error</source>
-        <translation>Ошибки</translation>
-    </message>
-    <message>
-        <source>Critical</source>
-        <translation>Критические</translation>
-    </message>
-    <message>
-        <source>Local workers:</source>
-        <translation>Локальные обработчики:</translation>
-    </message>
-    <message>
-        <source>Call timeout:</source>
-        <translation>Время ответа на вызов:</translation>
-    </message>
-    <message>
-        <source>Tries per call:</source>
-        <translation>Попыток на вызов:</translation>
-    </message>
-    <message>
-        <source>Wait for a worker:</source>
-        <translation>Ждать обработчика:</translation>
-    </message>
-    <message>
-        <source>A call not answered in time is sent again, up to the tries; then its job fails and can be resumed. A call waits this long for a worker to come online before its job stops.</source>
-        <translation>Вызов без ответа вовремя отправляется снова, пока не кончатся попытки; затем задание завершается с ошибкой, и его можно продолжить. Вызов ждёт столько времени, пока обработчик не появится в сети, прежде чем задание остановится.</translation>
-    </message>
-    <message>
-        <source>Plugin folder</source>
-        <translation>Папка плагинов</translation>
-    </message>
-    <message>
-        <source>none: built-in services only</source>
-        <translation>нет: только встроенные службы</translation>
-    </message>
-    <message>
-        <source>Plugin folder:</source>
-        <translation>Папка плагинов:</translation>
-    </message>
-    <message>
-        <source>Services of your own (*_service.py, in sub-folders too) the local workers load; each stays off until its file in services/ sets RPC_ENABLED = true.</source>
-        <translation>Ваши собственные службы (*_service.py, также во вложенных папках), которые загружают локальные обработчики; каждая выключена, пока её файл в services/ не задаст RPC_ENABLED = true.</translation>
-    </message>
-    <message>
-        <source>What each new job starts with; the Jobs page shows the same options and changes them for the jobs you add there.</source>
-        <translation>С чем начинается каждое новое задание; на странице «Задания» те же параметры, и там их можно менять для добавляемых заданий.</translation>
-    </message>
-    <message>
         <source>Give the folder&apos;s full path (or leave it empty for built-in services only).</source>
         <translation>Укажите полный путь к папке (или оставьте поле пустым, чтобы использовать только встроенные службы).</translation>
     </message>
@@ -1820,120 +1893,12 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Папку {path} нельзя прочитать.</translation>
     </message>
     <message>
-        <source>Worker processes this app starts; 0 uses remote workers only.</source>
-        <translation>Процессы-обработчики, которые запускает приложение; 0 — только удалённые обработчики.</translation>
-    </message>
-    <message>
-        <source>Calls per worker:</source>
-        <translation>Вызовов на обработчик:</translation>
-    </message>
-    <message>
-        <source>How many calls a worker takes at once; it recognises that many segments in one batch (8 is about 1.4× as fast as 1, on a CPU too).</source>
-        <translation>Сколько вызовов обработчик берёт одновременно; столько же сегментов он распознаёт одним пакетом (8 — примерно в 1,4 раза быстрее, чем 1, и на CPU).</translation>
-    </message>
-    <message>
-        <source>Log level:</source>
-        <translation>Уровень журнала:</translation>
-    </message>
-    <message>
-        <source>e.g. llama3.1</source>
-        <translation>например llama3.1</translation>
-    </message>
-    <message>
         <source>New jobs</source>
         <translation>Новые задания</translation>
     </message>
     <message>
-        <source>Local workers</source>
-        <translation>Локальные обработчики</translation>
-    </message>
-    <message>
-        <source>Default speech model:</source>
-        <translation>Модель речи по умолчанию:</translation>
-    </message>
-    <message>
-        <source>Device:</source>
-        <translation>Устройство:</translation>
-    </message>
-    <message>
-        <source>Chat model endpoint (LLM engine)</source>
-        <translation>Сервер чат-модели (движок LLM)</translation>
-    </message>
-    <message>
-        <source>Endpoint URL:</source>
-        <translation>URL сервера:</translation>
-    </message>
-    <message>
-        <source>Model:</source>
-        <translation>Модель:</translation>
-    </message>
-    <message>
-        <source>API key:</source>
-        <translation>Ключ API:</translation>
-    </message>
-    <message>
-        <source> characters</source>
-        <translation> симв.</translation>
-    </message>
-    <message>
-        <source> lines</source>
-        <translation> стр.</translation>
-    </message>
-    <message>
         <source>Language default</source>
         <translation>Как принято для языка</translation>
-    </message>
-    <message>
-        <source> characters/s</source>
-        <translation> симв./с</translation>
-    </message>
-    <message>
-        <source>Line length:</source>
-        <translation>Длина строки:</translation>
-    </message>
-    <message>
-        <source>Lines per subtitle:</source>
-        <translation>Строк в субтитре:</translation>
-    </message>
-    <message>
-        <source>Reading speed:</source>
-        <translation>Скорость чтения:</translation>
-    </message>
-    <message>
-        <source>Language defaults follow broadcast style guides: 42 characters per line (16 for Chinese, Japanese and Korean), 2 lines, 17 characters per second (20 for English).</source>
-        <translation>Значения по умолчанию следуют стандартам телевещания: 42 символа в строке (16 для китайского, японского и корейского), 2 строки, 17 символов в секунду (20 для английского).</translation>
-    </message>
-    <message>
-        <source> % sure</source>
-        <translation> % уверенности</translation>
-    </message>
-    <message>
-        <source>Doubtful words under:</source>
-        <translation>Сомнительные слова ниже:</translation>
-    </message>
-    <message>
-        <source>Review highlights each word the recogniser was less sure of than this, and flags its line.</source>
-        <translation>На странице проверки выделяется каждое слово, в котором распознаватель уверен меньше, а его строка помечается.</translation>
-    </message>
-    <message>
-        <source>Follow the system</source>
-        <translation>Как в системе</translation>
-    </message>
-    <message>
-        <source>Light</source>
-        <translation>Светлая</translation>
-    </message>
-    <message>
-        <source>Dark</source>
-        <translation>Тёмная</translation>
-    </message>
-    <message>
-        <source>Theme:</source>
-        <translation>Тема:</translation>
-    </message>
-    <message>
-        <source>Language:</source>
-        <translation>Язык:</translation>
     </message>
     <message>
         <source>The port of the remote broker</source>
@@ -1942,10 +1907,6 @@ A job that needs it will download it again, which needs a network.</source>
     <message>
         <source>The port of the private broker</source>
         <translation>Порт собственного брокера</translation>
-    </message>
-    <message>
-        <source>Choose at least one output format.</source>
-        <translation>Выберите хотя бы один формат результата.</translation>
     </message>
     <message>
         <source>Not saved: fix the field marked in red.</source>
@@ -2103,6 +2064,53 @@ A job that needs it will download it again, which needs a network.</source>
     </message>
 </context>
 <context>
+    <name>SubtitlesPage</name>
+    <message>
+        <source> characters</source>
+        <translation> симв.</translation>
+    </message>
+    <message>
+        <source> lines</source>
+        <translation> стр.</translation>
+    </message>
+    <message>
+        <source>Language default</source>
+        <translation>Как принято для языка</translation>
+    </message>
+    <message>
+        <source> characters/s</source>
+        <translation> симв./с</translation>
+    </message>
+    <message>
+        <source>Line length:</source>
+        <translation>Длина строки:</translation>
+    </message>
+    <message>
+        <source>Lines per subtitle:</source>
+        <translation>Строк в субтитре:</translation>
+    </message>
+    <message>
+        <source>Reading speed:</source>
+        <translation>Скорость чтения:</translation>
+    </message>
+    <message>
+        <source>Language defaults follow broadcast style guides: 42 characters per line (16 for Chinese, Japanese and Korean), 2 lines, 17 characters per second (20 for English).</source>
+        <translation>Значения по умолчанию следуют стандартам телевещания: 42 символа в строке (16 для китайского, японского и корейского), 2 строки, 17 символов в секунду (20 для английского).</translation>
+    </message>
+    <message>
+        <source> % sure</source>
+        <translation> % уверенности</translation>
+    </message>
+    <message>
+        <source>Doubtful words under:</source>
+        <translation>Сомнительные слова ниже:</translation>
+    </message>
+    <message>
+        <source>Review highlights each word the recogniser was less sure of than this, and flags its line.</source>
+        <translation>На странице проверки выделяется каждое слово, в котором распознаватель уверен меньше, а его строка помечается.</translation>
+    </message>
+</context>
+<context>
     <name>VideoPreview</name>
     <message>
         <source>Play</source>
@@ -2166,6 +2174,81 @@ A job that needs it will download it again, which needs a network.</source>
     <message>
         <source>Drag a cue&apos;s edge to change its time; click to move the player there.</source>
         <translation>Перетащите край реплики, чтобы изменить его время; щелчок переводит плеер в это место.</translation>
+    </message>
+</context>
+<context>
+    <name>WorkersPage</name>
+    <message>
+        <source>Debug</source>
+        <translation>Отладка</translation>
+    </message>
+    <message>
+        <source>Info</source>
+        <translation>Информация</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>Предупреждения</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>Ошибки</translation>
+    </message>
+    <message>
+        <source>Critical</source>
+        <translation>Критические</translation>
+    </message>
+    <message>
+        <source>Local workers:</source>
+        <translation>Локальные обработчики:</translation>
+    </message>
+    <message>
+        <source>Worker processes this app starts; 0 uses remote workers only.</source>
+        <translation>Процессы-обработчики, которые запускает приложение; 0 — только удалённые обработчики.</translation>
+    </message>
+    <message>
+        <source>Calls per worker:</source>
+        <translation>Вызовов на обработчик:</translation>
+    </message>
+    <message>
+        <source>How many calls a worker takes at once; it recognises that many segments in one batch (8 is about 1.4× as fast as 1, on a CPU too).</source>
+        <translation>Сколько вызовов обработчик берёт одновременно; столько же сегментов он распознаёт одним пакетом (8 — примерно в 1,4 раза быстрее, чем 1, и на CPU).</translation>
+    </message>
+    <message>
+        <source>Call timeout:</source>
+        <translation>Время ответа на вызов:</translation>
+    </message>
+    <message>
+        <source>Tries per call:</source>
+        <translation>Попыток на вызов:</translation>
+    </message>
+    <message>
+        <source>Wait for a worker:</source>
+        <translation>Ждать обработчика:</translation>
+    </message>
+    <message>
+        <source>A call not answered in time is sent again, up to the tries; then its job fails and can be resumed. A call waits this long for a worker to come online before its job stops.</source>
+        <translation>Вызов без ответа вовремя отправляется снова, пока не кончатся попытки; затем задание завершается с ошибкой, и его можно продолжить. Вызов ждёт столько времени, пока обработчик не появится в сети, прежде чем задание остановится.</translation>
+    </message>
+    <message>
+        <source>Log level:</source>
+        <translation>Уровень журнала:</translation>
+    </message>
+    <message>
+        <source>Plugin folder</source>
+        <translation>Папка плагинов</translation>
+    </message>
+    <message>
+        <source>none: built-in services only</source>
+        <translation>нет: только встроенные службы</translation>
+    </message>
+    <message>
+        <source>Plugin folder:</source>
+        <translation>Папка плагинов:</translation>
+    </message>
+    <message>
+        <source>Services of your own (*_service.py, in sub-folders too) the local workers load; each stays off until its file in services/ sets RPC_ENABLED = true.</source>
+        <translation>Ваши собственные службы (*_service.py, также во вложенных папках), которые загружают локальные обработчики; каждая выключена, пока её файл в services/ не задаст RPC_ENABLED = true.</translation>
     </message>
 </context>
 <context>

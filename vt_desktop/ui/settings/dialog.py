@@ -1,4 +1,4 @@
-"""The Settings dialog: connection, workers, models and engines, subtitles, output, appearance.
+"""The Settings dialog: connection, workers, models and engines, subtitles, new jobs, appearance.
 
 It edits the one ``AppSettings`` object the app runs on and, for the worker services, their
 own config files (the speech service's default model and device, the translation service's
@@ -10,7 +10,6 @@ never shown back or logged; a field left empty keeps what is stored.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
@@ -18,7 +17,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -30,35 +28,24 @@ from PySide6.QtWidgets import (
 )
 
 from vt_desktop.core.config import BROKER_FIELDS, AppSettings
-from vt_desktop.core.jobs.options import SPEECH_MODELS
 from vt_desktop.core.service_config import (
-    ASR_DEVICES,
-    AsrConfig,
-    LlmConfig,
     ServiceConfigError,
-    check_asr,
-    check_llm,
-    read_asr,
-    read_llm,
-    write_asr,
-    write_llm,
 )
 from vt_desktop.core.settings_check import BrokerFields, check_broker
-from vt_desktop.ui.common.job_options import JobOptionsForm
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
+from vt_desktop.ui.settings.engines_page import EnginesPage
 from vt_desktop.ui.settings.fields import FieldErrors, PathField, SecretField
+from vt_desktop.ui.settings.job_pages import AppearancePage, NewJobsPage
 from vt_desktop.ui.settings.pages import (
+    FormPage,
+    add_page,
     combo,
-    default_spin,
-    folder_problem,
     form_page,
     note,
-    plugin_folder_problem,
-    section,
-    spin_value,
     translated,
-    widget_page,
 )
+from vt_desktop.ui.settings.subtitles_page import SubtitlesPage
+from vt_desktop.ui.settings.workers_page import WorkersPage
 from worker.transport.connection import safe_url
 
 log = logging.getLogger(__name__)
@@ -97,36 +84,17 @@ class SettingsDialog(QDialog):
         self.save_button = QPushButton(self.tr("Save"))
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self._checked_once = False
-        self._asr, self._llm, load_problem = self._read_service_files()
         self._build_connection()
-        self._build_workers()
-        self._build_engines(load_problem)
-        self._build_subtitles()
-        self._build_new_jobs()
-        self._build_appearance()
+        self._build_pages()
         self._build()
         self._connect_signals()
         self._on_mode_changed()
-
-    def _read_service_files(self) -> tuple[AsrConfig, LlmConfig, str]:
-        try:
-            return read_asr(self.settings.config_dir), read_llm(self.settings.config_dir), ""
-        except ServiceConfigError as exc:
-            return (
-                AsrConfig(),
-                LlmConfig(),
-                self.tr("{error}. Saving here rewrites it.").format(error=exc),
-            )
 
     # -- building -----------------------------------------------------------------------------
 
     def _build(self) -> None:
         self.setMinimumSize(700, 680)
-        for spin in (self.port, self.workers, self.prefetch, self.doubt, self.call_timeout,
-                     self.call_tries, self.worker_wait):  # fmt: skip
-            spin.setMaximumWidth(160)
-        for wide in (self.line_length, self.max_lines, self.max_cps):
-            wide.setMaximumWidth(260)
+        self.port.setMaximumWidth(160)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 16, 18, 14)
         layout.setSpacing(10)
@@ -212,198 +180,43 @@ class SettingsDialog(QDialog):
         add(form, self.tr("CA file:"), self.ca_file, "rabbitmq_ca_file", 0)
         add(form, self.tr("Client certificate:"), self.cert_file, "rabbitmq_cert_file", 0)
         add(form, self.tr("Client key:"), self.key_file, "rabbitmq_key_file", 0)
-        self.keep_warm = QSpinBox()  # issue 21: the private broker outlives the window
-        self.keep_warm.setRange(0, 24 * 60)
-        self.keep_warm.setSuffix(self.tr(" min"))
-        self.keep_warm.setValue(round(self.settings.broker_keep_warm_minutes))
-        self.keep_warm.valueChanged.connect(self._on_field_edited)
-        add(form, self.tr("Keep running after closing:"), self.keep_warm,
-            "broker_keep_warm_minutes", 0)  # fmt: skip
-        form.addRow("", note(self.tr(
-            "The private broker stays up this long after the window closes, so the next "
-            "launch starts at once (0: it stops with the window; never past your session)."
-        )))  # fmt: skip
 
-    def _build_workers(self) -> None:
-        s = self.settings
-        form = form_page(self.tabs, translated(TABS[1]))
-        self.workers = QSpinBox()
-        self.workers.setRange(0, 64)
-        self.workers.setValue(s.workers)
-        self.prefetch = QSpinBox()
-        self.prefetch.setRange(1, 64)
-        self.prefetch.setValue(s.worker_prefetch)
-        self.call_timeout = QSpinBox()
-        self.call_timeout.setRange(1, 86400)
-        self.call_timeout.setSuffix(" s")
-        self.call_timeout.setValue(round(s.call_timeout_s))
-        self.call_tries = QSpinBox()
-        self.call_tries.setRange(1, 20)
-        self.call_tries.setValue(s.call_tries)
-        self.worker_wait = QSpinBox()
-        self.worker_wait.setRange(0, 86400)
-        self.worker_wait.setSuffix(" s")
-        self.worker_wait.setValue(round(s.worker_wait_s))
-        levels = [
-            (self.tr("Debug"), "DEBUG"),
-            (self.tr("Info"), "INFO"),
-            (self.tr("Warning"), "WARNING"),
-            (self.tr("Error"), "ERROR"),
-            (self.tr("Critical"), "CRITICAL"),
-        ]
-        self.log_level = combo(levels, s.log_level)
-        add = self.errors.add_row
-        add(form, self.tr("Local workers:"), self.workers, "workers", 1)
-        form.addRow(
-            "", note(self.tr("Worker processes this app starts; 0 uses remote workers only."))
+    def _build_pages(self) -> None:
+        """The tabs after Connection, each a page of its own; their fields keep the names the
+        dialog has always given them."""
+        errors = self.errors
+        self.workers_page = WorkersPage(self.settings, errors, 1)
+        self.engines_page = EnginesPage(self.settings.config_dir, errors, 2)
+        self.subtitles_page = SubtitlesPage(self.settings, errors, 3)
+        self.new_jobs_page = NewJobsPage(self.settings, errors, 4)
+        self.appearance_page = AppearancePage(self.settings, errors, 5)
+        self.pages: tuple[FormPage | NewJobsPage, ...] = (
+            self.workers_page,
+            self.engines_page,
+            self.subtitles_page,
+            self.new_jobs_page,
+            self.appearance_page,
         )
-        add(form, self.tr("Calls per worker:"), self.prefetch, "worker_prefetch", 1)
-        form.addRow(
-            "",
-            note(
-                self.tr(
-                    "How many calls a worker takes at once; it recognises that many segments "
-                    "in one batch (8 is about 1.4× as fast as 1, on a CPU too)."
-                )
-            ),
+        for number, page in enumerate(self.pages, start=1):
+            add_page(self.tabs, page, translated(TABS[number]))
+        workers, engines, subtitles = self.workers_page, self.engines_page, self.subtitles_page
+        self.workers, self.prefetch = workers.workers, workers.prefetch
+        self.call_timeout, self.call_tries = workers.call_timeout, workers.call_tries
+        self.worker_wait, self.log_level = workers.worker_wait, workers.log_level
+        self.plugin_dir = workers.plugin_dir
+        self.worker_model, self.device = engines.worker_model, engines.device
+        self.llm_url, self.llm_model, self.llm_key = (
+            engines.llm_url,
+            engines.llm_model,
+            engines.llm_key,
         )
-        add(form, self.tr("Call timeout:"), self.call_timeout, "call_timeout_s", 1)
-        add(form, self.tr("Tries per call:"), self.call_tries, "call_tries", 1)
-        add(form, self.tr("Wait for a worker:"), self.worker_wait, "worker_wait_s", 1)
-        form.addRow(
-            "",
-            note(
-                self.tr(
-                    "A call not answered in time is sent again, up to the tries; then its job "
-                    "fails and can be resumed. A call waits this long for a worker to come "
-                    "online before its job stops."
-                )
-            ),
-        )
-        add(form, self.tr("Log level:"), self.log_level, "log_level", 1)
-        self.plugin_dir = PathField(
-            str(s.plugin_dir or ""),
-            title=self.tr("Plugin folder"),
-            folder=True,
-            placeholder=self.tr("none: built-in services only"),
-        )
-        add(form, self.tr("Plugin folder:"), self.plugin_dir, "plugin_dir", 1)
-        form.addRow(
-            "",
-            note(
-                self.tr(
-                    "Services of your own (*_service.py, in sub-folders too) the local workers "
-                    "load; each stays off until its file in services/ sets RPC_ENABLED = true."
-                )
-            ),
-        )
-
-    def _build_engines(self, load_problem: str) -> None:
-        form = form_page(self.tabs, translated(TABS[2]))
-        self.worker_model = combo([(m, m) for m in SPEECH_MODELS], self._asr.model, editable=True)
-        self.device = combo([(d, d) for d in ASR_DEVICES], self._asr.device)
-        self.llm_url = QLineEdit(self._llm.base_url)
-        self.llm_url.setPlaceholderText("http://127.0.0.1:11434/v1")
-        self.llm_model = QLineEdit(self._llm.model)
-        self.llm_model.setPlaceholderText(self.tr("e.g. llama3.1"))
-        self.llm_key = SecretField(self._llm.has_api_key, clearable=True)
-        add = self.errors.add_row
-        form.addRow(section(self.tr("Local workers")))
-        add(form, self.tr("Default speech model:"), self.worker_model, "asr_default_model", 2)
-        add(form, self.tr("Device:"), self.device, "asr_device", 2)
-        form.addRow(section(self.tr("Chat model endpoint (LLM engine)")))
-        add(form, self.tr("Endpoint URL:"), self.llm_url, "llm_base_url", 2)
-        add(form, self.tr("Model:"), self.llm_model, "llm_model", 2)
-        add(form, self.tr("API key:"), self.llm_key, "llm_api_key", 2)
-        if load_problem:
-            warning = note(load_problem)
-            warning.setObjectName("FieldError")
-            form.addRow("", warning)
-
-    def _build_subtitles(self) -> None:
-        s = self.settings
-        form = form_page(self.tabs, translated(TABS[3]))
-        self.line_length = default_spin(
-            4, 200, s.subtitle_max_chars_per_line, self.tr(" characters")
-        )
-        self.max_lines = default_spin(1, 6, s.subtitle_max_lines, self.tr(" lines"))
-        self.max_cps = QDoubleSpinBox()
-        self.max_cps.setRange(0.0, 100.0)
-        self.max_cps.setDecimals(1)
-        self.max_cps.setSingleStep(0.5)
-        self.max_cps.setSpecialValueText(self.tr("Language default"))
-        self.max_cps.setSuffix(self.tr(" characters/s"))
-        self.max_cps.setValue(s.subtitle_max_chars_per_second or 0.0)
-        add = self.errors.add_row
-        add(form, self.tr("Line length:"), self.line_length, "subtitle_max_chars_per_line", 3)
-        add(form, self.tr("Lines per subtitle:"), self.max_lines, "subtitle_max_lines", 3)
-        add(form, self.tr("Reading speed:"), self.max_cps, "subtitle_max_chars_per_second", 3)
-        form.addRow(
-            "",
-            note(
-                self.tr(
-                    "Language defaults follow broadcast style guides: 42 characters per line (16 "
-                    "for Chinese, Japanese and Korean), 2 lines, 17 characters per second (20 for "
-                    "English)."
-                )
-            ),
-        )
-        self.doubt = QSpinBox()
-        self.doubt.setRange(1, 99)
-        self.doubt.setSuffix(self.tr(" % sure"))
-        self.doubt.setValue(round(s.review_doubt_threshold * 100))
-        add(form, self.tr("Doubtful words under:"), self.doubt, "review_doubt_threshold", 3)
-        form.addRow(
-            "",
-            note(
-                self.tr(
-                    "Review highlights each word the recogniser was less sure of than this, "
-                    "and flags its line."
-                )
-            ),
-        )
-
-    def _build_new_jobs(self) -> None:
-        """The options a new job starts with: the Jobs page's own form."""
-        self.job_options = JobOptionsForm(typed=True)
-        self.job_options.load(self.settings)
-        self.job_model = self.job_options.model
-        self.engine = self.job_options.engine
-        self.output_dir = self.job_options.folder
-        self.formats = self.job_options.formats
+        self.line_length, self.max_lines = subtitles.line_length, subtitles.max_lines
+        self.max_cps, self.doubt = subtitles.max_cps, subtitles.doubt
+        self.job_options = self.new_jobs_page.options
+        self.job_model, self.engine = self.job_options.model, self.job_options.engine
+        self.output_dir, self.formats = self.job_options.folder, self.job_options.formats
         self.burn_in = self.job_options.burn_in
-        page = widget_page(self.tabs, translated(TABS[4]))
-        page.addWidget(
-            note(
-                self.tr(
-                    "What each new job starts with; the Jobs page shows the same options and "
-                    "changes them for the jobs you add there."
-                )
-            )
-        )
-        page.addWidget(self.job_options)
-        page.addStretch(1)
-        for name, label in self.job_options.errors.items():
-            self.errors.add_label(name, label, 4)
-
-    def _build_appearance(self) -> None:
-        s = self.settings
-        form = form_page(self.tabs, translated(TABS[5]))
-        self.theme = combo(
-            [
-                (self.tr("Follow the system"), "system"),
-                (self.tr("Light"), "light"),
-                (self.tr("Dark"), "dark"),
-            ],
-            s.theme,
-        )
-        self.ui_language = combo(
-            [(self.tr("Follow the system"), "system"), ("English", "en"), ("Русский", "ru")],
-            s.ui_language,
-        )
-        add = self.errors.add_row
-        add(form, self.tr("Theme:"), self.theme, "theme", 5)
-        add(form, self.tr("Language:"), self.ui_language, "ui_language", 5)
+        self.theme, self.ui_language = self.appearance_page.theme, self.appearance_page.ui_language
 
     def _connect_signals(self) -> None:
         self.save_button.clicked.connect(self._on_save_button_clicked)
@@ -458,41 +271,14 @@ class SettingsDialog(QDialog):
             "rabbitmq_ca_file": self.ca_file.text() or None,
             "rabbitmq_cert_file": self.cert_file.text() or None,
             "rabbitmq_key_file": self.key_file.text() or None,
-            "workers": self.workers.value(),
-            "broker_keep_warm_minutes": float(self.keep_warm.value()),
-            "worker_prefetch": self.prefetch.value(),
-            "call_timeout_s": float(self.call_timeout.value()),
-            "call_tries": self.call_tries.value(),
-            "worker_wait_s": float(self.worker_wait.value()),
-            "log_level": self.log_level.currentData(),
-            "plugin_dir": Path(self.plugin_dir.text()).expanduser()
-            if self.plugin_dir.text()
-            else None,
-            "subtitle_max_chars_per_line": spin_value(self.line_length),
-            "subtitle_max_lines": spin_value(self.max_lines),
-            "subtitle_max_chars_per_second": round(self.max_cps.value(), 1) or None,
-            "review_doubt_threshold": self.doubt.value() / 100,
-            **self.job_options.values(),
-            "theme": self.theme.currentData(),
-            "ui_language": self.ui_language.currentData(),
         }
+        for page in self.pages:
+            values.update(page.values())
         if (password := self.password.value()) is not None:
             values["rabbitmq_password"] = SecretStr(password)
         if (url := self.url.value()) is not None:
             values["rabbitmq_url"] = SecretStr(url.strip()) if url.strip() else None
         return values
-
-    def asr_config(self) -> AsrConfig:
-        """The local workers' speech defaults the form holds."""
-        return AsrConfig(
-            model=self.worker_model.currentText().strip(), device=self.device.currentData()
-        )
-
-    def llm_config(self) -> LlmConfig:
-        """The chat-model endpoint the form holds (an untouched key field keeps the key)."""
-        typed = self.llm_key.value()
-        key = self._llm.api_key if typed is None else (SecretStr(typed) if typed else None)
-        return LlmConfig(self.llm_url.text().strip(), self.llm_model.text().strip(), key)
 
     def problems(self) -> dict[str, str]:
         """Every problem in the form, keyed by field (empty when it can be saved)."""
@@ -511,15 +297,8 @@ class SettingsDialog(QDialog):
             key_file=self.key_file.text(),
         )
         problems = check_broker(fields)
-        if asr := check_asr(self.asr_config()):
-            problems["asr_default_model"] = asr
-        problems.update({f"llm_{k}": v for k, v in check_llm(self.llm_config()).items()})
-        if not self.job_options.checked_formats():
-            problems["output_formats"] = self.tr("Choose at least one output format.")
-        if self.output_dir.text() and (folder := folder_problem(self.output_dir.text())):
-            problems["output_dir"] = folder
-        if self.plugin_dir.text() and (plugins := plugin_folder_problem(self.plugin_dir.text())):
-            problems["plugin_dir"] = plugins
+        for page in self.pages:
+            problems.update(page.problems())
         if not problems:
             problems.update(self._model_problems())
         return problems
@@ -570,18 +349,10 @@ class SettingsDialog(QDialog):
 
     def _write(self) -> list[str]:
         """Write the service files that changed, then settings.toml; the changed names."""
-        config_dir = self.settings.config_dir
-        changed: list[str] = []
-        asr, llm = self.asr_config(), self.llm_config()
-        if asr != self._asr:
-            write_asr(config_dir, asr)
-            changed.append("services")
-        if llm != self._llm:
-            write_llm(config_dir, llm)
-            changed.append("services")
+        changed = ["services"] if self.engines_page.write_changed() else []
         values = self.changes()
         candidate = self.settings.model_copy(update=values)
-        candidate.save(config_dir / "settings.toml")
+        candidate.save(self.settings.config_dir / "settings.toml")
         for name, value in values.items():
             if getattr(self.settings, name) != value:
                 setattr(self.settings, name, value)

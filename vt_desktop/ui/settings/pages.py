@@ -15,9 +15,10 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSpinBox,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
+
+from vt_desktop.ui.settings.fields import FieldErrors
 
 
 def translated(text: str) -> str:
@@ -43,20 +44,42 @@ def form_page(tabs: QTabWidget, title: str) -> QFormLayout:
     return form
 
 
-def widget_page(tabs: QTabWidget, title: str) -> QVBoxLayout:
-    """A new tab holding a column of widgets (a form of its own, notes)."""
-    page = QWidget()
-    page.setObjectName("SettingsPage")
+class FormPage(QWidget):
+    """A settings tab: a form whose fields show their problems under them, and what it holds
+    as ``AppSettings`` values (``values``) with what is wrong in them (``problems``)."""
+
+    def __init__(self, errors: FieldErrors, index: int) -> None:
+        super().__init__()
+        self.setObjectName("SettingsPage")
+        self.form = QFormLayout(self)
+        self.form.setContentsMargins(18, 18, 18, 12)
+        self.form.setHorizontalSpacing(14)
+        self.form.setVerticalSpacing(8)
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.index = index
+        self._errors = errors
+
+    def add(self, label: str, widget: QWidget, field: str) -> None:
+        """A row: ``widget`` under ``label``, with the (hidden) error of ``field`` below it."""
+        self._errors.add_row(self.form, label, widget, field, self.index)
+
+    def values(self) -> dict[str, Any]:
+        """The ``AppSettings`` values the page holds, by field."""
+        return {}
+
+    def problems(self) -> dict[str, str]:
+        """What is wrong on the page before ``AppSettings`` is asked, by field."""
+        return {}
+
+
+def add_page(tabs: QTabWidget, page: QWidget, title: str) -> None:
+    """Add ``page`` as a tab (scrolling rather than squeezing when errors show)."""
     scroll = QScrollArea()
     scroll.setObjectName("SettingsScroll")
     scroll.setWidgetResizable(True)
     scroll.setFrameShape(QFrame.Shape.NoFrame)
     scroll.setWidget(page)
-    column = QVBoxLayout(page)
-    column.setContentsMargins(18, 18, 18, 12)
-    column.setSpacing(12)
     tabs.addTab(scroll, title)
-    return column
 
 
 def note(text: str) -> QLabel:
