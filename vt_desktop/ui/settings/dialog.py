@@ -180,6 +180,17 @@ class SettingsDialog(QDialog):
         add(form, self.tr("CA file:"), self.ca_file, "rabbitmq_ca_file", 0)
         add(form, self.tr("Client certificate:"), self.cert_file, "rabbitmq_cert_file", 0)
         add(form, self.tr("Client key:"), self.key_file, "rabbitmq_key_file", 0)
+        self.keep_warm = QSpinBox()  # issue 21: the private broker outlives the window
+        self.keep_warm.setRange(0, 24 * 60)
+        self.keep_warm.setSuffix(self.tr(" min"))
+        self.keep_warm.setValue(round(self.settings.broker_keep_warm_minutes))
+        self.keep_warm.valueChanged.connect(self._on_field_edited)
+        add(form, self.tr("Keep running after closing:"), self.keep_warm,
+            "broker_keep_warm_minutes", 0)  # fmt: skip
+        form.addRow("", note(self.tr(
+            "The private broker stays up this long after the window closes, so the next "
+            "launch starts at once (0: it stops with the window; never past your session)."
+        )))  # fmt: skip
 
     def _build_pages(self) -> None:
         """The tabs after Connection, each a page of its own; their fields keep the names the
@@ -271,6 +282,7 @@ class SettingsDialog(QDialog):
             "rabbitmq_ca_file": self.ca_file.text() or None,
             "rabbitmq_cert_file": self.cert_file.text() or None,
             "rabbitmq_key_file": self.key_file.text() or None,
+            "broker_keep_warm_minutes": float(self.keep_warm.value()),
         }
         for page in self.pages:
             values.update(page.values())
