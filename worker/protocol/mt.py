@@ -35,6 +35,12 @@ MAX_TERM_CHARS = 200
 ANY_LANGUAGE = "*"
 #: The language a pair no engine translates directly goes through.
 PIVOT_LANGUAGE = "en"
+#: Sentences the app sends in one ``mt.translate`` call, and the batch a worker translates
+#: at once unless its settings say otherwise (so one call is one batch).
+TRANSLATE_BATCH = 16
+#: Sentences before a batch that the app sends as its context, and that a worker passes
+#: on (where its settings do not say otherwise).
+CONTEXT_SENTENCES = 3
 
 LanguageCode = Annotated[
     str,

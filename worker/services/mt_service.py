@@ -32,8 +32,10 @@ from worker.engines.mt.glossary import glossary_hash
 from worker.engines.mt.llm import EndpointUnreachable, LlmConfig, LlmEngine
 from worker.protocol.errors import InvalidParams, ModelUnavailable
 from worker.protocol.mt import (
+    CONTEXT_SENTENCES,
     LANGUAGES,
     TRANSLATE,
+    TRANSLATE_BATCH,
     EngineLanguages,
     LanguagePairs,
     LanguagesParams,
@@ -58,8 +60,8 @@ class MtSettings(ServiceSettings):
     """Settings of the ``mt`` service (flat scalars: they live in a config file)."""
 
     default_engine: str = "bergamot"
-    batch_size: int = Field(default=32, ge=1, le=256)
-    context_sentences: int = Field(default=3, ge=0, le=16)
+    batch_size: int = Field(default=TRANSLATE_BATCH, ge=1, le=256)
+    context_sentences: int = Field(default=CONTEXT_SENTENCES, ge=0, le=16)
     cache_entries: int = Field(default=20_000, ge=1)
     cache_file: bool = True
     bergamot_threads: int = Field(default=1, ge=1, le=64)
@@ -72,7 +74,7 @@ class MtSettings(ServiceSettings):
     llm_base_url: str = ""  # e.g. http://127.0.0.1:11434/v1 (Ollama)
     llm_model: str = ""
     llm_api_key: SecretStr | None = None  # else the VT_MT_LLM_API_KEY environment variable
-    llm_batch_size: int = Field(default=16, ge=1, le=256)
+    llm_batch_size: int = Field(default=TRANSLATE_BATCH, ge=1, le=256)
     llm_timeout_s: float = Field(default=120.0, gt=0)
     llm_max_attempts: int = Field(default=4, ge=1, le=20)
     llm_max_retry_seconds: float = Field(default=120.0, ge=0)

@@ -29,8 +29,10 @@ from vt_desktop.core.subtitles import Sentence
 from worker.catalogue.translation import suggest_downloads
 from worker.protocol.errors import BrokerError, Cancelled, InvalidParams, NoWorker, RpcError
 from worker.protocol.mt import (
+    CONTEXT_SENTENCES,
     LANGUAGES,
     TRANSLATE,
+    TRANSLATE_BATCH,
     EngineLanguages,
     LanguagesParams,
     TranslateParams,
@@ -40,8 +42,8 @@ from worker.transport.client import RpcClient
 
 log = logging.getLogger(__name__)
 STAGE = "translate"
-BATCH = 16
-CONTEXT = 3
+BATCH = TRANSLATE_BATCH
+CONTEXT = CONTEXT_SENTENCES
 #: How long the workers get to answer what they translate.
 LANGUAGES_TIMEOUT_S = 30.0
 #: The other ways to a pair, after the downloads that would serve it.

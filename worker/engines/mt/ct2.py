@@ -46,7 +46,7 @@ from worker.engines.mt.languages import (
     nllb_token,
 )
 from worker.protocol.errors import InvalidParams, ModelUnavailable
-from worker.protocol.mt import LanguagePairs, primary_subtag
+from worker.protocol.mt import TRANSLATE_BATCH, LanguagePairs, primary_subtag
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ class Ct2Engine(BlockingEngine):
         compute_type: str = "default",
         beam_size: int = 2,
         max_decoding_length: int = 256,
-        max_batch_size: int = 16,
+        max_batch_size: int = TRANSLATE_BATCH,
         threads: int = 0,
     ) -> None:
         super().__init__(runner)
