@@ -136,20 +136,25 @@ class WaveformView(QWidget):
         if duration_s:
             self._set_duration(duration_s)
         self._drag = None
+        self._find_current()
         self.update()
 
     def set_position(self, position_ms: int) -> None:
         """Move the play line to ``position_ms``, paging the view along when it leaves it."""
         seconds = position_ms / 1000
-        if seconds == self.position_s:
-            return
+        was = (round(self.x_of(self.position_s)), self.current, self.start_s)
         self.position_s = seconds
         if not self.start_s <= seconds < self.start_s + self.span_s and self._drag is None:
             self._scroll_to(seconds - self.span_s * FOLLOW_MARGIN)
-        row = bisect.bisect_right(self._ends, seconds)
-        inside = row < len(self.cues) and self.cues[row][0] <= seconds
+        self._find_current()
+        if (round(self.x_of(seconds)), self.current, self.start_s) != was:
+            self.update()  # the line moved a pixel, or another cue plays, or the view paged
+
+    def _find_current(self) -> None:
+        """The cue playing at the play line (drawn stronger), or None between cues."""
+        row = bisect.bisect_right(self._ends, self.position_s)
+        inside = row < len(self.cues) and self.cues[row][0] <= self.position_s
         self.current = row if inside else None
-        self.update()
 
     def x_of(self, seconds: float) -> float:
         """The x coordinate of ``seconds`` in the view now."""
