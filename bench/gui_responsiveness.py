@@ -10,10 +10,10 @@ and sampled until it is done. Prints p50/p99/max lateness of both and their rati
 With ``--review``, no broker or worker: a finished 15-minute job (a talk of real and espeak
 speech, one cue per utterance) is stored and opened on the Review page, and the window is
 sampled while the page makes the job's waveform (one decode in a thread: the worst case, as a
-job run by the pipeline keeps its envelope), while the video plays with the waveform paging
-along, and while a scripted reviewer steps through the rows, drags cue edges on the waveform
-(each an undoable edit saved in the job store) and zooms it. Prints each phase's figures and
-how many ticks came more than 50 ms late.
+job run by the pipeline keeps its envelope), idle (the machine's own noise), while the video
+plays with the waveform paging along, and while a scripted reviewer clicks through the rows,
+drags cue edges on the waveform (each an undoable edit saved in the job store) and zooms it.
+Prints each phase's figures and how many ticks came more than 50 ms late.
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_responsiveness.py
 [--seconds 60] [--idle 10]`` or ``... --review [--minutes 15]``.
@@ -206,63 +206,65 @@ async def measure_review(settings: AppSettings, job: str, phase_s: float) -> Non
         phases["open, waveform made"] = meter.stop()
         await wait_for(lambda: review.preview.showing_picture, 60, "the first frame")
         meter.start()
+        await asyncio.sleep(phase_s / 2)
+        phases["page open, idle"] = meter.stop()
+        meter.start()
         review.preview.play_button.click()
         await asyncio.sleep(phase_s)
         review.preview.play_button.click()
         phases["playing"] = meter.stop()
-        meter.start()
-        edits, slowest = await edit_for(review, phase_s)
-        phases["stepping, dragging, zooming"] = meter.stop()
+        actions: dict[str, tuple[int, float]] = {}
+        for kind, name in (("rows", "row clicks (seeks)"), ("drags", "edge drags (edits)"),
+                           ("wheel", "wheel zooms")):  # fmt: skip
+            meter.start()
+            actions[name] = await act_for(review, phase_s, kind)
+            phases[name] = meter.stop()
         paint = paint_times(waveform)
     finally:
         review.preview.player.stop()
         window.close()
         await view_model.stop()
     report_review(made, opened, paint, phases)
-    print(f"edges dragged: {edits}; slowest single action (ms): "
-          + ", ".join(f"{k} {v * 1000:.0f}" for k, v in slowest.items()))  # fmt: skip
+    print("actions (count, slowest call): " + ", ".join(
+        f"{name} {n}, {top * 1000:.0f} ms" for name, (n, top) in actions.items()))  # fmt: skip
 
 
-async def edit_for(review: ReviewView, seconds: float) -> tuple[int, dict[str, float]]:
-    """A scripted reviewer: next row every 100 ms, an edge dragged every 500 ms, the wheel
-    every second; how many edits were made, and the longest each kind of action took."""
+async def act_for(review: ReviewView, seconds: float, kind: str) -> tuple[int, float]:
+    """A scripted reviewer doing one ``kind`` of thing for ``seconds``: "rows" (the next row
+    clicked every 100 ms: the player seeks to it), "drags" (a cue's end dragged on the
+    waveform every 250 ms: an undoable edit saved in the store) or "wheel" (zoomed in or out
+    every 100 ms). How many times, and the longest one took (s)."""
     waveform = review.preview.waveform
     session = review.review.session
     assert session is not None
     deadline = time.monotonic() + seconds
-    row = edits = 0
-    slowest = {"row click": 0.0, "edge drag": 0.0, "wheel": 0.0}
+    count, slowest = 0, 0.0
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     while time.monotonic() < deadline:
-        row = (row + 1) % len(session.cues)
+        count += 1
+        row = count % len(session.cues)
         began = time.perf_counter()
-        review.table.selectRow(row)
-        slowest["row click"] = max(slowest["row click"], time.perf_counter() - began)
-        await asyncio.sleep(0.1)
-        began = time.perf_counter()
-        if row % 5 == 0:
+        if kind == "rows":
+            review.table.selectRow(row)
+        elif kind == "drags":
             start, end = waveform.cues[row]
+            waveform.set_position(round(start * 1000))  # the view pages to the cue
             y = waveform.height() // 3
             grab = QPoint(round(waveform.x_of(end)), y)
             drop = QPoint(round(waveform.x_of(end - min(0.3, (end - start) / 3))), y)
-            QTest.mousePress(
-                waveform, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, grab
-            )
+            QTest.mousePress(waveform, left, none, grab)
             QTest.mouseMove(waveform, drop)
-            QTest.mouseRelease(
-                waveform, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, drop
-            )
-            edits += 1
-            slowest["edge drag"] = max(slowest["edge drag"], time.perf_counter() - began)
-        began = time.perf_counter()
-        if row % 10 == 0:
+            QTest.mouseRelease(waveform, left, none, drop)
+        else:
             centre = QPointF(waveform.width() / 2, waveform.height() / 2)
-            delta = QPoint(0, 120 if row % 20 else -120)
+            delta = QPoint(0, 120 if count % 16 < 8 else -120)
             QApplication.sendEvent(waveform, QWheelEvent(
                 centre, waveform.mapToGlobal(centre), QPoint(), delta, Qt.MouseButton.NoButton,
-                Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False,
+                none, Qt.ScrollPhase.NoScrollPhase, False,
             ))  # fmt: skip
-            slowest["wheel"] = max(slowest["wheel"], time.perf_counter() - began)
-    return edits, slowest
+        slowest = max(slowest, time.perf_counter() - began)
+        await asyncio.sleep(0.25 if kind == "drags" else 0.1)
+    return count, slowest
 
 
 def paint_times(waveform: WaveformView) -> dict[str, float]:
