@@ -49,6 +49,8 @@ LICENCE_FILE = re.compile(r"^(licen[cs]e|copying|notice|authors)", re.IGNORECASE
 TEXT_SUFFIXES = {"", ".txt", ".md", ".rst", ".text", ".mit", ".apache", ".bsd", ".lgpl", ".gpl"}
 #: Control characters (form feeds in GPL texts and the like) have no place in DEP-5.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: Licences whose full text every Debian system has under /usr/share/common-licenses.
+COMMON_LICENCES = ("Apache-2.0", "GPL-2", "GPL-3", "LGPL-2.1", "LGPL-3", "MPL-2.0")
 COPYRIGHT_LINE = re.compile(r"^\s*(copyright\b|\(c\)|©)", re.IGNORECASE)
 MIT_TEXT = """\
 Permission is hereby granted, free of charge, to any person obtaining a copy of this software
@@ -366,13 +368,20 @@ def _distribution_paragraph(name: str, entry: dict[str, Any]) -> str:
     texts = licence_texts(dist)
     where = "its modules are in the executable's archive" if EXECUTABLE in entry["paths"] else ""
     comment = f"Python distribution {name} {dist.version}" + (f"; {where}" if where else "")
+    licence = licence_of(meta)
     if not texts:
         comment += "; it ships no licence text"
+        common = [
+            f"/usr/share/common-licenses/{c}"
+            for c in COMMON_LICENCES
+            if re.search(rf"(?<![A-Za-z]){re.escape(c)}(?![0-9])", licence)
+        ]
+        comment += f" (on Debian: {', '.join(common)})" if common else ""
     return "\n".join(
         [
             f"Files: {_files(entry['paths'])}",
             _field("Copyright", "", "\n".join(holders_of(texts, meta))),
-            _field("License", licence_of(meta), "\n\n".join(texts)),
+            _field("License", licence, "\n\n".join(texts)),
             f"Comment: {comment}",
         ]
     )
