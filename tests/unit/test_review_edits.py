@@ -14,9 +14,10 @@ import pytest
 
 from vt_desktop.core.jobs.model import JobSpec, JobState
 from vt_desktop.core.jobs.store import JobStore, call_id
-from vt_desktop.core.review import EMPTY, ReviewError, ReviewSession, draft_key
+from vt_desktop.core.review import EMPTY, STALE, ReviewError, ReviewSession, draft_key
 from vt_desktop.core.review.edits import (
     delete_cues,
+    edit_source,
     edit_text,
     insert_cue,
     merge_with_next,
@@ -242,3 +243,36 @@ def test_edits_made_before_the_job_ran_again_are_set_aside_with_a_notice(
     fresh.edit_text(2, "Valeu.")
     again = reopened(fresh)
     assert again.notice is None and [c.text for c in again.cues][2] == "Valeu."
+
+
+def test_an_edited_source_marks_its_translation_stale_until_it_is_translated_again(
+    session: ReviewSession,
+) -> None:
+    edit = edit_source(session, 1, "  See you   tomorrow. ")
+    assert edit is not None
+    cue = session.cues[1]
+    assert cue.source == "See you tomorrow." and cue.text == "Até logo.", "translation kept"
+    assert STALE in cue.flags and cue.words == ()
+    assert STALE in reopened(session).cues[1].flags, "saved in the draft at once"
+    assert edit_source(session, 1, "See you tomorrow.") is None, "nothing changed"
+    undo(session, edit)
+    assert session.cues[1] == edit.before[0] and STALE not in session.cues[1].flags
+    redo(session, edit)
+    session.edit_text(1, "Até logo.")  # the same words, retyped: the reviewer settled it
+    assert STALE not in session.cues[1].flags and session.cues[1].text == "Até logo."
+    assert [c.source for c in session.cues] == [
+        "Good morning everyone.", "See you tomorrow.", "Thank you."
+    ], "the other lines untouched"  # fmt: skip
+
+
+def test_an_untranslated_cue_shows_its_edited_source_and_is_not_stale(tmp_path: Path) -> None:
+    store = stored_job(
+        tmp_path, [record(1.0, 3.0, "Hello there.", "Hello there.", flags=["untranslated"])]
+    )
+    session = ReviewSession.open(store, store.jobs()[0].id, "pt")
+    session.edit_source(0, "Hello, everyone.")
+    cue = session.cues[0]
+    assert (cue.source, cue.text) == ("Hello, everyone.", "Hello, everyone.")
+    assert STALE not in cue.flags and "untranslated" in cue.flags
+    with pytest.raises(ReviewError, match="Cue 1 needs source text"):
+        session.edit_source(0, "   ")

@@ -30,6 +30,10 @@ DUCK_DB = -12.0
 RAMP_S = 0.08
 BLOCK_S = 10.0
 _ENCODERS = {".m4a": ("mp4", "aac", 128_000), ".mka": ("matroska", "libopus", 96_000)}
+#: No perceptual noise substitution: its decoder draws noise from a state carried across
+#: frames, so packets swapped in for a re-dubbed line would change the noise in every later
+#: frame; without it, Review's re-dub leaves the rest of the track the same to the sample.
+_OPTIONS = {"aac": {"aac_pns": "0"}}
 
 
 class _TrackWriter:
@@ -37,7 +41,8 @@ class _TrackWriter:
 
     def __init__(self, container: Any, codec: str, bit_rate: int) -> None:
         self.container = container
-        self.stream = cast(AudioStream, container.add_stream(codec, rate=RATE, layout="mono"))
+        stream = container.add_stream(codec, rate=RATE, layout="mono", options=_OPTIONS.get(codec))
+        self.stream = cast(AudioStream, stream)
         self.stream.bit_rate = bit_rate
         self.pending = np.zeros(0, dtype=np.float32)
         self.pts = 0

@@ -25,6 +25,7 @@ from vt_desktop.core.dubbing import (
     render_track,
     voice_for,
 )
+from vt_desktop.core.jobs.model import JobSpec
 from vt_desktop.core.jobs.naming import dub_mux_track, dub_track, dubbed_video
 from vt_desktop.core.media import MediaInfo
 from vt_desktop.core.pipeline.context import JobContext, bounded_gather
@@ -41,10 +42,25 @@ STAGE = "dub"
 SPEAK_SHARE = 0.8
 
 
-def _key(line: DubLine, params: SynthesizeParams) -> str:
-    """A stored-call key that changes when the line or its voice changes."""
+def params_digest(params: SynthesizeParams) -> str:
+    """A short digest of a line's call: it changes when the text, slot or voice changes."""
     digest = hashlib.sha1(params.model_dump_json().encode(), usedforsecurity=False)
-    return f"{line.cue}-{digest.hexdigest()[:10]}"
+    return digest.hexdigest()[:10]
+
+
+def line_key(line: DubLine, params: SynthesizeParams) -> str:
+    """A stored-call key (kind ``tts-<lang>``) that changes when the line or its voice
+    changes (Review finds a line's stored clip by the digest after the dash)."""
+    return f"{line.cue}-{params_digest(params)}"
+
+
+def synthesize_params(spec: JobSpec, lang: str, line: DubLine) -> SynthesizeParams:
+    """The ``tts.synthesize`` call that speaks ``line`` in ``lang`` with the job's voice."""
+    choice = voice_for(spec.dub_voices, lang, line.speaker)
+    return SynthesizeParams(
+        text=line.text[:400], language=lang, engine=choice.engine, voice=choice.voice,
+        target_s=min(60.0, line.target_s), max_s=min(60.0, line.max_s),
+    )  # fmt: skip
 
 
 class _Speaker:
@@ -56,17 +72,12 @@ class _Speaker:
         self.failures: list[tuple[DubLine, str]] = []
         self.flagged: list[int] = []
 
-    def params(self, line: DubLine) -> SynthesizeParams:
-        choice = voice_for(self.ctx.spec.dub_voices, self.lang, line.speaker)
-        return SynthesizeParams(
-            text=line.text[:400], language=self.lang, engine=choice.engine, voice=choice.voice,
-            target_s=min(60.0, line.target_s), max_s=min(60.0, line.max_s),
-        )  # fmt: skip
-
     async def one(self, line: DubLine) -> None:
-        params = self.params(line)
+        params = synthesize_params(self.ctx.spec, self.lang, line)
         try:
-            result = await self.ctx.call(SYNTHESIZE, params, f"tts-{self.lang}", _key(line, params))
+            result = await self.ctx.call(
+                SYNTHESIZE, params, f"tts-{self.lang}", line_key(line, params)
+            )
             clip, cut = place(line.start, decode_clip(result.audio), line.max_s)
         except (NoWorker, BrokerError, Cancelled):
             raise

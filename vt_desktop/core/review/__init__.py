@@ -7,7 +7,9 @@ Qt-free; the Review page drives it. Where each part lives:
 * :mod:`.session`: one job's cues in one language, its edits and drafts;
 * :mod:`.edits`: editing as in a subtitle editor (split, merge, insert, delete, shift, undo);
 * :mod:`.retranslate`: chosen lines translated again;
-* :mod:`.export`: the cues written back to the job's files.
+* :mod:`.heard`: the job's recognised words, and chosen lines recognised again (another model);
+* :mod:`.dub`: chosen lines spoken again, and the dub brought up to date on Export;
+* :mod:`.export`: the cues written back to the job's files (and dub).
 """
 
 from vt_desktop.core.review.cues import (
@@ -20,7 +22,9 @@ from vt_desktop.core.review.cues import (
     format_time,
     parse_time,
 )
+from vt_desktop.core.review.dub import redub
 from vt_desktop.core.review.export import ExportResult, export
+from vt_desktop.core.review.heard import rerecognise
 from vt_desktop.core.review.records import doubtful_lines, draft_key
 from vt_desktop.core.review.retranslate import RetranslateResult, retranslate
 from vt_desktop.core.review.session import ReviewSession, reviewable_jobs
@@ -40,6 +44,8 @@ __all__ = [
     "export",
     "format_time",
     "parse_time",
+    "redub",
+    "rerecognise",
     "retranslate",
     "reviewable_jobs",
 ]

@@ -10,25 +10,19 @@ Qt-free, like the rest of the core.
 from __future__ import annotations
 
 import math
-import sqlite3
-import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from itertools import pairwise
 
-from pydantic import ValidationError
-
-from vt_desktop.core.jobs.store import call_id
-from vt_desktop.core.pipeline.recognise import words_of
 from vt_desktop.core.review.cues import ReviewCue, ReviewError, cue_flags, format_time
+from vt_desktop.core.review.heard import MIN_PIECE_S, word_bounds
 from vt_desktop.core.review.session import ReviewSession
-from vt_desktop.core.subtitles import TimedWord, WordConfidence
+from vt_desktop.core.subtitles import WordConfidence
 from vt_desktop.core.subtitles.layout import wrap_text
-from worker.protocol.asr import TranscribeResult
 
 __all__ = [
     "CueEdit",
     "delete_cues",
+    "edit_source",
     "edit_text",
     "edit_times",
     "insert_cue",
@@ -41,16 +35,11 @@ __all__ = [
     "undo",
 ]
 
-#: The shortest piece a split leaves on either side, in seconds.
-MIN_PIECE_S = 0.1
 #: How long a newly inserted cue is (less when the gap is shorter).
 NEW_CUE_S = 2.0
 #: The shortest gap a new cue is put in, in seconds.
 MIN_NEW_CUE_S = 0.2
 _EPS = 0.0005
-_ASR_KINDS = ("asr", "asr-en")
-#: Each open session's recognised words with their times, read from the store once.
-_WORDS: weakref.WeakKeyDictionary[ReviewSession, list[TimedWord]] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,36 +114,6 @@ def _nearest_space(text: str, at: int) -> int:
     """The whitespace in ``text`` nearest offset ``at`` (``at`` itself when there is none)."""
     spaces = [i for i, ch in enumerate(text) if ch.isspace()]
     return min(spaces, key=lambda i: abs(i - at)) if spaces else at
-
-
-def word_bounds(session: ReviewSession, start: float, end: float) -> list[float]:
-    """The times between two recognised words strictly inside ``start``..``end`` (from the
-    job's stored recognition results; empty when the job has none)."""
-    words = [w for w in _timed_words(session) if w.start >= start - _EPS and w.end <= end + _EPS]
-    return [
-        (a.end + b.start) / 2
-        for a, b in pairwise(words)
-        if start + MIN_PIECE_S <= (a.end + b.start) / 2 <= end - MIN_PIECE_S
-    ]
-
-
-def _timed_words(session: ReviewSession) -> list[TimedWord]:
-    if (known := _WORDS.get(session)) is not None:
-        return known
-    results = []
-    store, job_id = session.store, session.record.id
-    try:
-        for kind in _ASR_KINDS:
-            for key in sorted(store.stored_keys(job_id, kind), key=lambda k: (len(k), k)):
-                stored = store.result(call_id(job_id, kind, key))
-                try:
-                    results.append(TranscribeResult.model_validate(stored))
-                except ValidationError:
-                    continue
-    except (sqlite3.Error, OSError):
-        return []  # the store cannot be read now: the time is divided by characters
-    _WORDS[session] = words = words_of(results)
-    return words
 
 
 def split_cue(session: ReviewSession, row: int, at: int) -> CueEdit:
@@ -372,18 +331,26 @@ def shift_from(session: ReviewSession, row: int, offset: float) -> CueEdit:
     return shift_cues(session, range(row, len(session.cues)), offset)
 
 
+def _single(session: ReviewSession, row: int, change: Callable[[], ReviewCue]) -> CueEdit | None:
+    before = _cue(session, row)
+    after = change()
+    return None if after == before else CueEdit(row, (before,), (after,))
+
+
 def edit_text(session: ReviewSession, row: int, text: str) -> CueEdit | None:
     """:meth:`ReviewSession.edit_text` as an undoable edit (None when nothing changed)."""
-    before = _cue(session, row)
-    after = session.edit_text(row, text)
-    return None if after == before else CueEdit(row, (before,), (after,))
+    return _single(session, row, lambda: session.edit_text(row, text))
+
+
+def edit_source(session: ReviewSession, row: int, text: str) -> CueEdit | None:
+    """:meth:`ReviewSession.edit_source` (retyped source text) as an undoable edit (None when
+    nothing changed)."""
+    return _single(session, row, lambda: session.edit_source(row, text))
 
 
 def edit_times(session: ReviewSession, row: int, field: str, text: str) -> CueEdit | None:
     """:meth:`ReviewSession.edit_time_text` as an undoable edit (None when nothing changed)."""
-    before = _cue(session, row)
-    after = session.edit_time_text(row, field, text)
-    return None if after == before else CueEdit(row, (before,), (after,))
+    return _single(session, row, lambda: session.edit_time_text(row, field, text))
 
 
 def set_time(session: ReviewSession, row: int, field: str, seconds: float) -> CueEdit | None:
@@ -391,5 +358,4 @@ def set_time(session: ReviewSession, row: int, field: str, seconds: float) -> Cu
     as an undoable edit (see :meth:`ReviewSession.edit_times`)."""
     before = _cue(session, row)
     start, end = (seconds, before.end) if field == "start" else (before.start, seconds)
-    after = session.edit_times(row, start, end)
-    return None if after == before else CueEdit(row, (before,), (after,))
+    return _single(session, row, lambda: session.edit_times(row, start, end))

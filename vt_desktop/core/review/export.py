@@ -12,13 +12,16 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from vt_desktop.core.jobs.naming import burned_video, subtitle_file, subtitled_video
+from vt_desktop.core.errors import VtError
+from vt_desktop.core.jobs.naming import burned_video, dubbed_video, subtitle_file, subtitled_video
 from vt_desktop.core.jobs.options import SUBTITLE_FORMATS, VIDEO_FORMATS
 from vt_desktop.core.languages import iso639_2
-from vt_desktop.core.review.cues import ReviewError
+from vt_desktop.core.review.cues import ReviewCue, ReviewError
+from vt_desktop.core.review.dub import add_dub_tracks, rebuild_dub
 from vt_desktop.core.review.session import ReviewSession
 from vt_desktop.core.subtitles import write_subtitles
 from vt_desktop.core.video import SubtitleTrack, mux_soft_subtitles
+from worker.transport.client import RpcClient
 
 __all__ = ["ExportResult", "export"]
 
@@ -64,9 +67,11 @@ def _tracks(session: ReviewSession) -> list[SubtitleTrack]:
     return tracks
 
 
-async def export(session: ReviewSession) -> ExportResult:
+async def export(session: ReviewSession, rpc: RpcClient | None = None) -> ExportResult:
     """Save the edits, then rewrite the job's subtitle files (and soft-subtitle videos)
-    for the session's language from them; each file is replaced atomically.
+    for the session's language from them; each file is replaced atomically. A job with a
+    dub gets its dub brought up to date (lines changed since are spoken through ``rpc``,
+    see :mod:`.dub`) and its dubbed tracks back in the videos.
 
     Raises:
         ReviewError: an output folder or the source video is gone (checked before anything
@@ -86,6 +91,8 @@ async def export(session: ReviewSession) -> ExportResult:
             f"The source video {source} is gone, so {names} cannot be rebuilt; nothing was written."
         )
     tracks = _tracks(session) if videos else []
+    dubbed = record.spec.dub
+    before = ReviewSession.open(session.store, record.id, lang, draft=False).cues if dubbed else []
     session.save()
     cues = session.written()
     written: list[Path] = []
@@ -100,5 +107,35 @@ async def export(session: ReviewSession) -> ExportResult:
                 f"{path.name} was not written: {exc}. The edits are saved; "
                 "export again once it is fixed."
             ) from exc
+    if dubbed:
+        written += await _dub(session, before, rpc, videos, notes)
     log.info("review %s/%s: exported %d file(s)", record.id, lang, len(written))
     return ExportResult(written, notes)
+
+
+async def _dub(
+    session: ReviewSession,
+    before: list[ReviewCue],
+    rpc: RpcClient | None,
+    videos: list[Path],
+    notes: list[str],
+) -> list[Path]:
+    """The dub brought up to date, and put back into the videos rewritten (and the job's
+    ``.dubbed.mkv``); returns the files written, adding to ``notes``.
+
+    Raises:
+        ReviewError: the dub could not be written (the edits are saved).
+    """
+    spec = session.record.spec
+    fresh = dubbed_video(spec)
+    if str(fresh) in session.record.outputs and fresh.is_file():
+        videos = [*videos, fresh]
+    try:
+        written, silent = await rebuild_dub(session, before, rpc)
+        notes += silent
+        notes += await add_dub_tracks(session, videos)
+    except (OSError, ValueError, VtError) as exc:
+        raise ReviewError(
+            f"The dub was not rewritten: {exc}. The edits are saved; export again once it is fixed."
+        ) from exc
+    return written + ([fresh] if fresh in videos else [])

@@ -20,6 +20,7 @@ from typing import Any
 from vt_desktop.core.jobs.model import JobRecord, JobState
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.review.cues import (
+    STALE,
     ReviewCue,
     ReviewError,
     cue_flags,
@@ -38,6 +39,7 @@ from vt_desktop.core.subtitles import (
     DOUBT_THRESHOLD,
     DOUBTFUL,
     Cue,
+    WordConfidence,
     doubtful,
     rules_for,
     writable,
@@ -165,12 +167,40 @@ class ReviewSession:
         lines = wrap_text(text, self.rules)
         if not lines:
             raise ReviewError(f"Cue {row + 1} needs text: a blank cue would show nothing.")
-        if lines == cue.text:
+        if lines == cue.text and STALE not in cue.flags:
             return cue
-        edited = replace(cue, text=lines, words=())  # retyped: the reviewer settled its doubts
+        # Retyped: the reviewer settled its doubts, and it says what its source says now.
+        edited = replace(cue, text=lines, words=(), flags=cue.flags - {STALE})
         return self._store(
             row, replace(edited, flags=cue_flags(edited, self.rules, untranslated=False))
         )
+
+    def edit_source(self, row: int, text: str, words: tuple[WordConfidence, ...] = ()) -> ReviewCue:
+        """Give cue ``row`` new source text (what was said), with the recogniser's ``words``
+        when it comes from recognition (none: retyped). A cue that shows its source
+        (untranslated) shows the new text; a translated one is flagged ``stale`` until it is
+        translated again or retyped. In a bilingual job the source lines follow.
+
+        Raises:
+            ReviewError: the text is blank.
+        """
+        cue = self._row(row)
+        source = " ".join(text.split())
+        if not source:
+            raise ReviewError(f"Cue {row + 1} needs source text: type what is said.")
+        if source == cue.source and words == cue.words:
+            return cue
+        untranslated = "untranslated" in cue.flags
+        lines = tuple(wrap_text(source, self.rules).split("\n")) if cue.source_lines else ()
+        edited = replace(cue, source=source, words=words, source_lines=lines)
+        if untranslated or not cue.text.strip():
+            edited = replace(edited, text=wrap_text(source, self.rules), flags=cue.flags - {STALE})
+        elif source != cue.source:
+            edited = replace(edited, flags=cue.flags | {STALE})
+        flags = cue_flags(
+            edited, self.rules, untranslated=untranslated, doubt_threshold=self.doubt_threshold
+        )
+        return self._store(row, replace(edited, flags=flags))
 
     def edit_times(self, row: int, start: float, end: float) -> ReviewCue:
         """Move cue ``row`` to ``start``..``end`` seconds; its flags are checked again.

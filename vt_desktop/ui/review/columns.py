@@ -35,7 +35,7 @@ COLUMNS = (
     QT_TRANSLATE_NOOP("CuesTableModel", "Start"),
     QT_TRANSLATE_NOOP("CuesTableModel", "End"),
 )
-EDITABLE = {"Translation": "text", "Start": "start", "End": "end"}
+EDITABLE = {"Source": "source", "Translation": "text", "Start": "start", "End": "end"}
 #: Light-palette colours (``theme.colour`` gives the dark partner): flagged row, flag text.
 FLAGGED_BACKGROUND = "#fef2f2"
 FLAGGED_TEXT = "#b91c1c"

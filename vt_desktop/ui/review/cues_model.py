@@ -28,7 +28,7 @@ __all__ = ["CuesTableModel"]
 
 
 class CuesTableModel(ColumnsTableModel):
-    """The open session's cues; Translation, Start and End are edited in place through the
+    """The open session's cues; Source, Translation, Start and End are edited in place through the
     view model, which validates each edit (a refused edit leaves the cell as it was)."""
 
     columns = COLUMNS
@@ -146,7 +146,7 @@ class CuesTableModel(ColumnsTableModel):
         return value
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        """Qt override: Translation, Start and End are editable."""
+        """Qt override: Source, Translation, Start and End are editable."""
         base = super().flags(index)
         if index.isValid() and COLUMNS[index.column()] in EDITABLE:
             return base | Qt.ItemFlag.ItemIsEditable

@@ -1,18 +1,20 @@
 """The Review page: a finished job's subtitles in an editable table beside a video preview.
 
 Pick a done job and one of its languages; flagged cues are tinted, with the broken rules in
-their tooltip. Translation, start and end are edited in place (a refused edit says why above
-the table and changes nothing). The preview plays the source video with the current cue drawn
-over the picture (a ``QGraphicsVideoItem``, which, unlike ``QVideoWidget``, also renders in
-offscreen grabs); clicking a row seeks to its cue. Export writes the job's subtitle files and
-soft-subtitle video from the edits. Switching job or language with unsaved edits asks first.
+their tooltip. Source, translation, start and end are edited in place (a refused edit says why
+above the table and changes nothing; a translation whose source was edited is flagged stale).
+The preview plays the source video with the current cue drawn over the picture (a
+``QGraphicsVideoItem``, which, unlike ``QVideoWidget``, also renders in offscreen grabs);
+clicking a row seeks to its cue. Export writes the job's subtitle files, soft-subtitle video and
+dub from the edits. Switching job or language with unsaved edits asks first.
 
 Editing as in a subtitle editor: split, merge, insert, delete and shift cues, set a cue's start
 or end from the player, undo and redo any change, each from the edit row or its shortcut (see
 :mod:`vt_desktop.ui.shortcuts`). Each change is saved in the job store as it is made, so
 nothing is lost if the window closes or crashes before Export. The Flags column names what may
 be wrong with each cue, the filter shows only the cues with a given flag, and the status line
-counts each kind.
+counts each kind. Lines are redone one by one (:mod:`.redo_bar`): re-translated (the stale ones
+in one click), recognised again with another speech model, spoken again for the dub.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from vt_desktop.ui.review.columns import COLUMNS, flag_counts, flag_name
 from vt_desktop.ui.review.cues_model import CuesTableModel
 from vt_desktop.ui.review.picking import ReviewPicking
 from vt_desktop.ui.review.preview import VideoPreview
+from vt_desktop.ui.review.redo_bar import RedoBar
 from vt_desktop.ui.review.table import ALL, ANY, CuesTable
 from vt_desktop.ui.review.view_model import ReviewViewModel
 from vt_desktop.ui.review.waveform import WaveformLink
@@ -67,6 +70,7 @@ class ReviewView(ReviewPicking):
         self.preview = VideoPreview()
         self.retranslate_button = QPushButton(self.tr("Re-translate selected"))
         self.export_button = QPushButton(self.tr("Export"))
+        self.redo_bar = RedoBar()
         self.summary = QLabel()
         self.filter_combo = QComboBox()
         self.shift_box = QDoubleSpinBox()
@@ -110,6 +114,7 @@ class ReviewView(ReviewPicking):
         splitter.setSizes([round(1000 * TABLE_SHARE), round(1000 * (1 - TABLE_SHARE))])
         self.splitter = splitter
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.redo_bar)
         layout.addLayout(self._action_row())
 
     def _picker_row(self) -> QHBoxLayout:
@@ -161,13 +166,16 @@ class ReviewView(ReviewPicking):
         r.undo_stack.indexChanged.connect(self._update_buttons)
         self.filter_combo.currentIndexChanged.connect(self._apply_filter)
         r.edit_refused.connect(self._on_review_edit_refused)
-        r.retranslate_finished.connect(self._on_review_retranslate_finished)
+        r.redo_finished.connect(self._on_review_redo_finished)
         r.export_finished.connect(self._on_review_export_finished)
         r.export_failed.connect(self._on_review_export_failed)
         self.job_combo.currentIndexChanged.connect(self._on_job_combo_current_index_changed)
         self.lang_combo.currentIndexChanged.connect(self._on_lang_combo_current_index_changed)
         self.refresh_button.clicked.connect(self.refresh)
         self.retranslate_button.clicked.connect(self._on_retranslate_button_clicked)
+        self.redo_bar.stale_button.clicked.connect(self._on_stale_button_clicked)
+        self.redo_bar.recognise_button.clicked.connect(self._on_recognise_button_clicked)
+        self.redo_bar.redub_button.clicked.connect(self._on_redub_button_clicked)
         self.export_button.clicked.connect(self._on_export_button_clicked)
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
@@ -313,23 +321,42 @@ class ReviewView(ReviewPicking):
 
     # -- actions -------------------------------------------------------------------------------
 
+    def _busy_with(self, text: str) -> None:
+        self._update_buttons(busy=True)
+        self._show_message(text, "ReviewHint")
+
     @asyncSlot()
     async def _on_retranslate_button_clicked(self) -> None:
         rows = self.selected_rows()
-        self._update_buttons(busy=True)
-        self._show_message(
-            self.tr("Re-translating {count} line(s)…").format(count=len(rows)), "ReviewHint"
-        )
+        self._busy_with(self.tr("Re-translating {count} line(s)…").format(count=len(rows)))
         await self.review.retranslate(rows)
 
-    def _on_review_retranslate_finished(self, result: RetranslateResult) -> None:
+    @asyncSlot()
+    async def _on_stale_button_clicked(self) -> None:
+        rows = self.review.stale_rows()
+        self._busy_with(self.tr("Re-translating {count} line(s)…").format(count=len(rows)))
+        await self.review.retranslate(rows)
+
+    @asyncSlot()
+    async def _on_recognise_button_clicked(self) -> None:
+        rows, model = self.selected_rows(), self.redo_bar.model()
+        text = self.tr("Recognising {count} line(s) again with {model}…")
+        self._busy_with(text.format(count=len(rows), model=model))
+        await self.review.rerecognise(rows, model)
+
+    @asyncSlot()
+    async def _on_redub_button_clicked(self) -> None:
+        rows = self.selected_rows()
+        self._busy_with(self.tr("Speaking {count} line(s) again…").format(count=len(rows)))
+        await self.review.redub(rows)
+
+    def _on_review_redo_finished(self, result: RetranslateResult) -> None:
         self._show_message(result.message, "ReviewResult" if result.ok else "ReviewError")
         self._update_buttons()
 
     @asyncSlot()
     async def _on_export_button_clicked(self) -> None:
-        self._update_buttons(busy=True)
-        self._show_message(self.tr("Exporting…"), "ReviewHint")
+        self._busy_with(self.tr("Exporting…"))
         await self.review.export()
 
     def _on_review_export_finished(self, result: ExportResult) -> None:
@@ -351,9 +378,12 @@ class ReviewView(ReviewPicking):
         for key, action in self.actions_by_key.items():
             if key not in ("undo", "redo", "play"):
                 action.setEnabled(session is not None and not busy)
-        self.retranslate_button.setEnabled(
-            session is not None and not busy and bool(self.selected_rows())
-        )
+        selected = bool(self.selected_rows())
+        self.retranslate_button.setEnabled(session is not None and not busy and selected)
+        stale = len(self.review.stale_rows())
+        self.redo_bar.set_stale(stale)
+        self.redo_bar.stale_button.setEnabled(not busy and stale > 0)
+        self.redo_bar.update_for(session, busy, selected)
         if session is None:
             self.summary.setText("")
             return

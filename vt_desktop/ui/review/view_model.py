@@ -11,7 +11,7 @@ a command on ``undo_stack`` whose redo and undo call the core's
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -19,16 +19,20 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from vt_desktop.core.jobs.model import JobRecord
 from vt_desktop.core.jobs.store import JobStore, open_job_store
 from vt_desktop.core.review import (
+    STALE,
     RetranslateResult,
     ReviewError,
     ReviewSession,
     export,
+    redub,
+    rerecognise,
     retranslate,
     reviewable_jobs,
 )
-from vt_desktop.core.review.edits import CueEdit, edit_text, edit_times, redo, undo
+from vt_desktop.core.review.edits import CueEdit, edit_source, edit_text, edit_times, redo, undo
 from vt_desktop.ui.review.columns import COLUMNS, flag_counts, flag_name
 from vt_desktop.ui.view_model import RuntimeViewModel
+from worker.transport.client import RpcClient
 
 __all__ = ["COLUMNS", "CueEditCommand", "ReviewViewModel", "flag_counts", "flag_name"]
 
@@ -67,8 +71,8 @@ class ReviewViewModel(QObject):
     cues_edited = Signal(int, int)  # first row, how many: changed in place (one signal)
     rows_changed = Signal(int)  # first row: cues were added or removed from there on
     edit_refused = Signal(int, str)  # row, plain message
-    retranslate_started = Signal()
-    retranslate_finished = Signal(object)  # RetranslateResult
+    redo_started = Signal()  # re-translating, re-recognising or re-dubbing lines
+    redo_finished = Signal(object)  # RetranslateResult: the rows changed and a message
     export_started = Signal()
     export_finished = Signal(object)  # ExportResult
     export_failed = Signal(str)  # plain message
@@ -181,38 +185,71 @@ class ReviewViewModel(QObject):
             self.edit_refused.emit(edit.first, self.session.save_error)
 
     def edit(self, row: int, field: str, text: str) -> bool:
-        """Set the ``"text"``, ``"start"`` or ``"end"`` of cue ``row`` from what was typed."""
+        """Set the ``"text"``, ``"source"``, ``"start"`` or ``"end"`` of cue ``row`` from
+        what was typed."""
         if field == "text":
             label = self.tr("Edit the text of cue {number}").format(number=row + 1)
             return self.change(row, label, lambda s: edit_text(s, row, text))
+        if field == "source":
+            label = self.tr("Edit the source of cue {number}").format(number=row + 1)
+            return self.change(row, label, lambda s: edit_source(s, row, text))
         label = self.tr("Edit the times of cue {number}").format(number=row + 1)
         return self.change(row, label, lambda s: edit_times(s, row, field, text))
 
     async def retranslate(self, rows: list[int]) -> None:
-        """Re-translate ``rows`` through the workers; emits ``retranslate_finished``."""
+        """Re-translate ``rows`` through the workers; emits ``redo_finished``."""
+        failed = self.tr("Re-translation failed: {error}. The old text is kept.")
+        label = self.tr("Re-translate {count} line(s)")
+        await self._redo(rows, label, failed, lambda s, rpc: retranslate(s, rpc, rows))
+
+    async def rerecognise(self, rows: list[int], model: str) -> None:
+        """Recognise the audio of ``rows`` again with ``model``; emits ``redo_finished``."""
+        failed = self.tr("Recognition failed: {error}. The old text is kept.")
+        label = self.tr("Recognise {count} line(s) again")
+        await self._redo(rows, label, failed, lambda s, rpc: rerecognise(s, rpc, rows, model))
+
+    async def redub(self, rows: list[int]) -> None:
+        """Speak ``rows`` again for the dub (Export puts them in); emits ``redo_finished``."""
+        failed = self.tr("Re-dubbing failed: {error}.")
+        await self._redo(rows, "", failed, lambda s, rpc: redub(s, rpc, rows))
+
+    def stale_rows(self) -> list[int]:
+        """The cues whose translation is older than their source text."""
+        session = self.session
+        return [r for r, c in enumerate(session.cues) if STALE in c.flags] if session else []
+
+    async def _redo(
+        self,
+        rows: list[int],
+        label: str,
+        failed: str,
+        run: Callable[[ReviewSession, RpcClient | None], Awaitable[RetranslateResult]],
+    ) -> None:
+        """Run one redo of lines (``run``), put what it changed on the undo stack as
+        ``label`` (none: nothing to undo) and emit ``redo_finished``."""
         session = self.session
         if session is None or self.busy:
             return
         self.busy = True
-        self.retranslate_started.emit()
+        self.redo_started.emit()
         runtime = self.runtime_vm.runtime
         before = list(session.cues)
         try:
-            result = await retranslate(session, runtime.rpc if runtime else None, rows)
+            result = await run(session, runtime.rpc if runtime else None)
         except Exception as exc:  # the connection dropped mid-call, …
-            log.warning("review: re-translation failed: %s", exc)
-            failed = self.tr("Re-translation failed: {error}. The old text is kept.")
+            log.warning("review: redo of lines failed: %s", exc)
             result = RetranslateResult([], failed.format(error=exc), False)
         finally:
             self.busy = False
-        if result.changed and session is self.session:
+        if result.changed and label and session is self.session:
             first, last = min(result.changed), max(result.changed) + 1
             edit = CueEdit(first, tuple(before[first:last]), tuple(session.cues[first:last]))
-            label = self.tr("Re-translate {count} line(s)").format(count=len(result.changed))
-            self.undo_stack.push(CueEditCommand(self, edit, label))
-        for row in result.changed:
-            self.cue_edited.emit(row)
-        self.retranslate_finished.emit(result)
+            self.undo_stack.push(
+                CueEditCommand(self, edit, label.format(count=len(result.changed)))
+            )
+            for row in result.changed:
+                self.cue_edited.emit(row)
+        self.redo_finished.emit(result)
 
     async def export(self) -> None:
         """Write the edited cues to the job's outputs; emits ``export_finished`` or
@@ -223,7 +260,9 @@ class ReviewViewModel(QObject):
         self.busy = True
         self.export_started.emit()
         try:
-            result = await export(session)
+            result = await export(
+                session, runtime.rpc if (runtime := self.runtime_vm.runtime) else None
+            )
         except ReviewError as exc:
             self.export_failed.emit(str(exc))
             return

@@ -1,0 +1,151 @@
+"""What a job heard: its recognised words with their times, and lines recognised again.
+
+Re-recognition sends one ``asr.transcribe`` call per chosen cue, carrying just that cue's
+audio (decoded from the job's source, the span of the cue), to the model the reviewer picks
+(e.g. the multilingual ``base`` instead of ``tiny.en``). Each result is stored in the job
+store like any call of the job (kind ``asr-redo-<model>``, keyed by the span), so asking
+again sends nothing; the cue's source text becomes what the model heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import sqlite3
+import weakref
+from itertools import pairwise
+
+from pydantic import ValidationError
+
+from vt_desktop.core.jobs.store import call_id
+from vt_desktop.core.media import read_pcm
+from vt_desktop.core.media.encode import encode_pcm
+from vt_desktop.core.media.intake import pick_audio_stream, probe
+from vt_desktop.core.pipeline.recognise import words_of
+from vt_desktop.core.review.retranslate import RetranslateResult
+from vt_desktop.core.review.session import ReviewSession
+from vt_desktop.core.subtitles import TimedWord, join_words
+from worker.protocol.asr import TRANSCRIBE, TranscribeParams, TranscribeResult
+from worker.protocol.errors import RpcError
+from worker.transport.client import RpcClient
+
+__all__ = ["MIN_PIECE_S", "RECOGNISE_TIMEOUT_S", "audio_stream", "rerecognise", "word_bounds"]
+
+log = logging.getLogger(__name__)
+#: The shortest piece a split leaves on either side, in seconds.
+MIN_PIECE_S = 0.1
+#: One line's call: a model may have to be loaded first.
+RECOGNISE_TIMEOUT_S = 300.0
+_EPS = 0.0005
+_ASR_KINDS = ("asr", "asr-en")
+#: Each open session's recognised words with their times, read from the store once.
+_WORDS: weakref.WeakKeyDictionary[ReviewSession, list[TimedWord]] = weakref.WeakKeyDictionary()
+_NO_SIZE_LIMIT = 1 << 62
+
+
+def word_bounds(session: ReviewSession, start: float, end: float) -> list[float]:
+    """The times between two recognised words strictly inside ``start``..``end`` (from the
+    job's stored recognition results; empty when the job has none)."""
+    words = [w for w in _timed_words(session) if w.start >= start - _EPS and w.end <= end + _EPS]
+    return [
+        (a.end + b.start) / 2
+        for a, b in pairwise(words)
+        if start + MIN_PIECE_S <= (a.end + b.start) / 2 <= end - MIN_PIECE_S
+    ]
+
+
+def _timed_words(session: ReviewSession) -> list[TimedWord]:
+    if (known := _WORDS.get(session)) is not None:
+        return known
+    results = []
+    store, job_id = session.store, session.record.id
+    try:
+        for kind in _ASR_KINDS:
+            for key in sorted(store.stored_keys(job_id, kind), key=lambda k: (len(k), k)):
+                stored = store.result(call_id(job_id, kind, key))
+                try:
+                    results.append(TranscribeResult.model_validate(stored))
+                except ValidationError:
+                    continue
+    except (sqlite3.Error, OSError):
+        return []  # the store cannot be read now: the time is divided by characters
+    _WORDS[session] = words = words_of(results)
+    return words
+
+
+def audio_stream(session: ReviewSession) -> int:
+    """The container index of the audio stream the job recognised.
+
+    Raises:
+        IntakeError: the source cannot be opened.
+    """
+    spec = session.record.spec
+    if spec.audio_stream is not None:
+        return spec.audio_stream
+    info = probe(spec.input, max_size=_NO_SIZE_LIMIT)
+    return pick_audio_stream(info, [spec.source_language or ""]).index
+
+
+def _span_audio(session: ReviewSession, stream: int, start: float, end: float) -> str:
+    pcm = read_pcm(session.record.spec.input, stream, start, end)
+    return base64.b64encode(encode_pcm(pcm, codec="flac")).decode("ascii")
+
+
+async def _heard(
+    session: ReviewSession, rpc: RpcClient, stream: int, row: int, model: str
+) -> TranscribeResult:
+    """Cue ``row``'s audio recognised by ``model`` (the stored result when there is one)."""
+    cue = session.cues[row]
+    job_id = session.record.id
+    cid = call_id(job_id, f"asr-redo-{model}", f"{round(cue.start * 1000)}-{round(cue.end * 1000)}")
+    if (stored := session.store.result(cid)) is not None:
+        return TranscribeResult.model_validate(stored)
+    audio = await asyncio.to_thread(_span_audio, session, stream, cue.start, cue.end)
+    params = TranscribeParams(
+        audio=audio, offset_s=cue.start, language=session.source_language(), model=model,
+        word_timestamps=True,
+    )  # fmt: skip
+    result = await rpc.call(TRANSCRIBE, params, timeout=RECOGNISE_TIMEOUT_S, job_id=job_id)
+    session.store.save_result(cid, result.model_dump(mode="json"))
+    return result
+
+
+async def rerecognise(
+    session: ReviewSession, rpc: RpcClient | None, rows: list[int], model: str
+) -> RetranslateResult:
+    """Recognise the audio of ``rows`` again with ``model``; each cue's source text becomes
+    what it heard (a translated cue is then flagged stale: see
+    :meth:`ReviewSession.edit_source`). A failed call keeps the old text, and the message
+    says why; never raises for a failed call."""
+    rows = sorted({r for r in rows if 0 <= r < len(session.cues)})
+    if not rows:
+        return RetranslateResult([], "Select the lines to recognise again first.", False)
+    if rpc is None:
+        return RetranslateResult(
+            [], "The workers are not running, so nothing can be recognised now.", False
+        )
+    try:
+        stream = await asyncio.to_thread(audio_stream, session)
+    except (OSError, ValueError) as exc:
+        return RetranslateResult([], f"The job's audio cannot be read: {exc}", False)
+    changed: list[int] = []
+    problems: list[str] = []
+    for row in rows:
+        try:
+            result = await _heard(session, rpc, stream, row, model)
+        except RpcError as exc:
+            log.warning("review %s: cue %d not recognised again: %s", session.record.id, row, exc)
+            problems.append(f"Cue {row + 1} kept its text: {exc.message}.")
+            continue
+        words = words_of([result])
+        text = join_words(words, result.language)
+        if not text.strip():
+            problems.append(f"Cue {row + 1} kept its text: {model} heard no words in it.")
+            continue
+        confidences = tuple((w.text.strip(), round(w.probability, 3)) for w in words)
+        before = session.cues[row]
+        if session.edit_source(row, text, confidences) != before:
+            changed.append(row)
+    done = f"{len(changed)} of {len(rows)} line(s) recognised again with {model}."
+    return RetranslateResult(changed, " ".join([done, *problems]), not problems)
