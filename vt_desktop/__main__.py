@@ -125,12 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def open_window(settings: AppSettings, files: list[Path]) -> int:
     """The window, or, when one is open on the same data already, the files handed to it."""
-    prestart_broker(settings)
     from vt_desktop.ui.single_instance import hand_over, instance_key
 
     if hand_over(instance_key(settings.data_dir), files):
         print("videotranslator: the window already open took the files", file=sys.stderr)
         return 0
+    prestart_broker(settings)  # before the window's imports: the node boots meanwhile
     from vt_desktop.ui.app import run_app
 
     return run_app(settings, sys.argv[:1], files)
