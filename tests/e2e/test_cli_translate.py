@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,45 +9,12 @@ import av
 import pysubs2
 import pytest
 
+from tests.support.cli import vt, vt_env
 from tests.support.media import make_video
 from vt_desktop.core.jobs.model import JobState
 from vt_desktop.core.jobs.store import JobStore
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def vt_env(home: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        VT_CONFIG_DIR=str(home / "config"),
-        DATA_DIR=str(home / "data"),
-        CACHE_DIR=str(home / "cache"),
-        LOG_DIR=str(home / "logs"),
-        VT_CACHE_DIR=str(home / "cache"),
-        RABBITMQ_PORT=str(_port()),
-        HF_HUB_OFFLINE="1",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
-def _port() -> int:
-    from vt_desktop.core.supervisor.broker import free_port
-
-    return free_port()
-
-
-def vt(*args: str, env: dict[str, str], timeout: float = 400) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vt_desktop.cli", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def test_translate_jfk_video_to_portuguese_writes_srt_vtt_and_mkv(tmp_path: Path) -> None:

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.models.conftest import opus_repo
 from tests.models.hub_server import HubServer
-from vt_desktop.core.supervisor.broker import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.cli import vt, vt_env
 
 
-def vt(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)  # HF_ENDPOINT names the test server; offline mode is off
-    env.update(
-        VT_CONFIG_DIR=str(home / "config"),
-        DATA_DIR=str(home / "data"),
-        CACHE_DIR=str(home / "cache"),
-        LOG_DIR=str(home / "logs"),
-        VT_CACHE_DIR=str(home / "cache"),
-        RABBITMQ_PORT=str(free_port()),
-        PYTHONPATH=str(ROOT),
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "vt_desktop.cli", "models", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+def vt_models(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # HF_ENDPOINT names the test server: the Hub is not offline here
+    return vt("models", *args, env=vt_env(home, offline=False), timeout=180)
 
 
 def test_vt_models_downloads_lists_with_licences_and_deletes(
@@ -41,7 +20,7 @@ def test_vt_models_downloads_lists_with_licences_and_deletes(
 ) -> None:
     hub.add(opus_repo(marian_dir))
 
-    got = vt(tmp_path, "download", "opus-mt-en-de")
+    got = vt_models(tmp_path, "download", "opus-mt-en-de")
 
     assert got.returncode == 0, got.stderr[-3000:]
     assert got.stdout.splitlines()[0] == "opus-mt-en-de: downloaded"
@@ -50,7 +29,7 @@ def test_vt_models_downloads_lists_with_licences_and_deletes(
     folder = tmp_path / "cache" / "models" / "ct2" / "opus-mt-en-de"
     assert (folder / "model.bin").read_bytes() == (marian_dir / "model.bin").read_bytes()
 
-    listed = vt(tmp_path)
+    listed = vt_models(tmp_path)
 
     assert listed.returncode == 0, listed.stderr[-3000:]
     rows = {line.split()[0]: line for line in listed.stdout.splitlines()[1:]}
@@ -61,19 +40,19 @@ def test_vt_models_downloads_lists_with_licences_and_deletes(
     assert rows["m2m100-418m"].endswith("100 languages")
     assert rows["tiny.en"].split()[1] == "speech" and "MIT" in rows["tiny.en"]
 
-    checked = vt(tmp_path, "verify", "opus-mt-en-de")
+    checked = vt_models(tmp_path, "verify", "opus-mt-en-de")
 
     assert checked.returncode == 0, checked.stderr[-3000:]
     assert checked.stdout.startswith("opus-mt-en-de: complete and loads")
     model_bin = folder / "model.bin"
     model_bin.write_bytes(model_bin.read_bytes()[:-100])  # cut short on disk
-    damaged = vt(tmp_path, "verify", "opus-mt-en-de")
+    damaged = vt_models(tmp_path, "verify", "opus-mt-en-de")
 
     assert damaged.returncode == 1
     assert "opus-mt-en-de: damaged or incomplete" in damaged.stderr
     assert "model.bin" in damaged.stderr
 
-    gone = vt(tmp_path, "delete", "opus-mt-en-de")
+    gone = vt_models(tmp_path, "delete", "opus-mt-en-de")
 
     assert gone.returncode == 0, gone.stderr[-3000:]
     assert gone.stdout.strip() == "opus-mt-en-de: deleted"
@@ -83,7 +62,7 @@ def test_vt_models_downloads_lists_with_licences_and_deletes(
 def test_a_non_commercial_model_needs_the_licence_accepted_first(tmp_path: Path) -> None:
     """As the window asks before it downloads NLLB-200, the CLI wants --accept-licence: the
     refusal comes before any broker or worker starts."""
-    refused = vt(tmp_path, "download", "nllb-200-600m")
+    refused = vt_models(tmp_path, "download", "nllb-200-600m")
 
     assert refused.returncode == 2
     assert "nllb-200-600m is licensed CC-BY-NC-4.0" in refused.stderr
