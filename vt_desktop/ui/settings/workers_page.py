@@ -13,30 +13,27 @@ from vt_desktop.ui.settings.fields import FieldErrors, PathField
 from vt_desktop.ui.settings.pages import FormPage, combo, note, plugin_folder_problem
 
 
+def spin(low: int, high: int, value: int, suffix: str = "") -> QSpinBox:
+    """A narrow spin box from ``low`` to ``high`` showing ``value``."""
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setSuffix(suffix)
+    box.setValue(value)
+    box.setMaximumWidth(160)
+    return box
+
+
 class WorkersPage(FormPage):
     """The local workers and the calls a job sends them."""
 
     def __init__(self, settings: AppSettings, errors: FieldErrors, index: int) -> None:
         super().__init__(errors, index)
         s = settings
-        form = self.form
-        self.workers = QSpinBox()
-        self.workers.setRange(0, 64)
-        self.workers.setValue(s.workers)
-        self.prefetch = QSpinBox()
-        self.prefetch.setRange(1, 64)
-        self.prefetch.setValue(s.worker_prefetch)
-        self.call_timeout = QSpinBox()
-        self.call_timeout.setRange(1, 86400)
-        self.call_timeout.setSuffix(" s")
-        self.call_timeout.setValue(round(s.call_timeout_s))
-        self.call_tries = QSpinBox()
-        self.call_tries.setRange(1, 20)
-        self.call_tries.setValue(s.call_tries)
-        self.worker_wait = QSpinBox()
-        self.worker_wait.setRange(0, 86400)
-        self.worker_wait.setSuffix(" s")
-        self.worker_wait.setValue(round(s.worker_wait_s))
+        self.workers = spin(0, 64, s.workers)
+        self.prefetch = spin(1, 64, s.worker_prefetch)
+        self.call_timeout = spin(1, 86400, round(s.call_timeout_s), " s")
+        self.call_tries = spin(1, 20, s.call_tries)
+        self.worker_wait = spin(0, 86400, round(s.worker_wait_s), " s")
         levels = [
             (self.tr("Debug"), "DEBUG"),
             (self.tr("Info"), "INFO"),
@@ -45,7 +42,16 @@ class WorkersPage(FormPage):
             (self.tr("Critical"), "CRITICAL"),
         ]
         self.log_level = combo(levels, s.log_level)
-        add = self.add
+        self.plugin_dir = PathField(
+            str(s.plugin_dir or ""),
+            title=self.tr("Plugin folder"),
+            folder=True,
+            placeholder=self.tr("none: built-in services only"),
+        )
+        self._add_rows()
+
+    def _add_rows(self) -> None:
+        add, form = self.add, self.form
         add(self.tr("Local workers:"), self.workers, "workers")
         form.addRow(
             "", note(self.tr("Worker processes this app starts; 0 uses remote workers only."))
@@ -74,12 +80,6 @@ class WorkersPage(FormPage):
             ),
         )
         add(self.tr("Log level:"), self.log_level, "log_level")
-        self.plugin_dir = PathField(
-            str(s.plugin_dir or ""),
-            title=self.tr("Plugin folder"),
-            folder=True,
-            placeholder=self.tr("none: built-in services only"),
-        )
         add(self.tr("Plugin folder:"), self.plugin_dir, "plugin_dir")
         form.addRow(
             "",
@@ -90,9 +90,6 @@ class WorkersPage(FormPage):
                 )
             ),
         )
-        for spin in (self.workers, self.prefetch, self.call_timeout, self.call_tries,
-                     self.worker_wait):  # fmt: skip
-            spin.setMaximumWidth(160)
 
     def values(self) -> dict[str, Any]:
         """The workers' and calls' settings the page holds."""
