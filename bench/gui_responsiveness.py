@@ -68,14 +68,17 @@ class Lateness:
 
     def __init__(self) -> None:
         self.samples: list[float] = []
-        self._last = 0.0
+        #: For each tick, the CPU time the GUI thread used since the last one, in ms: a late
+        #: tick with little of it was waiting (for a core on a busy machine, or for the GIL).
+        self.cpu: list[float] = []
+        self._last = self._last_cpu = 0.0
         self._timer = QTimer()
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._on_timer_timeout)
 
     def start(self) -> None:
-        self.samples = []
-        self._last = time.perf_counter()
+        self.samples, self.cpu = [], []
+        self._last, self._last_cpu = time.perf_counter(), time.thread_time()
         self._timer.start(TICK_MS)
 
     def stop(self) -> list[float]:
@@ -83,9 +86,10 @@ class Lateness:
         return self.samples
 
     def _on_timer_timeout(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.thread_time()
         self.samples.append(max(0.0, (now - self._last) * 1000 - TICK_MS))
-        self._last = now
+        self.cpu.append((cpu - self._last_cpu) * 1000)
+        self._last, self._last_cpu = now, cpu
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -193,7 +197,7 @@ async def measure_review(settings: AppSettings, job: str, phase_s: float) -> Non
     review = window.review_view
     waveform = review.preview.waveform
     meter = Lateness()
-    phases: dict[str, list[float]] = {}
+    phases: dict[str, tuple[list[float], list[float]]] = {}
     try:
         meter.start()
         started = time.perf_counter()
@@ -203,22 +207,22 @@ async def measure_review(settings: AppSettings, job: str, phase_s: float) -> Non
         await wait_for(lambda: waveform.envelope is not None, 300, "the waveform")
         made = time.perf_counter() - started
         await asyncio.sleep(1.0)
-        phases["open, waveform made"] = meter.stop()
+        phases["open, waveform made"] = (meter.stop(), meter.cpu)
         await wait_for(lambda: review.preview.showing_picture, 60, "the first frame")
         meter.start()
         await asyncio.sleep(phase_s / 2)
-        phases["page open, idle"] = meter.stop()
+        phases["page open, idle"] = (meter.stop(), meter.cpu)
         meter.start()
         review.preview.play_button.click()
         await asyncio.sleep(phase_s)
         review.preview.play_button.click()
-        phases["playing"] = meter.stop()
+        phases["playing"] = (meter.stop(), meter.cpu)
         actions: dict[str, tuple[int, float]] = {}
         for kind, name in (("rows", "row clicks (seeks)"), ("drags", "edge drags (edits)"),
                            ("wheel", "wheel zooms")):  # fmt: skip
             meter.start()
             actions[name] = await act_for(review, phase_s, kind)
-            phases[name] = meter.stop()
+            phases[name] = (meter.stop(), meter.cpu)
         paint = paint_times(waveform)
     finally:
         review.preview.player.stop()
@@ -283,17 +287,28 @@ def paint_times(waveform: WaveformView) -> dict[str, float]:
 
 
 def report_review(
-    made: float, opened: float, paint: dict[str, float], phases: dict[str, list[float]]
+    made: float,
+    opened: float,
+    paint: dict[str, float],
+    phases: dict[str, tuple[list[float], list[float]]],
 ) -> None:
     print(f"GUI event-loop lateness, {TICK_MS} ms precise timer, offscreen, Review page")
     print(f"open_job (synchronous) took {opened * 1000:.0f} ms; waveform made (one decode in "
           f"a thread) {made:.1f} s after opening the job")  # fmt: skip
     print("waveform repaint: " + ", ".join(f"{k} {v:.2f} ms" for k, v in paint.items()))
-    print(f"{'phase':<30} {'ticks':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'>50 ms':>7}")
-    for name, values in phases.items():
+    print(f"{'phase':<26} {'ticks':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'>50 ms':>7}"
+          f" {'busy':>5} {'max cpu':>8}")  # fmt: skip
+    for name, (values, cpu) in phases.items():
         p50, p99, top = figures(values)
-        stalls = sum(1 for v in values if v > STALL_MS)
-        print(f"{name:<30} {len(values):>6} {p50:>8.2f} {p99:>8.2f} {top:>8.2f} {stalls:>7}")
+        stalls = [(late, used) for late, used in zip(values, cpu, strict=True) if late > STALL_MS]
+        # busy: the GUI thread itself ran for most of the late interval (the app's own work)
+        busy = sum(1 for late, used in stalls if used > (late + TICK_MS) / 2)
+        print(f"{name:<26} {len(values):>6} {p50:>7.2f} {p99:>7.2f} {top:>7.1f} {len(stalls):>7}"
+              f" {busy:>5} {max(cpu):>8.1f}")  # fmt: skip
+    print(
+        "(>50 ms: ticks that late; busy: of those, how many the GUI thread spent mostly "
+        "running; max cpu: the most GUI-thread CPU ms between two ticks)"
+    )
 
 
 def main() -> None:
