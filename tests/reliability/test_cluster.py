@@ -46,7 +46,7 @@ from vt_desktop.core.jobs.model import JobSpec
 from vt_desktop.core.runtime import AppRuntime
 from worker.transport.connection import FailoverConnection
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 TALK_S = 400.0
 HEARTBEAT_S = 2
 #: Erlang's net tick time: a node that stops answering is down for its peers after this.
