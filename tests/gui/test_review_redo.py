@@ -9,6 +9,7 @@ sends only that line's calls, and the rest of the dub stays the same to the samp
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,6 +115,8 @@ def test_an_edited_source_is_flagged_stale_and_retranslated_in_one_click(
     assert button.isEnabled() and button.text() == "Re-translate changed sources (1)"
     reopened = ReviewSession.open(page.review.store, session.record.id, "pt")
     assert reopened.cues[0].source == cue.source, "saved as a draft at once"
+    if shots := os.environ.get("VT_SCREENSHOT_DIR"):
+        page.grab().save(str(Path(shots) / "review-redo.png"))
 
     button.click()
     message = finished(page, "re-translated")

@@ -53,6 +53,12 @@ class RedoBar(QWidget):
         layout.addWidget(self.redub_button)
         layout.addStretch(1)
 
+    def lead_with(self, button: QPushButton) -> None:
+        """Put the page's Re-translate button first in the row."""
+        layout = self.layout()
+        if isinstance(layout, QHBoxLayout):
+            layout.insertWidget(0, button)
+
     def model(self) -> str:
         """The speech model chosen (or typed)."""
         return self.model_combo.currentText().strip() or DEFAULT_REDO_MODEL

@@ -150,7 +150,7 @@ class ReviewView(ReviewPicking):
         for button in (self.retranslate_button, self.export_button):
             button.setAccessibleName(button.text())
         self.summary.setObjectName("ReviewSummary")
-        row.addWidget(self.retranslate_button)
+        self.redo_bar.lead_with(self.retranslate_button)
         row.addWidget(self.summary, 1)
         row.addWidget(self.export_button)
         return row
