@@ -7,6 +7,7 @@ while the splice keeps the first render's packets outside the changed clip.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import av
@@ -16,6 +17,9 @@ import numpy.typing as npt
 from tests.support.media import make_video
 from vt_desktop.core.dubbing import RATE, Clip, Timeline
 from vt_desktop.core.dubbing.mix import render_track
+from vt_desktop.core.jobs.model import JobSpec, JobState
+from vt_desktop.core.jobs.store import JobStore
+from vt_desktop.core.review import ReviewSession, redub
 from vt_desktop.core.review.dub import SPLICE_MARGIN, splice_packets
 
 
@@ -57,3 +61,19 @@ def test_a_spliced_line_leaves_every_other_sample_of_the_track_as_it_was(tmp_pat
     )
     reencoded = np.nonzero(before != whole)[0]
     assert reencoded[-1] > last.start, "a whole re-encode changes the later lines too"
+
+
+def test_redub_says_why_it_sends_nothing(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    spec = JobSpec(input=tmp_path / "a.mp4", targets=["pt"], out_dir=tmp_path)
+    job = store.create_job(spec)
+    cues = [{"start": 1.0, "end": 3.0, "lines": ["Bom dia."], "source": "Good morning."}]
+    store.put_artifact(job, "cues-pt", {"bilingual": False, "cues": cues})
+    store.update(job, state=JobState.DONE)
+    session = ReviewSession.open(store, job, "pt")
+    undubbed = asyncio.run(redub(session, None, [0]))
+    assert (undubbed.ok, undubbed.message) == (
+        False,
+        "This job made no dub: there is nothing to re-dub.",
+    )
+    store.close()

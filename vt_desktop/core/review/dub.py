@@ -120,13 +120,15 @@ async def redub(
     items = {item.row: item for item in _lines(session, session.cues)}
     spoken: list[int] = []
     problems: list[str] = []
+    already: list[str] = []
     for row in wanted:
         item = items.get(row)
         if item is None:
             problems.append(f"Cue {row + 1} is not dubbed (untranslated, blank or no room).")
             continue
         if item.stored is not None:
-            continue  # spoken as it reads now already
+            already.append(f"Cue {row + 1} is already spoken as it reads now.")
+            continue
         try:
             await _speak(session, rpc, item)
         except RpcError as exc:
@@ -134,7 +136,7 @@ async def redub(
             continue
         spoken.append(row)
     done = f"{len(spoken)} of {len(wanted)} line(s) spoken again; Export puts them in the dub."
-    return RetranslateResult(spoken, " ".join([done, *problems]), not problems)
+    return RetranslateResult(spoken, " ".join([done, *already, *problems]), not problems)
 
 
 def _spans(items: Sequence[tuple[_Line, Clip]]) -> set[tuple[int, str]]:
