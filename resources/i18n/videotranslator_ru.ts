@@ -1528,8 +1528,8 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Проверка</translation>
     </message>
     <message>
-        <source>Check a finished job&apos;s subtitles beside its video: edit a translation or a time in place, re-translate lines, then export.</source>
-        <translation>Проверьте субтитры готового задания рядом с видео: правьте перевод и время прямо в таблице, переводите строки заново, затем экспортируйте.</translation>
+        <source>Check a finished job&apos;s subtitles beside its video: edit what was said, its translation or a time in place, redo single lines, then export.</source>
+        <translation>Проверьте субтитры готового задания рядом с видео: правьте сказанное, перевод и время прямо в таблице, переделывайте отдельные строки, затем экспортируйте.</translation>
     </message>
     <message>
         <source>Review message</source>

@@ -93,8 +93,8 @@ class ReviewView(ReviewPicking):
             PageHeader(
                 self.tr("Review"),
                 self.tr(
-                    "Check a finished job's subtitles beside its video: edit a translation or a "
-                    "time in place, re-translate lines, then export."
+                    "Check a finished job's subtitles beside its video: edit what was said, its "
+                    "translation or a time in place, redo single lines, then export."
                 ),
             )
         )
