@@ -1,8 +1,9 @@
 """Speech recognition with faster-whisper: device choice, decoding, batching.
 
 ``whisper`` loads models and transcribes one segment; ``batched_decode`` runs several through
-one model call; ``micro_batcher`` gathers the calls that wait into such batches;
-``loaded_model`` is what the two decodes share.
+one model call (``decode_hooks``: what it records inside the model meanwhile);
+``micro_batcher`` gathers the calls that wait into such batches; ``loaded_model`` is what the
+two decodes share.
 """
 
 from worker.engines.asr.audio import MAX_SEGMENT_S, SAMPLE_RATE, decode_segment

@@ -12,12 +12,11 @@ one prompt. A segment whose language is to be detected gets its own detection fi
 from __future__ import annotations
 
 import bisect
-import contextlib
 import dataclasses
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from functools import partial
@@ -26,6 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from worker.engines.asr.audio import SAMPLE_RATE
+from worker.engines.asr.decode_hooks import languages_heard, stops_recorded, words_timed_per_chunk
 from worker.engines.asr.hallucination import screened
 from worker.engines.asr.loaded_model import (
     BATCHABLE_MAX_S,
@@ -264,8 +264,8 @@ def _decode_once(
     stops: dict[int, float | None] = {}
     fps = copy.model.frames_per_second
     guesses: list[tuple[str, float]] = []
-    listening = _languages_heard(copy.model, guesses) if heard is not None else nullcontext()
-    with _stops_recorded(copy.model, stops), _words_timed_per_chunk(copy.model), listening:
+    listening = languages_heard(copy.model, guesses) if heard is not None else nullcontext()
+    with stops_recorded(copy.model, stops), words_timed_per_chunk(copy.model), listening:
         raw_segments, _ = copy.pipeline.transcribe(
             np.concatenate(audios),
             language=language,
@@ -303,103 +303,6 @@ def _silence(raw: Any) -> bool:
 
 NO_SPEECH_PROB = 0.6
 LOW_LOGPROB = -1.0
-
-
-@contextlib.contextmanager
-def _stops_recorded(model: Any, stops: dict[int, float | None]) -> Iterator[None]:
-    """Record, per chunk (keyed by its start in frames), where its window's decode stopped:
-    None when it read to the end, else the last timestamp it closed (seconds from its
-    start), where the sequential decode would start its next window."""
-    split = model._split_segments_by_timestamps
-
-    def split_recording(  # noqa: PLR0917 (faster-whisper's signature)
-        tokenizer: Any,
-        tokens: list[int],
-        time_offset: float,
-        segment_size: int,
-        segment_duration: float,
-        seek: int,
-    ) -> tuple[list[dict[str, Any]], int, bool]:
-        result: tuple[list[dict[str, Any]], int, bool] = split(
-            tokenizer, tokens, time_offset, segment_size, segment_duration, seek
-        )
-        end_seek = result[1]
-        key = round(time_offset * model.frames_per_second)
-        stops[key] = (
-            None
-            if end_seek - seek >= segment_size
-            else (end_seek - seek) / (model.frames_per_second)
-        )
-        return result
-
-    model._split_segments_by_timestamps = split_recording
-    try:
-        yield
-    finally:  # back to the class's own method
-        vars(model).pop("_split_segments_by_timestamps", None)
-
-
-@contextlib.contextmanager
-def _languages_heard(model: Any, guesses: list[tuple[str, float]]) -> Iterator[None]:
-    """Record each chunk's most likely language from the batch's own encoder output (one
-    decoder step: no second pass over the audio, as ``detect_language`` on the audio is)."""
-    encode = model.encode
-
-    def encode_listening(features: Any) -> Any:
-        output = encode(features)
-        if model.model.is_multilingual:
-            for ranked in model.model.detect_language(output):
-                token, probability = ranked[0]
-                guesses.append((str(token)[2:-2], float(probability)))  # "<|de|>" -> "de"
-        return output
-
-    model.encode = encode_listening
-    try:
-        yield
-    finally:  # back to the class's own method
-        vars(model).pop("encode", None)
-
-
-@contextlib.contextmanager
-def _words_timed_per_chunk(model: Any) -> Iterator[None]:
-    """Time each chunk's words as if it were transcribed alone.
-
-    faster-whisper's batched word timing carries "the last speech" from one chunk into the
-    next, and then shortens a chunk's first word as if it followed a pause. Transcribed alone,
-    a segment starts with no earlier speech. This runs the (batched) alignment once for all
-    chunks, then the per-word rules chunk by chunk, each starting from its own start.
-    """
-    add_words, find_alignment = model.add_word_timestamps, model.find_alignment
-
-    def add_word_timestamps(  # noqa: PLR0917 (faster-whisper calls it positionally)
-        segments: list[Any],
-        tokenizer: Any,
-        encoder_output: Any,
-        num_frames: Any,
-        prepend: str,
-        append: str,
-        _last: float,
-    ) -> float:
-        eot = tokenizer.eot
-        text_tokens = [[t for sub in chunk for t in sub["tokens"] if t < eot] for chunk in segments]
-        alignments = find_alignment(tokenizer, text_tokens, encoder_output, num_frames)
-        last = 0.0
-        for i, chunk in enumerate(segments):
-            if not chunk:
-                continue
-            model.find_alignment = lambda *_args, _i=i: [alignments[_i]]
-            start = chunk[0]["seek"] / model.frames_per_second
-            last = add_words(
-                [chunk], tokenizer, encoder_output, [num_frames[i]], prepend, append, start
-            )
-        return last
-
-    model.add_word_timestamps = add_word_timestamps
-    try:
-        yield
-    finally:  # back to the class's own methods
-        vars(model).pop("add_word_timestamps", None)
-        vars(model).pop("find_alignment", None)
 
 
 def _chunk_index(starts_s: list[float], chunk_start_s: float) -> int:

@@ -215,7 +215,7 @@ class WhisperEngine:
         switched: float | None = None  # the detection's probability when the language changed
         if request.check_language and loaded.multilingual and language is not None:
             # Alone, the check costs a pass over the audio (batched, it reads the encoder
-            # output the batch computes anyway: see batched_decode._languages_heard).
+            # output the batch computes anyway: see decode_hooks.languages_heard).
             guess = self.detect_language(request.audio, loaded.name)
             if guess.language != language and guess.probability >= SWITCH_P:
                 language, switched = guess.language, guess.probability
