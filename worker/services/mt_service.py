@@ -18,18 +18,12 @@ from typing import Any
 
 from pydantic import Field, SecretStr
 
-from worker.engines.mt.base import (
-    BatchResult,
-    BatchWarning,
-    MtEngine,
-    WhisperPseudoEngine,
-    check_cancelled,
-)
+from worker.engines.mt.base import MtEngine, WhisperPseudoEngine
 from worker.engines.mt.bergamot import BergamotEngine, bergamot_installed
-from worker.engines.mt.cache import CacheKey, TranslationCache
+from worker.engines.mt.cache import TranslationCache
 from worker.engines.mt.ct2 import Ct2Engine, Ct2ModelInfo, discover_models
-from worker.engines.mt.glossary import glossary_hash
-from worker.engines.mt.llm import EndpointUnreachable, LlmConfig, LlmEngine
+from worker.engines.mt.job import TranslationJob, translate_through
+from worker.engines.mt.llm import LlmConfig, LlmEngine
 from worker.protocol.errors import InvalidParams, ModelUnavailable
 from worker.protocol.mt import (
     CONTEXT_SENTENCES,
@@ -45,7 +39,6 @@ from worker.protocol.mt import (
     RouteStep,
     TranslateParams,
     TranslateResult,
-    TranslationWarning,
     plan_route,
 )
 from worker.services.base import BaseService, ServiceSettings, WorkerInfo, current_call, rpc_method
@@ -230,7 +223,7 @@ class MtService(BaseService):
             step = route.steps[0]
             engine = self.engine(step.engine, step.model, p.source_lang, p.target_lang)
             engine.require_pair(p.source_lang, p.target_lang)
-            job = _TranslationJob(p, engine, self.cache)
+            job = TranslationJob(p, engine, self.cache)
             await job.run(self._batch_size(engine), self.config.context_sentences)
             result = TranslateResult(
                 translations=job.results,
@@ -304,52 +297,16 @@ class MtService(BaseService):
         return self.automatic_route(source, target).engine
 
     async def _translate_pivot(self, p: TranslateParams, route: Route) -> TranslateResult:
-        """Two steps: ``source → en`` with the first engine, ``en → target`` with the second.
-
-        Glossary terms are protected through the first step as their final translation and
-        kept as they are through the second. Lines the first step left untranslated stay so.
-        """
+        """Two steps through English (see ``translate_through``)."""
         first, second = route.steps
         into = self.engine(first.engine, first.model, first.source, first.target)
         out = self.engine(second.engine, second.model, second.source, second.target)
         into.require_pair(first.source, first.target)
         out.require_pair(second.source, second.target)
-        p1 = p.model_copy(update={"target_lang": first.target})
-        job1 = _TranslationJob(p1, into, self.cache)
-        await job1.run(self._batch_size(into), self.config.context_sentences, (0.0, 0.5))
-        english = [i for i, text in enumerate(job1.results) if text is not None]
-        results: list[str | None] = [None] * len(p.sentences)
-        warnings = list(job1.warnings)
-        compute, cached = job1.compute_seconds, job1.cached
-        if english:
-            p2 = TranslateParams.model_construct(
-                engine=second.engine,
-                model=second.model,
-                source_lang=second.source,
-                target_lang=p.target_lang,
-                sentences=[job1.results[i] or "" for i in english],
-                context=[],
-                glossary={t: t for t in p.glossary.values()},
-            )
-            job2 = _TranslationJob(p2, out, self.cache)
-            await job2.run(self._batch_size(out), 0, (0.5, 1.0))
-            for local, index in enumerate(english):
-                results[index] = job2.results[local]
-            for warning in job2.warnings:
-                indexes = [english[i] for i in warning.indexes]
-                message = f"{second.source} → {second.target} step: {warning.message}"
-                warnings.append(TranslationWarning(indexes=indexes, message=message))
-            compute, cached = compute + job2.compute_seconds, cached + job2.cached
-        return TranslateResult(
-            translations=results,
-            warnings=warnings,
-            engine=f"{into.name} → {out.name}",
-            model=f"{into.model_id} → {out.model_id}",
-            compute_seconds=round(compute, 4),
-            cached=cached,
-            via=first.target,
-            pivoted=[i for i, t in enumerate(results) if t is not None and t.strip()],
-        )
+        return await translate_through(
+            p, route, (into, out), self.cache,
+            (self._batch_size(into), self._batch_size(out)), self.config.context_sentences,
+        )  # fmt: skip
 
     def _batch_size(self, engine: MtEngine) -> int:
         return self.config.llm_batch_size if engine.name == "llm" else self.config.batch_size
@@ -411,90 +368,3 @@ def _call_id() -> str:
         return current_call().call_id
     except LookupError:
         return "-"
-
-
-class _TranslationJob:
-    """One ``mt.translate`` call: cache lookups, batches, warnings mapped to call indexes."""
-
-    def __init__(self, p: TranslateParams, engine: MtEngine, cache: TranslationCache) -> None:
-        self.p = p
-        self.engine = engine
-        self.cache = cache
-        self.results: list[str | None] = [None] * len(p.sentences)
-        self.warnings: list[TranslationWarning] = []
-        self.cached = 0
-        self.compute_seconds = 0.0
-        self._glossary = glossary_hash(p.glossary)
-
-    def _key(self, sentence: str) -> CacheKey:
-        return CacheKey(
-            self.engine.name, self.engine.model_id, self.p.source_lang, self.p.target_lang,
-            self._glossary, sentence,
-        )  # fmt: skip
-
-    def _pending(self) -> dict[str, list[int]]:
-        """Sentences still to translate → their indexes (duplicates translated once)."""
-        pending: dict[str, list[int]] = {}
-        for index, sentence in enumerate(self.p.sentences):
-            if not sentence.strip():
-                self.results[index] = sentence
-            elif (hit := self.cache.get(self._key(sentence))) is not None:
-                self.results[index] = hit
-                self.cached += 1
-            else:
-                pending.setdefault(sentence, []).append(index)
-        return pending
-
-    def _context_before(self, index: int, size: int) -> list[str]:
-        return (list(self.p.context) + list(self.p.sentences[:index]))[-size:] if size else []
-
-    async def run(
-        self, batch_size: int, context_size: int, span: tuple[float, float] = (0.0, 1.0)
-    ) -> None:
-        """Translate what the cache lacks, reporting progress from ``span[0]`` to ``span[1]``."""
-        pending = list(self._pending().items())
-        for start in range(0, len(pending), batch_size):
-            check_cancelled()
-            batch = pending[start : start + batch_size]
-            first_index = batch[0][1][0]
-            began = time.perf_counter()
-            result = await self._translate(
-                [s for s, _ in batch], self._context_before(first_index, context_size)
-            )
-            self.compute_seconds += time.perf_counter() - began
-            self._absorb(batch, result)
-            done = (start + len(batch)) / len(pending)
-            _progress(span[0] + (span[1] - span[0]) * done, "translating")
-
-    async def _translate(self, sentences: list[str], context: list[str]) -> BatchResult:
-        try:
-            return await self.engine.translate_batch(
-                sentences, self.p.source_lang, self.p.target_lang,
-                context=context, glossary=self.p.glossary,
-            )  # fmt: skip
-        except EndpointUnreachable as exc:
-            if not any(r is not None for r in self.results):
-                raise
-            return BatchResult([None] * len(sentences), [_warn_all(sentences, exc.message)])
-
-    def _absorb(self, batch: list[tuple[str, list[int]]], result: BatchResult) -> None:
-        for (sentence, indexes), text in zip(batch, result.translations, strict=True):
-            for index in indexes:
-                self.results[index] = text
-            if text is not None:
-                self.cache.put(self._key(sentence), text)
-        for warning in result.warnings:
-            indexes = sorted(i for b in warning.indexes for i in batch[b][1])
-            self.warnings.append(TranslationWarning(indexes=indexes, message=warning.message))
-
-
-def _warn_all(sentences: list[str], message: str) -> BatchWarning:
-    return BatchWarning(tuple(range(len(sentences))), f"not translated: {message}")
-
-
-def _progress(fraction: float, message: str) -> None:
-    try:
-        ctx = current_call()
-    except LookupError:
-        return
-    ctx.progress(fraction, message)
