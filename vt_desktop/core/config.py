@@ -102,8 +102,7 @@ class AppSettings(BrokerSettings):
     mode: Literal["local", "remote"] = "local"
     workers: int = Field(default=1, ge=0, le=64)
     #: Calls a local worker takes at once; its speech service recognises that many segments
-    #: in one batch. 8 ran a 190 s video → pt job in 14.0 s against 20.0 s at 1 on 2 CPU
-    #: cores (tiny.en): batching pays on a CPU too, not only on a GPU.
+    #: in one batch, which pays on a CPU too, not only on a GPU (README, Benchmarks).
     worker_prefetch: int = Field(default=8, ge=1, le=64)
     #: A job's calls: the time one has to answer before it is sent again, the sends before
     #: the job fails (it can be resumed), and how long a call waits for a worker to come

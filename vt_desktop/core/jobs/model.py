@@ -79,8 +79,8 @@ class JobSpec(BaseModel):
     burn_in: bool = False
     bilingual: bool = False
     audio_stream: int | None = None
-    #: FLAC by default: lossless, and Opus at 24-48 kbit/s cost tiny.en 3 WER points on the
-    #: 190 s test talk (0.112 vs 0.078); a FLAC segment too big for one call falls back to Opus.
+    #: FLAC by default: lossless, where Opus at speech bit rates costs the recogniser words
+    #: (README, Benchmarks); a FLAC segment too big for one call falls back to Opus.
     segment_codec: Literal["opus", "flac"] = "flac"
     #: Subtitle rules chosen in the settings; ``None`` keeps the target language's default
     #: (jobs stored before these fields existed load with ``None``).

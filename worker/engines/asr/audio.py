@@ -1,9 +1,8 @@
 """Decode the compact audio file a call carries into the samples Whisper reads.
 
 The pipeline sends 16 kHz mono 16-bit FLAC: those samples are read as they are, with no
-resampler in the way (2.4x faster than ``faster_whisper.decode_audio`` on a 24 s segment, 15
-against 35 ms, and bit-identical); anything else goes through ``decode_audio``, which converts
-every format and rate."""
+resampler in the way (faster than ``faster_whisper.decode_audio``, and bit-identical);
+anything else goes through ``decode_audio``, which converts every format and rate."""
 
 from __future__ import annotations
 

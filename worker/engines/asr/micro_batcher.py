@@ -1,8 +1,8 @@
 """Dynamic batching with a short gathering window.
 
-On a CPU, one batch of eight 30 s segments recognises about 2.3× as much audio per second as
-eight batches of one (measured with tiny.en on 2 cores: 19× against 8× real time), so a batch
-should not start while the rest of its company is a moment away. Before a batch starts the
+On a CPU too, one batch of eight 30 s segments recognises more than twice as much audio per
+second as eight batches of one (README, Benchmarks), so a batch should not start while the
+rest of its company is a moment away. Before a batch starts the
 batcher therefore waits, up to ``max_gather_s`` in all:
 
 * for every call the worker has already received and is still decoding (``announce`` /

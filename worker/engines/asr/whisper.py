@@ -37,10 +37,9 @@ log = logging.getLogger(__name__)
 def cpu_split(threads: int, replicas: int) -> tuple[int, int]:
     """(copies, threads per copy) for a CPU budget of ``threads`` (0: every core).
 
-    ``replicas`` 0 chooses: two copies when there are at least two threads. On 2 cores a
-    batch of 8 split over two 1-thread copies ran at 27× real time against 21× for one
-    2-thread copy (tiny.en, ``bench/asr_throughput.py``): one copy's threads wait on each
-    other in the decoder's serial steps, two copies fill those gaps.
+    ``replicas`` 0 chooses: two copies when there are at least two threads, since one
+    copy's threads wait on each other in the decoder's serial steps and two copies fill
+    those gaps (``bench/asr_throughput.py``; figures in the README).
     """
     budget = threads or os.cpu_count() or 1
     copies = max(1, min(replicas or (2 if budget >= 2 else 1), budget))
