@@ -10,10 +10,12 @@ import argparse
 import asyncio
 import signal
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn
 
 from vt_desktop import cli_commands as commands
 from vt_desktop.core.config import AppSettings
@@ -159,41 +161,57 @@ def log_level(args: argparse.Namespace, settings: AppSettings) -> str:
 
 
 class ProgressLine:
-    """One live progress line on a terminal; plain lines elsewhere."""
+    """Progress on ``out``: on a terminal, a live bar for the job and one for each stage, with
+    the ETA (rich); elsewhere a plain line as each stage begins and when the job is done."""
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.tty = out.isatty()
         self.last_stage = ""
-        self.last_draw = 0.0
+        self._bars: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
 
     def __call__(self, ev: PipelineEvent) -> None:
-        eta = "" if ev.eta_s is None else f" ETA {int(ev.eta_s) // 60}:{int(ev.eta_s) % 60:02d}"
+        eta = "" if ev.eta_s is None else f"ETA {int(ev.eta_s) // 60}:{int(ev.eta_s) % 60:02d}"
         if ev.level in {"WARNING", "ERROR"}:
-            self._clear()
-            print(f"{ev.level.lower()}: {ev.message}", file=self.out)
-            return
-        if self.tty:
-            if time.monotonic() - self.last_draw < 0.1 and ev.progress < 1.0:
-                return
-            self.last_draw = time.monotonic()
-            filled = int(ev.progress * 30)
-            bar = "#" * filled + "-" * (30 - filled)
-            text = f"\r[{bar}] {ev.progress * 100:5.1f}% {ev.stage:<10}{eta}  {ev.message[:50]}"
-            self.out.write(text.ljust(110))
-            self.out.flush()
+            line = f"{ev.level.lower()}: {ev.message}"
+            if self._bars is not None:
+                self._bars.console.print(line, markup=False, highlight=False)
+            else:
+                print(line, file=self.out)
+        elif self.tty:
+            bars = self._live()
+            bars.update(self._task("job"), completed=ev.progress, eta=eta)
+            note = ev.message[:60]
+            bars.update(self._task(ev.stage), completed=ev.stage_progress, note=note)
         elif ev.stage != self.last_stage or ev.message.startswith("done"):
+            eta = f" {eta}" if eta else ""
             print(f"{ev.stage}: {ev.progress * 100:.0f}%{eta} {ev.message}", file=self.out)
         self.last_stage = ev.stage
 
-    def _clear(self) -> None:
-        if self.tty:
-            self.out.write("\r" + " " * 110 + "\r")
+    def _live(self) -> Progress:
+        if self._bars is None:
+            self._bars = Progress(
+                TextColumn("{task.description:<10}"),
+                BarColumn(bar_width=30),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[eta]}"),
+                TextColumn("{task.fields[note]}"),
+                console=Console(file=self.out),
+            )
+            self._bars.start()
+        return self._bars
+
+    def _task(self, name: str) -> TaskID:
+        if name not in self._tasks and self._bars is not None:
+            self._tasks[name] = self._bars.add_task(name, total=1.0, eta="", note="")
+        return self._tasks[name]
 
     def end(self) -> None:
-        """Finish the live line."""
-        if self.tty:
-            self.out.write("\n")
+        """Finish the job's bars (the next job gets its own)."""
+        if self._bars is not None:
+            self._bars.stop()
+        self._bars, self._tasks = None, {}
 
 
 def build_settings(args: argparse.Namespace) -> AppSettings:
