@@ -204,7 +204,10 @@ class WaveformView(QWidget):
             x = self.x_of(self._drag.seconds)
             painter.setPen(QPen(theme.colour(CUE), 2))
             painter.drawLine(QLineF(x, 0, x, self.height()))
-            painter.drawText(QPointF(x + 4, 14), format_time(self._drag.seconds))
+            label = format_time(self._drag.seconds)
+            width = painter.fontMetrics().horizontalAdvance(label)
+            fits = x + 4 + width < self.width()
+            painter.drawText(QPointF(x + 4 if fits else x - 4 - width, 14), label)
         painter.end()
 
     def _wave_height(self) -> int:
@@ -288,7 +291,7 @@ class WaveformView(QWidget):
 
     def _paint_ticks(self, painter: QPainter) -> None:
         metrics = painter.fontMetrics()
-        room = metrics.horizontalAdvance("00:00:00.000") * 1.5
+        room = metrics.horizontalAdvance("00:00:00") + 16
         step = next((s for s in TICK_STEPS_S if s * self.width() / self.span_s >= room), 600)
         painter.setPen(theme.colour(TEXT))
         tick = math.ceil(self.start_s / step) * step
