@@ -75,6 +75,24 @@ async def test_a_closed_app_leaves_the_broker_warm_and_the_next_adopts_it(tmp_pa
     assert not keeper.keeper_running(tmp_path / "data" / "broker")
 
 
+async def test_a_broker_set_booting_at_launch_is_the_one_the_runtime_then_starts(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    assert BrokerNode(tmp_path / "broker", port=port).prestart()
+    assert not BrokerNode(tmp_path / "broker", port=port).prestart()  # once per folder
+    node = BrokerNode(tmp_path / "broker", port=port)
+    await node.start()
+    try:
+        assert not node.adopted and node.pid is not None
+        assert len(beams(tmp_path / "broker")) == 1
+        assert await node.answers()
+    finally:
+        await node.stop()
+    assert beams(tmp_path / "broker") == []
+    assert not keeper.keeper_running(tmp_path / "broker")
+
+
 async def test_a_warm_broker_stops_when_its_time_is_up(tmp_path: Path) -> None:
     node = BrokerNode(tmp_path / "broker", port=free_port())
     await node.start()

@@ -30,6 +30,10 @@ from vt_desktop.core.supervisor import keeper
 log = logging.getLogger(__name__)
 #: How long a stopping node may take before it is killed.
 STOP_GRACE_S = 20.0
+#: How long a keeper that holds its lock may take to write its state file.
+STATE_WAIT_S = 10.0
+#: Keepers this process started at launch (``prestart``), by node folder, for ``start``.
+_PRESTARTED: dict[Path, subprocess.Popen[bytes]] = {}
 
 SERVER_CANDIDATES = (
     "/usr/lib/rabbitmq/bin/rabbitmq-server",
@@ -228,9 +232,19 @@ class BrokerNode:
         base = self.layout.base
         base.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + timeout
+        if (early := _PRESTARTED.pop(base, None)) is not None and early.poll() is None:
+            self._attach()  # this process's launch set it booting (``prestart``)
+            self._keeper = early
+            try:
+                await self._wait_ready(deadline)
+                return
+            except _KeeperLost as lost:  # another keeper had the folder: found below
+                self._keeper = None
+                if lost.code != keeper.EXIT_TAKEN:
+                    raise self._start_error() from None
         for _ in range(3):  # a keeper starting beside ours can win the folder: adopt it then
             if keeper.keeper_running(base):
-                state = keeper.read_state(base) or {}
+                state = await self._keeper_state(base)
                 if state.get("port") == self.port and state.get("node") == self.node_name:
                     self._attach()
                     log.info("broker %s on port %s is up or booting (left warm, or started "
@@ -247,6 +261,16 @@ class BrokerNode:
                 return
         raise BrokerStartError(f"another app keeps starting the broker in {base}")
 
+    async def _keeper_state(self, base: Path) -> dict[str, object]:
+        """The running keeper's state, waiting a moment for one that has only just started
+        (it writes the file after it has started the node)."""
+        end = time.monotonic() + STATE_WAIT_S
+        while True:  # polls a file: nothing to await but time
+            state = keeper.read_state(base)
+            if state is not None or time.monotonic() >= end:
+                return state or {}
+            await asyncio.sleep(0.05)
+
     def prestart(self) -> bool:
         """Set the node booting now without waiting for it: the app calls this at launch,
         before it loads its window, so the node's seconds of boot overlap the window's; the
@@ -258,12 +282,15 @@ class BrokerNode:
         """
         base = self.layout.base
         base.mkdir(parents=True, exist_ok=True)
-        if keeper.keeper_running(base) or _listening(self.port):
+        early = _PRESTARTED.get(base)
+        if (early is not None and early.poll() is None) or keeper.keeper_running(base):
+            return False
+        if _listening(self.port):
             return False
         argv, env = self.prepare()
         self._attach()
         log.info("starting private broker %s on port %s", self.node_name, self.port)
-        self._keeper = self._run_keeper(argv, env)
+        self._keeper = _PRESTARTED[base] = self._run_keeper(argv, env)
         return True
 
     def _attach(self) -> None:
@@ -281,11 +308,14 @@ class BrokerNode:
             if lost.code == keeper.EXIT_TAKEN:
                 self._keeper = None
                 return False
-            raise BrokerStartError(
-                f"rabbitmq-server exited before it was ready; its log is in "
-                f"{self.layout.logs}: {self._log_tail()}"
-            ) from None
+            raise self._start_error() from None
         return True
+
+    def _start_error(self) -> BrokerStartError:
+        return BrokerStartError(
+            f"rabbitmq-server exited before it was ready; its log is in "
+            f"{self.layout.logs}: {self._log_tail()}"
+        )
 
     def _run_keeper(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         """Start the keeper in a session of its own (it starts the node). A plain Popen, not
