@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pysubs2
@@ -236,12 +237,13 @@ async def disturb_leader(
         "partition": ("results_again_s", "consumers_back_s", "paused_s"),
     }[how]
     while not all(name in figures for name in wanted):
-        if rt.store.get(job).state.finished:
-            break
+        finished = rt.store.get(job).state.finished  # asked first: what it saw is noted
         if "app_back_s" not in figures and app_link.switches and app_link.connected.is_set():
             figures["app_back_s"] = time.monotonic() - started
         if "results_again_s" not in figures and rt.store.result_count(job) > results_at:
             figures["results_again_s"] = time.monotonic() - started
+        if finished:
+            break
         paused = "paused_s" in wanted and "paused_s" not in figures
         if paused and not await asyncio.to_thread(answers_amqp, leader):
             figures["paused_s"] = time.monotonic() - started
@@ -300,8 +302,9 @@ async def check_disturbed_run(
         print(f"  app +{r.created - marks[0]:.1f}s {r.getMessage()[:200]}")
     if how == "partition":  # how the node cut off saw it
         node = cluster.nodes[int(f["leader_node"])]
+        since = datetime.fromtimestamp(marks[0], UTC).strftime("%Y-%m-%d %H:%M:%S")
         for path in sorted(node.node.layout.logs.glob("*.log")):
-            said = path.read_text(errors="replace").splitlines()
+            said = [x for x in path.read_text(errors="replace").splitlines() if x[:19] >= since]
             for line in [x for x in said if re.search(r"minority|partition|[Pp]aus", x)][:6]:
                 print(f"  node {f['leader_node']:.0f}: {line[:200]}")
     for wid, text in run.logs.items():  # how each worker saw it
