@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli_translate import ROOT, vt, vt_env
 from tests.support.broker import TestBroker
+from tests.support.cli import ROOT, vt, vt_env
 from tests.support.media import make_talk_video, make_video
 from tests.support.workers import WorkerProcs, worker_procs
 from vt_desktop.core.supervisor.broker import free_port

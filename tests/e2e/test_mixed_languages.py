@@ -17,7 +17,7 @@ import numpy as np
 import pysubs2
 import pytest
 
-from tests.e2e.test_cli_translate import vt, vt_env
+from tests.support.cli import vt, vt_env
 from tests.support.media import make_video, real_talk, write_wav
 from tests.support.wer import norm_words, wer
 

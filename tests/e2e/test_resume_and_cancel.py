@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli_translate import ROOT, vt, vt_env
+from tests.support.cli import ROOT, vt, vt_env
 from tests.support.media import make_talk_video
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.model import JobSpec, JobState

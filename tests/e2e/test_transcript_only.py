@@ -8,7 +8,7 @@ from pathlib import Path
 import pysubs2
 import pytest
 
-from tests.e2e.test_cli_translate import vt, vt_env
+from tests.support.cli import vt, vt_env
 from tests.support.media import make_video
 from vt_desktop.core.jobs.store import JobStore
 
