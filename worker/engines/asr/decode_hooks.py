@@ -14,6 +14,18 @@ from typing import Any
 
 
 @contextlib.contextmanager
+def _instead(model: Any, **methods: Any) -> Iterator[None]:
+    """Give ``model`` these methods of its own for a while; the class's are back after."""
+    for name, method in methods.items():
+        setattr(model, name, method)
+    try:
+        yield
+    finally:
+        for name in methods:
+            vars(model).pop(name, None)
+
+
+@contextlib.contextmanager
 def stops_recorded(model: Any, stops: dict[int, float | None]) -> Iterator[None]:
     """Record, per chunk (keyed by its start in frames), where its window's decode stopped:
     None when it read to the end, else the last timestamp it closed (seconds from its
@@ -40,11 +52,8 @@ def stops_recorded(model: Any, stops: dict[int, float | None]) -> Iterator[None]
         )
         return result
 
-    model._split_segments_by_timestamps = split_recording
-    try:
+    with _instead(model, _split_segments_by_timestamps=split_recording):
         yield
-    finally:  # back to the class's own method
-        vars(model).pop("_split_segments_by_timestamps", None)
 
 
 @contextlib.contextmanager
@@ -61,11 +70,8 @@ def languages_heard(model: Any, guesses: list[tuple[str, float]]) -> Iterator[No
                 guesses.append((str(token)[2:-2], float(probability)))  # "<|de|>" -> "de"
         return output
 
-    model.encode = encode_listening
-    try:
+    with _instead(model, encode=encode_listening):
         yield
-    finally:  # back to the class's own method
-        vars(model).pop("encode", None)
 
 
 @contextlib.contextmanager
@@ -102,9 +108,5 @@ def words_timed_per_chunk(model: Any) -> Iterator[None]:
             )
         return last
 
-    model.add_word_timestamps = add_word_timestamps
-    try:
+    with _instead(model, add_word_timestamps=add_word_timestamps, find_alignment=find_alignment):
         yield
-    finally:  # back to the class's own methods
-        vars(model).pop("add_word_timestamps", None)
-        vars(model).pop("find_alignment", None)
