@@ -35,6 +35,8 @@ MAX_TERM_CHARS = 200
 ANY_LANGUAGE = "*"
 #: The language a pair no engine translates directly goes through.
 PIVOT_LANGUAGE = "en"
+#: The translation engines a call may name (``whisper`` translates speech, at recognition).
+ENGINE_NAMES: tuple[str, ...] = ("bergamot", "ct2", "llm", "whisper")
 #: Sentences the app sends in one ``mt.translate`` call, and the batch a worker translates
 #: at once unless its settings say otherwise (so one call is one batch).
 TRANSLATE_BATCH = 16

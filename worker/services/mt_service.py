@@ -27,6 +27,7 @@ from worker.engines.mt.llm import LlmConfig, LlmEngine
 from worker.protocol.errors import InvalidParams, ModelUnavailable
 from worker.protocol.mt import (
     CONTEXT_SENTENCES,
+    ENGINE_NAMES,
     LANGUAGES,
     TRANSLATE,
     TRANSLATE_BATCH,
@@ -46,7 +47,6 @@ from worker.services.base import BaseService, ServiceSettings, WorkerInfo, curre
 log = logging.getLogger(__name__)
 
 API_KEY_ENV = "VT_MT_LLM_API_KEY"
-ENGINES = ("bergamot", "ct2", "llm", "whisper")
 
 
 class MtSettings(ServiceSettings):
@@ -160,7 +160,7 @@ class MtService(BaseService):
             "whisper": WhisperPseudoEngine,
         }
         if name not in factories:
-            raise InvalidParams(f"unknown engine {name!r}; engines: {', '.join(ENGINES)}")
+            raise InvalidParams(f"unknown engine {name!r}; engines: {', '.join(ENGINE_NAMES)}")
         return factories[name]()
 
     def _new_llm_engine(self) -> MtEngine:

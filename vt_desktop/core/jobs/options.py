@@ -10,6 +10,19 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 from worker.catalogue.speech import CATALOGUE
+from worker.protocol.mt import ENGINE_NAMES  # the workers' own list
+
+__all__ = [
+    "DEFAULT_FORMATS",
+    "ENGINE_NAMES",
+    "OUTPUT_FORMATS",
+    "SPEECH_MODELS",
+    "SUBTITLE_FORMATS",
+    "VIDEO_FORMATS",
+    "WHISPER_ENGINE",
+    "OutputFormat",
+    "translates_speech",
+]
 
 OutputFormat = Literal["srt", "vtt", "ass", "mkv", "mp4"]
 #: Everything a job can write, in the order the lists show it.
@@ -20,10 +33,9 @@ VIDEO_FORMATS: tuple[OutputFormat, ...] = ("mkv", "mp4")
 #: What a new job writes unless told otherwise.
 DEFAULT_FORMATS: tuple[OutputFormat, ...] = ("srt", "vtt", "mkv")
 
-#: Whisper's own translation into English: done at recognition, by the speech model.
+#: Whisper's own translation into English: done at recognition, by the speech model (one
+#: of ``ENGINE_NAMES``, the engines a job may name; none named: the workers choose).
 WHISPER_ENGINE = "whisper"
-#: The translation engines a job may name (none named: the workers choose).
-ENGINE_NAMES: tuple[str, ...] = ("bergamot", "ct2", "llm", WHISPER_ENGINE)
 
 #: The speech models the lists offer: the workers' catalogue, in its order (any other name,
 #: a Hub repo id or a folder may still be typed).
