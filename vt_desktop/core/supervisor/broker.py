@@ -235,6 +235,8 @@ class BrokerNode:
         if (early := _PRESTARTED.pop(base, None)) is not None and early.poll() is None:
             self._attach()  # this process's launch set it booting (``prestart``)
             self._keeper = early
+            log.info("private broker %s on port %s booting since launch: waiting for it",
+                     self.node_name, self.port)  # fmt: skip
             try:
                 await self._wait_ready(deadline)
                 return
@@ -289,7 +291,9 @@ class BrokerNode:
             return False
         argv, env = self.prepare()
         self._attach()
-        log.info("starting private broker %s on port %s", self.node_name, self.port)
+        # DEBUG: the window is not up yet; the runtime says at INFO once it is.
+        log.debug("booting the private RabbitMQ node %s on port %s while the window loads",
+                  self.node_name, self.port)  # fmt: skip
         self._keeper = _PRESTARTED[base] = self._run_keeper(argv, env)
         return True
 
