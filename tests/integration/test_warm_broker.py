@@ -165,6 +165,10 @@ def test_a_second_keeper_on_the_same_folder_exits_at_once(tmp_path: Path) -> Non
         assert keeper.keeper_running(base)
         code = keeper.main(["--base", str(base), "--", "/bin/true"])
         assert code == keeper.EXIT_TAKEN
+        # the frozen app runs its keeper as 'VideoTranslator --broker-keeper …'
+        from vt_desktop.__main__ import main
+
+        assert main(["--broker-keeper", "--base", str(base), "--", "/bin/true"]) == code
     finally:
         held.close()
     assert not keeper.keeper_running(base)
