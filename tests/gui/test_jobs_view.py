@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
 from tests.gui.conftest import pump_until, settings_in
 from tests.support.media import make_video
 from vt_desktop.core.config import AppSettings
-from vt_desktop.core.jobs.model import JobState
+from vt_desktop.core.jobs.model import JobSpec, JobState
 from vt_desktop.core.pipeline.recognise import GAPS
 from vt_desktop.ui.jobs.options_card import parse_targets
 from vt_desktop.ui.jobs.table import format_eta
@@ -242,6 +243,14 @@ def test_target_languages_are_parsed_by_the_jobs_own_rules() -> None:
         parse_targets("xyzzy")
     assert parse_targets("German, Brazilian Portuguese") == ["de", "pt-BR"]
     assert parse_targets("Немецкий, Китайский (традиционная)", "ru") == ["de", "zh-Hant"]
+    # One rule for the page and the job: twenty languages at most, counted after repeats go.
+    many = ["de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk", "cs", "sk", "sl", "hr", "sr"]
+    many += ["bg", "ro", "hu", "fi", "sv", "da"]
+    assert len(parse_targets(", ".join([*many, "de"]))) == 20
+    with pytest.raises(ValueError, match="21 target languages; one job takes at most 20"):
+        parse_targets(", ".join([*many, "no"]))
+    with pytest.raises(ValidationError, match="one job takes at most 20"):
+        JobSpec(input=Path("a.mp4"), targets=[*many, "no"], out_dir=Path("."))
 
 
 @pytest.mark.parametrize(

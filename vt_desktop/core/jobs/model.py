@@ -14,6 +14,7 @@ from vt_desktop.core.jobs.options import DEFAULT_FORMATS, OutputFormat
 
 __all__ = [
     "DEFAULT_FORMATS",
+    "MAX_TARGETS",
     "JobRecord",
     "JobSpec",
     "JobState",
@@ -24,11 +25,16 @@ __all__ = [
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
+#: The most target languages one job takes.
+MAX_TARGETS = 20
+
+
 def checked_targets(codes: Iterable[str]) -> list[str]:
     """Target languages as a job keeps them: trimmed, each once, in the order given.
 
     Raises:
-        ValueError: one is not a language code (the message names it).
+        ValueError: one is not a language code (the message names it), or more than
+            ``MAX_TARGETS`` languages.
     """
     out: list[str] = []
     for lang in codes:
@@ -37,6 +43,8 @@ def checked_targets(codes: Iterable[str]) -> list[str]:
             raise ValueError(f"'{lang}' is not a language code (use e.g. de, pt, pt-BR)")
         if code not in out:
             out.append(code)
+    if len(out) > MAX_TARGETS:
+        raise ValueError(f"{len(out)} target languages; one job takes at most {MAX_TARGETS}")
     return out
 
 
@@ -70,7 +78,7 @@ class JobSpec(BaseModel):
     input: Path
     #: The languages to write subtitles in. Empty for a transcript-only job until its spoken
     #: language is known (the runner then sets it: see ``JobStore.set_targets``).
-    targets: list[str] = Field(default_factory=list, max_length=20)
+    targets: list[str] = Field(default_factory=list)
     out_dir: Path
     source_language: str | None = None
     model: str | None = None

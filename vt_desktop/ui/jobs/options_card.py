@@ -3,15 +3,13 @@ the target and spoken languages, transcript-only, bilingual lines and the dub.""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy
 
 from vt_desktop.core.config import AppSettings
-from vt_desktop.core.jobs.model import JobSpec, validation_message
+from vt_desktop.core.jobs.model import checked_targets
 from vt_desktop.core.languages import UnknownLanguage, language_name, parse_language
 from vt_desktop.ui.common.job_options import JobOptionsForm, field_label, select
 from vt_desktop.ui.common.language_field import LanguageField, split_entries
@@ -36,16 +34,13 @@ def parse_targets(text: str, ui_language: str = "en") -> list[str]:
                     "JobsView", "{entry} is not a language code or a language name known here."
                 ).format(entry=repr(entry))
             ) from None
-    try:
-        return JobSpec(input=Path("x"), targets=codes, out_dir=Path(".")).targets
-    except ValidationError as exc:
-        if not codes:
-            raise ValueError(
-                QCoreApplication.translate(
-                    "JobsView", "Give at least one target language, e.g. pt or de."
-                )
-            ) from exc
-        raise ValueError(validation_message(exc)) from exc
+    if not codes:
+        raise ValueError(
+            QCoreApplication.translate(
+                "JobsView", "Give at least one target language, e.g. pt or de."
+            )
+        )
+    return checked_targets(codes)
 
 
 class JobOptionsCard(JobOptionsForm):
