@@ -41,11 +41,11 @@ run: sysdeps venv
 	$(PY) -m vt_desktop
 
 lint: venv
-	$(VENV)/bin/ruff check vt_desktop worker tests bench
-	$(VENV)/bin/ruff format --check vt_desktop worker tests bench
+	$(VENV)/bin/ruff check vt_desktop worker tests bench resources/packaging .ci
+	$(VENV)/bin/ruff format --check vt_desktop worker tests bench resources/packaging .ci
 
 typecheck: venv
-	$(VENV)/bin/mypy vt_desktop worker tests bench
+	$(VENV)/bin/mypy vt_desktop worker tests bench resources/packaging .ci/check_bundle.py
 
 contracts: venv
 	$(VENV)/bin/lint-imports
