@@ -8,12 +8,13 @@ beyond it is the system's own cost: the client's planning of the first wave, the
 bound, presence updates, store writes, the broker. Efficiency = ideal ÷ wall.
 
 The recording: the English recordings of ``tests/data/speech`` (real speech, LibriSpeech),
-repeated and shuffled with short pauses into 2 hours of 16 kHz mono WAV, planned once by the
-app's own planner (the real VAD cuts it into ~30 s segments; its time is printed, it is not
-part of the fan-out). Each run is then the app's path for a planned job (``vt jobs resume``,
-or a job whose plan is stored): the spoken language detected once on the first segment, then
-``recognise``, every segment read from the file, encoded as FLAC and sent as its own call,
-results stored in a fresh ``JobStore`` as they arrive, as many in flight as the workers take.
+shuffled with short pauses into a part of about 10 minutes, planned by the app's own planner
+(the real VAD cuts it into ~30 s segments), and that part repeated into 2 hours of 16 kHz mono
+WAV, its plan repeated with it (see ``prepare``; planning is not part of the runs). Each run
+is then the app's path for a planned job (``vt jobs resume``, or a job whose plan is
+stored): the spoken language detected once on the first segment, then ``recognise``, every
+segment read from the file, encoded as FLAC and sent as its own call, results stored in a
+fresh ``JobStore`` as they arrive, as many in flight as the workers take.
 
 ``audio`` is the planned segments' total length (the workers' whole work); ``speed`` is
 chosen per run so that every run's ideal is the same (``--ideal``, 30 s): 1 worker at 240×,
@@ -23,7 +24,9 @@ runs its calls side by side, as N single-call workers would, and the client sees
 capacity (its in-flight bound is read from the workers' presence). A detection is modelled
 as ``DETECT_SHARE`` of a transcription of the same audio (an encoder pass, no decoding).
 The client's own CPU (all its threads: reading and encoding segments, the wire, the store)
-is measured with ``time.process_time`` and given per call.
+is measured with ``time.process_time``, in all and per call: the client reads and encodes
+every segment, so on a machine whose cores are busy with other work it is what runs out
+first (each row gives the load average).
 
 Run: ``python bench/fanout_scaling.py [--quick] [--workers 1 4 16 64] [--ideal 30]``.
 ``--quick`` runs 1 and 16 workers (about 2 minutes) and prints ``efficiency at 16 workers: X``.
@@ -83,6 +86,7 @@ class Row:
     detect_s: float
     calls: int
     cpu_per_call_ms: float
+    cpu_s: float
     words: int
     load: float
 
@@ -202,7 +206,7 @@ async def one_run(
     return Row(
         workers=workers, layout=f"{len(procs)}×{prefetch}", speed=speed, ideal_s=ideal,
         wall_s=wall, detect_s=detected, calls=ctx.calls_sent,
-        cpu_per_call_ms=1000 * cpu / max(ctx.calls_sent, 1),
+        cpu_per_call_ms=1000 * cpu / max(ctx.calls_sent, 1), cpu_s=cpu,
         words=len(words_of(results, plan.speech)), load=os.getloadavg()[0],
     )  # fmt: skip
 
@@ -219,16 +223,16 @@ async def run(counts: list[int], processes: int, ideal: float, seconds: float) -
               f"{part_s:.0f} s part, planned in {plan_s:.1f} s); plan: {len(plan.segments)} "
               f"segments, {audio:.0f} s of audio in them; load average "
               f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
-        print("| workers | processes × prefetch | speed | ideal s | wall s | efficiency "
-              "| language detection s | client CPU ms/call | calls | load |")  # fmt: skip
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("| workers | processes × prefetch | speed | ideal s | wall s | efficiency | language "
+              "detection s | client CPU s | client CPU ms/call | calls | load |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         rows = []
         for n in counts:
             row = await one_run(node, base, plan, workers=n, processes=processes, ideal=ideal)
             rows.append(row)
             print(f"| {row.workers} | {row.layout} | {row.speed:.2f}× | {row.ideal_s:.1f} "
                   f"| {row.wall_s:.2f} | {row.efficiency:.3f} | {row.detect_s:.2f} "
-                  f"| {row.cpu_per_call_ms:.1f} | {row.calls} | {row.load:.1f} |",
+                  f"| {row.cpu_s:.1f} | {row.cpu_per_call_ms:.1f} | {row.calls} | {row.load:.1f} |",
                   flush=True)  # fmt: skip
         return rows
     finally:
