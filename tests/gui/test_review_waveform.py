@@ -179,7 +179,7 @@ def test_the_wheel_zooms_and_the_view_follows_the_player(page: ReviewView) -> No
     pump(50)
 
 
-def test_a_15_minute_job_paints_in_a_few_milliseconds(qtbot: QtBot) -> None:
+def test_a_15_minute_job_paints_in_a_few_milliseconds_of_cpu(qtbot: QtBot) -> None:
     waveform = WaveformView()
     qtbot.addWidget(waveform)
     waveform.resize(700, 96)
@@ -193,8 +193,8 @@ def test_a_15_minute_job_paints_in_a_few_milliseconds(qtbot: QtBot) -> None:
     durations = []
     for second in range(0, 900, 30):
         waveform.set_position(second * 1000)
-        started = time.perf_counter()
+        started = time.thread_time()  # CPU time: a busy shared machine does not count
         waveform.repaint()
-        durations.append(time.perf_counter() - started)
+        durations.append(time.thread_time() - started)
     assert waveform.span_s == pytest.approx(900.0)
-    assert max(durations) < 0.05 and sorted(durations)[len(durations) // 2] < 0.02, durations
+    assert max(durations) < 0.03 and sorted(durations)[len(durations) // 2] < 0.01, durations
