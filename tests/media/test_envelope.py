@@ -67,10 +67,10 @@ def test_a_15_minute_envelope_folds_into_a_wide_view_in_a_few_milliseconds_at_mo
     rng = np.random.default_rng(1)
     levels = rng.uniform(0, 1, bins).astype(np.float32)
     envelope = Envelope(-levels, levels)
-    started = time.perf_counter()
+    started = time.thread_time()
     for _ in range(20):
         envelope.columns(0.0, 15 * 60 / 1200, 1200)  # the whole job across 1200 pixels
-    assert (time.perf_counter() - started) / 20 < 0.01
+    assert (time.thread_time() - started) / 20 < 0.01
 
 
 def test_the_envelope_of_a_video_matches_its_decoded_audio_and_survives_a_round_trip(
