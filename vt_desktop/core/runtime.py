@@ -13,15 +13,15 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aio_pika.abc import AbstractRobustConnection
 from pydantic import SecretStr
 
 from vt_desktop.core.config import BROKER_FIELDS, AppSettings
 from vt_desktop.core.jobs.store import open_job_store
-from vt_desktop.core.pipeline import PipelineEvent, PipelineRunner
 from vt_desktop.core.pipeline.context import CallPolicy
+from vt_desktop.core.pipeline.events import PipelineEvent
 from vt_desktop.core.pipeline.queue import JobQueue
 from vt_desktop.core.supervisor import BrokerNode, WorkerPool
 from worker.protocol.errors import RpcError
@@ -31,6 +31,9 @@ from worker.transport.client import RpcClient
 from worker.transport.connection import connect, safe_url
 from worker.transport.events import EventStream, WorkerSeen
 from worker.transport.topology import Names
+
+if TYPE_CHECKING:  # the runner's media stack (numpy, PyAV) loads once the runtime starts
+    from vt_desktop.core.pipeline.runner import PipelineRunner
 
 log = logging.getLogger(__name__)
 #: How long a job waits for a speech worker to announce itself before it starts anyway (it
@@ -174,6 +177,8 @@ class AppRuntime:
                 nice=self.settings.worker_nice,
             )
             await self.pool.start()
+        from vt_desktop.core.pipeline.runner import PipelineRunner
+
         self.runner = PipelineRunner(
             self.rpc,
             self.events,

@@ -17,11 +17,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from vt_desktop.core.jobs.model import JobSpec, JobState
 from vt_desktop.core.jobs.store import JobStore
-from vt_desktop.core.pipeline.recognise import gaps_of
-from vt_desktop.core.pipeline.runner import JobFailed, PipelineRunner
+
+if TYPE_CHECKING:  # the runner's media stack (numpy, PyAV) loads when a job runs
+    from vt_desktop.core.pipeline.runner import PipelineRunner
 
 log = logging.getLogger(__name__)
 ChangeCallback = Callable[[str], None]
@@ -121,6 +123,8 @@ class JobQueue:
 
     def has_gaps(self, job_id: str) -> bool:
         """Whether the job left segments it could not recognise (a retry sends them again)."""
+        from vt_desktop.core.pipeline.recognise import gaps_of
+
         return bool(gaps_of(self.store, job_id))
 
     def can_retry(self, job_id: str) -> bool:
@@ -160,6 +164,8 @@ class JobQueue:
             log.exception("job %s: cannot mark it failed", job_id)
 
     async def _loop(self, runner: PipelineRunner) -> None:
+        from vt_desktop.core.pipeline.runner import JobFailed
+
         while True:
             job_id = self._next()
             if job_id is None:

@@ -19,10 +19,6 @@ from itertools import pairwise
 from pydantic import ValidationError
 
 from vt_desktop.core.jobs.store import call_id
-from vt_desktop.core.media import read_pcm
-from vt_desktop.core.media.encode import encode_pcm
-from vt_desktop.core.media.intake import pick_audio_stream, probe
-from vt_desktop.core.pipeline.recognise import words_of
 from vt_desktop.core.review.retranslate import RetranslateResult
 from vt_desktop.core.review.session import ReviewSession
 from vt_desktop.core.subtitles import TimedWord, join_words
@@ -70,6 +66,8 @@ def _timed_words(session: ReviewSession) -> list[TimedWord]:
                     continue
     except (sqlite3.Error, OSError):
         return []  # the store cannot be read now: the time is divided by characters
+    from vt_desktop.core.pipeline.recognise import words_of  # numpy: not before first paint
+
     _WORDS[session] = words = words_of(results)
     return words
 
@@ -83,11 +81,16 @@ def audio_stream(session: ReviewSession) -> int:
     spec = session.record.spec
     if spec.audio_stream is not None:
         return spec.audio_stream
+    from vt_desktop.core.media.intake import pick_audio_stream, probe
+
     info = probe(spec.input, max_size=_NO_SIZE_LIMIT)
     return pick_audio_stream(info, [spec.source_language or ""]).index
 
 
 def _span_audio(session: ReviewSession, stream: int, start: float, end: float) -> str:
+    from vt_desktop.core.media.audio import read_pcm
+    from vt_desktop.core.media.encode import encode_pcm
+
     pcm = read_pcm(session.record.spec.input, stream, start, end)
     return base64.b64encode(encode_pcm(pcm, codec="flac")).decode("ascii")
 
@@ -138,6 +141,8 @@ async def rerecognise(
             log.warning("review %s: cue %d not recognised again: %s", session.record.id, row, exc)
             problems.append(f"Cue {row + 1} kept its text: {exc.message}.")
             continue
+        from vt_desktop.core.pipeline.recognise import words_of
+
         words = words_of([result])
         text = join_words(words, result.language)
         if not text.strip():

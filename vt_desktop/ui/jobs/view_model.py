@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from vt_desktop.core.config import JOB_OPTION_FIELDS, AppSettings
 from vt_desktop.core.jobs.model import JobRecord, JobSpec, JobState, validation_message
 from vt_desktop.core.jobs.store import JobStore, open_job_store
-from vt_desktop.core.media import IntakeError, probe
+from vt_desktop.core.media.errors import IntakeError
 from vt_desktop.core.pipeline import PipelineEvent
 from vt_desktop.core.pipeline.queue import JobQueue, NotRunning
 from vt_desktop.core.pipeline.translate import NoTranslationEngine, require_translatable
@@ -230,6 +230,8 @@ class JobsViewModel(QObject):
         Returns:
             The ids of the jobs queued, in the order of ``paths``.
         """
+        from vt_desktop.core.media.intake import probe  # PyAV: not before the first paint
+
         added: list[str] = []
         for path in paths:
             try:

@@ -20,6 +20,7 @@ in one click), recognised again with another speech model, spoken again for the 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QAction
@@ -37,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from vt_desktop.core.jobs.model import JobRecord
-from vt_desktop.core.review import ExportResult, RetranslateResult, ReviewSession
+from vt_desktop.core.review import ReviewSession
 from vt_desktop.ui.common.slots import asyncSlot
 from vt_desktop.ui.common.widgets import PageHeader
 from vt_desktop.ui.review.columns import COLUMNS, flag_counts, flag_name
@@ -49,6 +50,9 @@ from vt_desktop.ui.review.table import ALL, ANY, CuesTable
 from vt_desktop.ui.review.view_model import ReviewViewModel
 from vt_desktop.ui.review.waveform import WaveformLink
 from vt_desktop.ui.view_model import RuntimeViewModel
+
+if TYPE_CHECKING:  # the export's PyAV loads on first use
+    from vt_desktop.core.review import ExportResult, RetranslateResult
 
 log = logging.getLogger(__name__)
 TABLE_SHARE = 0.66  # of the splitter, at first: both text columns show their headers

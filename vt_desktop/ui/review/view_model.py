@@ -23,9 +23,6 @@ from vt_desktop.core.review import (
     RetranslateResult,
     ReviewError,
     ReviewSession,
-    export,
-    redub,
-    rerecognise,
     retranslate,
     reviewable_jobs,
 )
@@ -206,11 +203,15 @@ class ReviewViewModel(QObject):
         """Recognise the audio of ``rows`` again with ``model``; emits ``redo_finished``."""
         failed = self.tr("Recognition failed: {error}. The old text is kept.")
         label = self.tr("Recognise {count} line(s) again")
+        from vt_desktop.core.review.heard import rerecognise  # numpy, PyAV: on first use
+
         await self._redo(rows, label, failed, lambda s, rpc: rerecognise(s, rpc, rows, model))
 
     async def redub(self, rows: list[int]) -> None:
         """Speak ``rows`` again for the dub (Export puts them in); emits ``redo_finished``."""
         failed = self.tr("Re-dubbing failed: {error}.")
+        from vt_desktop.core.review.dub import redub  # numpy, PyAV: on first use
+
         await self._redo(rows, "", failed, lambda s, rpc: redub(s, rpc, rows))
 
     def stale_rows(self) -> list[int]:
@@ -259,6 +260,8 @@ class ReviewViewModel(QObject):
             return
         self.busy = True
         self.export_started.emit()
+        from vt_desktop.core.review import export  # PyAV: on first use
+
         try:
             result = await export(
                 session, runtime.rpc if (runtime := self.runtime_vm.runtime) else None
