@@ -48,7 +48,7 @@ from vt_desktop.ui.review.preview import VideoPreview
 from vt_desktop.ui.review.redo_bar import RedoBar
 from vt_desktop.ui.review.table import ALL, ANY, CuesTable
 from vt_desktop.ui.review.view_model import ReviewViewModel
-from vt_desktop.ui.review.waveform import WaveformLink
+from vt_desktop.ui.review.waveform_link import WaveformLink
 from vt_desktop.ui.view_model import RuntimeViewModel
 
 if TYPE_CHECKING:  # the export's PyAV loads on first use

@@ -1,24 +1,21 @@
 """The waveform under the Review page's player: the audio's envelope with the cues as regions.
 
-Dragging a cue's edge changes its start or end: one undoable edit when the mouse is let go,
-made by :func:`~vt_desktop.core.review.edits.set_time` as *Set start*/*Set end* make theirs. A
-click seeks the player there; the wheel zooms around the mouse (with Shift it scrolls). The
-view pages along as the player's position leaves it. The envelope is read from the job's
-folder, or made once from the source in a thread (see :mod:`vt_desktop.core.media.envelope`);
-painting folds only the bins in view into per-pixel columns, kept until the view moves, so a
-15-minute job draws as fast as a short one.
+Dragging a cue's edge emits where it was dropped (``edge_dragged``) when the mouse is let go;
+a click emits the time clicked (``position_picked``); the wheel zooms around the mouse (with
+Shift it scrolls). The view pages along as the player's position leaves it. Painting folds only
+the bins in view into per-pixel columns, kept until the view moves, so a 15-minute job draws as
+fast as a short one. What it shows comes from :class:`~vt_desktop.ui.review.waveform_link.
+WaveformLink`, which also turns a dropped edge into an undoable edit.
 """
 
 from __future__ import annotations
 
-import asyncio
 import bisect
-import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QLineF, QObject, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QMouseEvent,
@@ -29,15 +26,11 @@ from PySide6.QtGui import (
     QWheelEvent,
 )
 from PySide6.QtWidgets import QWidget
-from shiboken6 import isValid
 
-from vt_desktop.core.media.envelope import Envelope, envelope_path, job_envelope
-from vt_desktop.core.review import ReviewSession, format_time
-from vt_desktop.core.review.edits import set_time
+from vt_desktop.core.media.envelope import Envelope
+from vt_desktop.core.review import format_time
 from vt_desktop.ui import theme
-from vt_desktop.ui.review.view_model import ReviewViewModel
 
-log = logging.getLogger(__name__)
 EDGE_GRAB_PX = 5  # how near an edge a press must be to drag it
 CLICK_SLOP_PX = 4  # a press that moves less than this is a click
 MIN_CUE_S = 0.05  # a drag leaves a cue at least this long
@@ -396,59 +389,3 @@ class WaveformView(QWidget):
         """Qt override: the columns are folded again for the new width."""
         self._columns = None
         super().resizeEvent(event)
-
-
-class WaveformLink(QObject):
-    """Keeps a waveform showing the Review page's open job: its envelope (read or made in a
-    thread), its cues after every edit; turns a dropped edge into an undoable edit."""
-
-    def __init__(self, waveform: WaveformView, review: ReviewViewModel) -> None:
-        super().__init__(waveform)
-        self.waveform = waveform
-        self.review = review
-        self._job: str | None = None
-        self.loading: asyncio.Task[None] | None = None
-        review.session_opened.connect(self._on_review_session_opened)
-        review.cue_edited.connect(self._show_cues)
-        review.cues_edited.connect(self._show_cues)
-        review.rows_changed.connect(self._show_cues)
-        waveform.edge_dragged.connect(self._on_waveform_edge_dragged)
-
-    def _on_review_session_opened(self, session: ReviewSession) -> None:
-        if session.record.id != self._job:  # another language of one job: the same audio
-            self._job = session.record.id
-            if self.loading is not None:
-                self.loading.cancel()
-            self.waveform.reset()
-            self.waveform.set_envelope(None, self.tr("Reading the audio…"))
-            self.loading = asyncio.ensure_future(self._load(session))
-        self._show_cues()
-
-    async def _load(self, session: ReviewSession) -> None:
-        spec, job = session.record.spec, session.record.id
-        kept = envelope_path(session.store.path.parent, job)
-        try:
-            envelope = await asyncio.to_thread(
-                job_envelope, kept, spec.input, spec.audio_stream, spec.source_language
-            )
-        except Exception as exc:  # a missing or unreadable source: no waveform, no harm
-            log.info("review: no waveform for job %s: %s", job, exc)
-            if self._job == job and isValid(self.waveform):
-                self.waveform.set_envelope(None, self.tr("No waveform: the audio cannot be read."))
-            return
-        if self._job == job and isValid(self.waveform):  # the page may have closed meanwhile
-            self.waveform.set_envelope(envelope)
-
-    def _show_cues(self, *_args: object) -> None:
-        session = self.review.session
-        cues = [(c.start, c.end) for c in session.cues] if session else []
-        self.waveform.set_cues(cues, session.duration_s if session else None)
-
-    def _on_waveform_edge_dragged(self, row: int, field: str, seconds: float) -> None:
-        label = (
-            self.tr("Drag the start of cue {number}")
-            if field == "start"
-            else self.tr("Drag the end of cue {number}")
-        ).format(number=row + 1)
-        if not self.review.change(row, label, lambda s: set_time(s, row, field, seconds)):
-            self._show_cues()  # refused: the edge goes back
