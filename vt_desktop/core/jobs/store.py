@@ -8,6 +8,8 @@ are deterministic (``<job>.<kind>.<key>``), so a reply that arrived while the ap
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 import sqlite3
 import threading
 import time
@@ -32,6 +34,7 @@ CREATE TABLE IF NOT EXISTS results (
 CREATE INDEX IF NOT EXISTS results_job ON results (job_id);
 """
 
+log = logging.getLogger(__name__)
 
 #: The store's file in the app's data dir.
 STORE_FILE = "jobs.sqlite3"
@@ -154,9 +157,23 @@ class JobStore:
         return spec
 
     def delete(self, job_id: str) -> None:
-        """Forget a job and everything stored for it."""
+        """Forget a job and everything stored for it: its rows (results, which hold redone
+        lines' calls too; artifacts, which hold Review's drafts) and its folder beside the store
+        (``jobs/<id>/``: the waveform's envelope, see ``core.media.envelope.envelope_path``).
+        Its outputs stay where they were written. A folder that cannot be removed (a file in
+        use) is logged and left: the job is forgotten all the same."""
         for table, col in (("results", "job_id"), ("artifacts", "job_id"), ("jobs", "id")):
             self._exec(f"DELETE FROM {table} WHERE {col} = ?", (job_id,))  # noqa: S608
+        root = self.path.parent / "jobs"  # core.media.envelope.JOBS_FOLDER (its numpy stays out)
+        folder = root / job_id
+        if folder.parent != root or job_id in {"", ".", ".."}:
+            return  # not a plain id: never a folder outside the job's own
+        try:
+            shutil.rmtree(folder)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("job %s: its folder %s is left: %s", job_id, folder, exc)
 
     def put_artifact(self, job_id: str, key: str, value: Any) -> None:
         """Keep an intermediate product (plan, detected language, …) as JSON."""
