@@ -1430,6 +1430,14 @@ A job that needs it will download it again, which needs a network.</source>
         <translation>Повторить последнее отменённое изменение</translation>
     </message>
     <message>
+        <source>Undo: {change}</source>
+        <translation>Отменить: {change}</translation>
+    </message>
+    <message>
+        <source>Redo: {change}</source>
+        <translation>Повторить: {change}</translation>
+    </message>
+    <message>
         <source>Shift by</source>
         <translation>Сдвиг на</translation>
     </message>

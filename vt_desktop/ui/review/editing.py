@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
     QDoubleSpinBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QToolButton,
@@ -32,6 +31,7 @@ from vt_desktop.core.review.edits import (
 )
 from vt_desktop.ui.review.columns import COLUMNS
 from vt_desktop.ui.review.cues_model import CuesTableModel
+from vt_desktop.ui.review.flow import FlowRow, group
 from vt_desktop.ui.review.preview import VideoPreview
 from vt_desktop.ui.review.table import CuesTable
 from vt_desktop.ui.review.view_model import ReviewViewModel
@@ -56,8 +56,15 @@ class ReviewEditing(QWidget):
         """The page's editing actions, with the shortcuts of :mod:`shortcuts`; they work while
         the page (its table, or a cell being edited) has the focus."""
         stack = self.review.undo_stack
-        undo_action = stack.createUndoAction(self, self.tr("Undo"))
-        redo_action = stack.createRedoAction(self, self.tr("Redo"))
+        # The stack's own actions rename themselves "Undo <what>", which a button cannot show
+        # in a row: these keep their short name and tell what they would undo in the tooltip.
+        undo_action, redo_action = QAction(self.tr("Undo"), self), QAction(self.tr("Redo"), self)
+        undo_action.triggered.connect(stack.undo)
+        redo_action.triggered.connect(stack.redo)
+        undo_action.setEnabled(stack.canUndo())
+        redo_action.setEnabled(stack.canRedo())
+        stack.canUndoChanged.connect(undo_action.setEnabled)
+        stack.canRedoChanged.connect(redo_action.setEnabled)
         made = {
             "split": (self.tr("Split"), self.split_current),
             "merge": (self.tr("Merge"), self.merge_current),
@@ -96,35 +103,50 @@ class ReviewEditing(QWidget):
             action.setToolTip(tip(tips.get(key, action.text()), key))
             self.addAction(action)
         self.actions_by_key = actions
+        for action, key, changed in (
+            (undo_action, "undo", stack.undoTextChanged),
+            (redo_action, "redo", stack.redoTextChanged),
+        ):
+            what = self.tr("Undo: {change}") if key == "undo" else self.tr("Redo: {change}")
+            changed.connect(
+                lambda text, a=action, k=key, w=what: a.setToolTip(
+                    tip(w.format(change=text) if text else tips[k], k)
+                )
+            )
 
-    def _edit_row(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.setSpacing(6)
+    def _edit_row(self) -> QWidget:
+        """Undo/redo, the cue edits, and shifting by an offset: three groups in a row that
+        wraps, so every button's text shows in a narrow window or a longer language."""
+        groups: list[QWidget] = []
         for keys in (("undo", "redo"), ("split", "merge", "insert", "delete")):
+            buttons = []
             for key in keys:
                 button = QToolButton()
                 button.setDefaultAction(self.actions_by_key[key])
                 button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
                 button.setAccessibleName(self.actions_by_key[key].toolTip())
                 self.edit_buttons.append(button)
-                row.addWidget(button)
-            row.addSpacing(12)
-        row.addWidget(QLabel(self.tr("Shift by")))
+                buttons.append(button)
+            groups.append(group(*buttons))
         self.shift_box.setRange(-3600.0, 3600.0)
         self.shift_box.setDecimals(3)
         self.shift_box.setSingleStep(0.1)
         self.shift_box.setValue(0.5)
         self.shift_box.setSuffix(self.tr(" s"))
         self.shift_box.setAccessibleName(self.tr("Shift offset in seconds"))
-        row.addWidget(self.shift_box)
+        shift: list[QWidget] = [QLabel(self.tr("Shift by")), self.shift_box]
         for key in ("shift", "shift_from"):
             button = QToolButton()
             button.setDefaultAction(self.actions_by_key[key])
             button.setAccessibleName(self.actions_by_key[key].toolTip())
             self.edit_buttons.append(button)
-            row.addWidget(button)
-        row.addStretch(1)
-        return row
+            shift.append(button)
+        groups.append(group(*shift))
+        holder = QWidget()
+        row = FlowRow(holder, spacing=18)
+        for each in groups:
+            row.addWidget(each)
+        return holder
 
     def current_row(self) -> int | None:
         """The row of the table's current cell (None when there is none)."""

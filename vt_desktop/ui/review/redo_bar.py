@@ -1,5 +1,6 @@
 """The Review page's row for redoing lines: re-translate the lines whose source changed,
-recognise the selected lines again with another speech model, speak them again for the dub."""
+recognise the selected lines again with another speech model, speak them again for the dub.
+Its groups wrap onto a second row when the page is too narrow for their text."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidg
 
 from vt_desktop.core.jobs.options import SPEECH_MODELS
 from vt_desktop.core.review import ReviewSession
+from vt_desktop.ui.review.flow import FlowRow, group
 
 __all__ = ["DEFAULT_REDO_MODEL", "RedoBar"]
 
@@ -41,23 +43,19 @@ class RedoBar(QWidget):
         self.set_stale(0)
         for button in (self.recognise_button, self.redub_button):
             button.setAccessibleName(button.text())
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(10)
-        layout.addWidget(self.stale_button)
-        layout.addSpacing(12)
-        layout.addWidget(QLabel(self.tr("Speech model")))
-        layout.addWidget(self.model_combo)
-        layout.addWidget(self.recognise_button)
-        layout.addSpacing(12)
+        self._translate = group(self.stale_button)
+        layout = FlowRow(self, spacing=18)
+        layout.addWidget(self._translate)
+        layout.addWidget(
+            group(QLabel(self.tr("Speech model")), self.model_combo, self.recognise_button)
+        )
         layout.addWidget(self.redub_button)
-        layout.addStretch(1)
 
     def lead_with(self, button: QPushButton) -> None:
-        """Put the page's Re-translate button first in the row."""
-        layout = self.layout()
-        if isinstance(layout, QHBoxLayout):
-            layout.insertWidget(0, button)
+        """Put the page's Re-translate button first in the row, beside the changed sources'."""
+        row = self._translate.layout()
+        if isinstance(row, QHBoxLayout):
+            row.insertWidget(0, button)
 
     def model(self) -> str:
         """The speech model chosen (or typed)."""

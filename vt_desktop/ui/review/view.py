@@ -108,7 +108,7 @@ class ReviewView(ReviewPicking):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.hide()
         layout.addWidget(self.message)
-        layout.addLayout(self._edit_row())
+        layout.addWidget(self._edit_row())
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.table)
