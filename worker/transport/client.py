@@ -3,7 +3,8 @@
 Requests go to the direct exchange ``vt.rpc`` with the service name as routing key,
 ``mandatory`` and publisher-confirmed. Replies come back on the client's durable queue
 ``vt.reply.<user>.<client_id>``, so replies that arrive while the app is closed wait in the
-broker; on the next start they reach ``on_orphan_reply``. A reply seen twice is dropped by id.
+broker; on the next start they reach ``on_orphan_reply``. A reply seen twice is dropped by id
+(the bookkeeping of calls and replies: ``worker.transport.replies``).
 The broker user's name leads, so that a farm can let each user configure and read
 ``vt.reply.<user>.*`` only (README "Running a farm").
 """
@@ -14,8 +15,6 @@ import asyncio
 import json
 import logging
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import aio_pika
@@ -33,15 +32,14 @@ from pydantic import BaseModel
 from worker.protocol.errors import (
     BrokerError,
     CallTimeout,
-    InvalidRequest,
     NoWorker,
-    ParseError,
     error_from_object,
 )
-from worker.protocol.jsonrpc import Response, encode_request, new_call_id, parse_response
+from worker.protocol.jsonrpc import encode_request, new_call_id
 from worker.protocol.methods import Method
 from worker.transport.acks import BatchedAcker
 from worker.transport.private_queue import not_restored
+from worker.transport.replies import OrphanHandler, PendingCalls
 from worker.transport.topology import (
     Exchanges,
     Names,
@@ -52,8 +50,6 @@ from worker.transport.topology import (
 
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=BaseModel)
-OrphanHandler = Callable[[Response], Awaitable[None]]
-SEEN_REPLIES_KEPT = 20_000
 LIVE_CHECK_TTL = 2.0
 
 
@@ -76,8 +72,7 @@ class RpcClient:
         self._reply_key = f"{self.user}.{client_id}"
         self.names = names or Names()
         self.on_orphan_reply = on_orphan_reply
-        self._pending: dict[str, asyncio.Future[Response]] = {}
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._calls = PendingCalls()
         self._live: dict[str, float] = {}
         self._channel: AbstractChannel | None = None
         self._probe: AbstractRobustChannel | None = None
@@ -132,10 +127,7 @@ class RpcClient:
     async def close(self) -> None:
         """Stop consuming, acknowledge what was handled, fail every pending call."""
         await self._acker.drain()
-        for fut in self._pending.values():
-            if not fut.done():
-                fut.set_exception(BrokerError("client closed before the reply arrived"))
-        self._pending.clear()
+        self._calls.fail_all(BrokerError("client closed before the reply arrived"))
         for ch in (self._probe, self._channel):
             if ch is not None and not ch.is_closed:
                 await ch.close()
@@ -183,7 +175,7 @@ class RpcClient:
     @property
     def in_flight(self) -> int:
         """Calls sent and not yet answered."""
-        return len(self._pending)
+        return len(self._calls)
 
     async def call(
         self,
@@ -232,11 +224,7 @@ class RpcClient:
         """
         cid = call_id or new_call_id()
         deadline = time.time() + timeout
-        fut: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
-        self._pending[cid] = fut
-        # A call sent again under an id already answered (a resumed job retrying a segment
-        # that was given up) waits for a new answer: it is no duplicate of the old one.
-        self._seen.pop(cid, None)
+        fut = self._calls.expect(cid)
         started = time.monotonic()
         try:
             await self.send(
@@ -255,7 +243,7 @@ class RpcClient:
                     f"{method} (call {cid}) got no reply within {timeout:.1f} s"
                 ) from None
         finally:
-            self._pending.pop(cid, None)
+            self._calls.forget(cid)
         log.debug("rpc %s id=%s done in %.3fs", method, cid, time.monotonic() - started)
         if resp.error is not None:
             raise error_from_object(resp.error)
@@ -385,31 +373,4 @@ class RpcClient:
 
     async def _handle_reply(self, message: AbstractIncomingMessage) -> bool:
         """Match a reply to its call; False when it must go back to the queue."""
-        try:
-            resp = parse_response(message.body)
-        except (ParseError, InvalidRequest):
-            log.warning("dropping unreadable reply (correlation id %s)", message.correlation_id)
-            return True
-        cid = str(resp.id if resp.id is not None else message.correlation_id)
-        if cid in self._seen:
-            log.info("rpc id=%s duplicate reply dropped", cid)
-            return True
-        self._remember(cid)
-        fut = self._pending.get(cid)
-        if fut is not None and not fut.done():
-            fut.set_result(resp)
-        elif self.on_orphan_reply is not None:
-            try:
-                await self.on_orphan_reply(resp)
-            except Exception:
-                log.exception("rpc id=%s orphan reply handler failed; reply requeued", cid)
-                self._seen.pop(cid, None)
-                return False
-        else:
-            log.info("rpc id=%s reply for no pending call dropped", cid)
-        return True
-
-    def _remember(self, cid: str) -> None:
-        self._seen[cid] = None
-        while len(self._seen) > SEEN_REPLIES_KEPT:
-            self._seen.popitem(last=False)
+        return await self._calls.handle(message, self.on_orphan_reply)
