@@ -169,7 +169,9 @@ def enabled_services(settings: WorkerSettings) -> list[type[BaseService]]:
     only = settings.service_filter()
     return [
         found.cls
-        for found in discover(settings.config_dir, settings.plugin_dir)
+        for found in discover(
+            settings.config_dir, settings.plugin_dir, settings.replaced_builtins()
+        )
         if found.settings.rpc_enabled and (not only or found.cls.name in only)
     ]
 

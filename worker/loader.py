@@ -8,6 +8,10 @@ a TOML config file with the service's defaults is written to
 ``<config_dir>/services/<name>.toml``; built-ins default to ``rpc_enabled = true``, plugins
 to false. Keys are read case-insensitively (the design's ``RPC_ENABLED = true`` works).
 Only enabled services bind their queues.
+
+A plugin may not take a built-in service's name unless the worker is told to leave that
+built-in out (``replace_builtins``, ``VT_WORKER_REPLACE_BUILTINS=asr,mt``): the plugin is then
+served under the name instead, and starts enabled as the built-in would.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import pkgutil
 import re
 import sys
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -35,6 +40,8 @@ log = logging.getLogger(__name__)
 #: A service name is a routing key and a queue name: letters, digits, ``_`` and ``-``.
 SERVICE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 SERVICE_SUFFIX = "_service"
+#: The worker setting that lets a plugin replace a built-in service of the same name.
+REPLACE_SETTING = "VT_WORKER_REPLACE_BUILTINS"
 
 
 @dataclass(frozen=True)
@@ -101,11 +108,14 @@ def _toml_hint(text: str) -> str:
     return ""
 
 
-def load_settings(cls: type[BaseService], builtin: bool, config_dir: Path) -> Discovered:
-    """Read (or first create) the service's config file and validate it."""
+def load_settings(
+    cls: type[BaseService], builtin: bool, config_dir: Path, *, enabled: bool | None = None
+) -> Discovered:
+    """Read (or first create) the service's config file and validate it. A file written
+    here enables the service when ``enabled`` (by default: when it is a built-in)."""
     path = config_dir / "services" / f"{cls.name}.toml"
     if not path.exists():
-        write_defaults(path, cls.Settings(rpc_enabled=builtin))
+        write_defaults(path, cls.Settings(rpc_enabled=builtin if enabled is None else enabled))
         log.info("service %s discovered; wrote defaults to %s", cls.name, path)
     text = ""
     try:
@@ -189,6 +199,11 @@ def _builtin_modules() -> list[ModuleType]:
     return modules
 
 
+def builtin_service_names() -> list[str]:
+    """The names of the built-in services, sorted."""
+    return sorted({cls.name for m in _builtin_modules() for cls in _service_classes(m)})
+
+
 def plugin_files(plugin_dir: Path) -> list[Path]:
     """Every ``*_service.py`` under ``plugin_dir``, in sub-folders too (hidden folders and
     ``__pycache__`` left out; symbolic links to folders are not followed)."""
@@ -218,9 +233,18 @@ def _plugin_modules(plugin_dir: Path) -> list[ModuleType]:
     return modules
 
 
-def discover(config_dir: Path, plugin_dir: Path | None = None) -> list[Discovered]:
-    """Every service found, built-ins first; a plugin may not shadow a built-in name."""
+def _where(module: ModuleType) -> str:
+    return getattr(module, "__file__", None) or module.__name__
+
+
+def discover(
+    config_dir: Path, plugin_dir: Path | None = None, replace_builtins: Collection[str] = ()
+) -> list[Discovered]:
+    """Every service found, built-ins first. A plugin may not shadow a built-in name, unless
+    that name is in ``replace_builtins``: the built-in is then left out and the plugin of
+    that name served instead (enabled by default, as the built-in was)."""
     found: dict[str, Discovered] = {}
+    left_out: set[str] = set()
     sources = [(m, True) for m in _builtin_modules()]
     if plugin_dir is not None:
         if plugin_dir.is_dir():
@@ -229,15 +253,45 @@ def discover(config_dir: Path, plugin_dir: Path | None = None) -> list[Discovere
             log.warning("plugin folder %s is not a folder; no plugins loaded", plugin_dir)
     for module, builtin in sources:
         for cls in _service_classes(module):
+            if builtin and cls.name in replace_builtins:
+                left_out.add(cls.name)
+                continue
             if cls.name in found:
-                where = getattr(module, "__file__", None) or module.__name__
+                taker = found[cls.name]
+                hint = ""
+                if taker.builtin and not builtin:
+                    hint = (
+                        f" (a built-in; to serve this plugin instead, set "
+                        f"{REPLACE_SETTING}={cls.name})"
+                    )
                 log.warning(
-                    "class %s in %s skipped: service name %r is taken by %s",
+                    "class %s in %s skipped: service name %r is taken by %s%s",
                     cls.__qualname__,
-                    where,
+                    _where(module),
                     cls.name,
-                    found[cls.name].cls.__module__,
+                    taker.cls.__module__,
+                    hint,
                 )
                 continue
-            found[cls.name] = load_settings(cls, builtin, config_dir)
+            replaces = not builtin and cls.name in left_out
+            if replaces:
+                log.info(
+                    "plugin %s from %s replaces the built-in %s service",
+                    cls.name,
+                    _where(module),
+                    cls.name,
+                )
+            found[cls.name] = load_settings(
+                cls, builtin, config_dir, enabled=True if replaces else None
+            )
+    for name in sorted(left_out - found.keys()):
+        log.warning(
+            "built-in service %s is left out (%s) but no plugin named %s was found%s; "
+            "this worker has no %s service",
+            name,
+            REPLACE_SETTING,
+            name,
+            "" if plugin_dir is not None else " (no plugin folder is set)",
+            name,
+        )
     return list(found.values())

@@ -105,7 +105,9 @@ class Worker:
         """Instantiate every enabled service (limited by ``settings.services`` if set)."""
         only = self.settings.service_filter()
         services: list[BaseService] = []
-        for found in discover(self.settings.config_dir, self.settings.plugin_dir):
+        for found in discover(
+            self.settings.config_dir, self.settings.plugin_dir, self.settings.replaced_builtins()
+        ):
             if only and found.cls.name not in only:
                 continue
             if not found.settings.rpc_enabled:

@@ -30,6 +30,9 @@ class WorkerSettings(BrokerSettings):
     worker_id: str = Field(default_factory=default_worker_id, alias="VT_WORKER_ID")
     prefetch: int = Field(default=1, ge=1, le=256, alias="VT_WORKER_PREFETCH")
     services: str = Field(default="", alias="VT_WORKER_SERVICES")
+    #: Built-in services left out of discovery, comma-separated, so that plugins of the same
+    #: names are served instead (``asr,mt``); each must be a built-in's name.
+    replace_builtins: str = Field(default="", alias="VT_WORKER_REPLACE_BUILTINS")
     config_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_config_dir(APP_NAME)),
         alias="VT_CONFIG_DIR",
@@ -68,6 +71,32 @@ class WorkerSettings(BrokerSettings):
             return float("inf")
         return value
 
+    @field_validator("replace_builtins")
+    @classmethod
+    def _builtins_only(cls, value: str) -> str:
+        names = _names(value)
+        if not names:
+            return value
+        from worker.loader import builtin_service_names  # imports the built-in services
+
+        builtins = builtin_service_names()
+        unknown = sorted(names - set(builtins))
+        if unknown:
+            raise ValueError(
+                f"VT_WORKER_REPLACE_BUILTINS names {', '.join(map(repr, unknown))}, which is "
+                f"no built-in service (the built-ins: {', '.join(builtins)})"
+            )
+        return value
+
+    def replaced_builtins(self) -> frozenset[str]:
+        """Built-in services this worker leaves out for plugins of the same names."""
+        return _names(self.replace_builtins)
+
     def service_filter(self) -> set[str]:
         """Services this worker is limited to (empty: every enabled one)."""
         return {s.strip() for s in self.services.split(",") if s.strip()}
+
+
+def _names(text: str) -> frozenset[str]:
+    """The names of a comma-separated list (blanks and spaces dropped)."""
+    return frozenset(s.strip() for s in text.split(",") if s.strip())
