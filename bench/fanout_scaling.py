@@ -1,7 +1,8 @@
 """Fan-out at scale: one planned 2-hour recording recognised by 1, 4, 16 and 64 workers.
 
 The workers are real ``python -m worker`` processes serving a stand-in ``asr`` plugin
-(``bench/plugins/asr_standin_service.py``): it answers the real ``asr.transcribe`` with a
+(``bench/plugins/asr_standin_service.py``, in place of the built-in ``asr``:
+``VT_WORKER_REPLACE_BUILTINS=asr``): it answers the real ``asr.transcribe`` with a
 result of the real shape after sleeping for the segment's duration ÷ ``speed``. So the job's
 ideal wall time is known exactly, ``audio ÷ (workers × speed)``, and whatever the job takes
 beyond it is the system's own cost: the client's planning of the first wave, the in-flight
@@ -156,12 +157,13 @@ def start_workers(
         VT_LOG_DIR=str(base / prefix / "logs"),
         VT_PLUGIN_DIR=str(PLUGINS),
         VT_WORKER_SERVICES="asr",
+        VT_WORKER_REPLACE_BUILTINS="asr",  # the stand-in plugin, not the built-in
         VT_WORKER_PREFETCH=str(prefetch),
         LOG_LEVEL="WARNING",
     )
     procs = [
         subprocess.Popen(
-            [sys.executable, __file__, "--serve", "--worker-id", f"{prefix}-{i}"],
+            [sys.executable, "-m", "worker", "--worker-id", f"{prefix}-{i}"],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -241,24 +243,7 @@ async def run(counts: list[int], processes: int, ideal: float, seconds: float) -
         shutil.rmtree(base, ignore_errors=True)  # on tmpfs: the broker's data is memory
 
 
-def serve() -> int:
-    """A real worker (``worker.__main__.main``) whose discovery leaves out the built-in
-    ``asr``, so the stand-in plugin of the same name is served instead."""
-    import worker.loader
-    from worker.__main__ import main as worker_main
-
-    builtin = worker.loader._builtin_modules
-
-    def without_asr() -> list[object]:
-        return [m for m in builtin() if m.__name__ != "worker.services.asr_service"]
-
-    worker.loader._builtin_modules = without_asr  # type: ignore[assignment]
-    return worker_main(sys.argv[2:])
-
-
 def main() -> None:
-    if sys.argv[1:2] == ["--serve"]:
-        sys.exit(serve())
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="1 and 16 workers only")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 4, 16, 64])

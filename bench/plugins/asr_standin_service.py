@@ -11,8 +11,8 @@ The segment's duration is read from the FLAC header the pipeline sends (no decod
 other format is decoded by the worker's own decoder. Calls run side by side up to the
 worker's prefetch, so one process with prefetch N stands for N single-call workers.
 
-A plugin may not take a built-in service's name, so the benchmark starts its workers with
-the built-in ``asr`` left out of discovery (see ``fanout_scaling.py --serve``).
+A plugin may not take a built-in service's name unless the worker is told to leave that
+built-in out, so the benchmark starts its workers with ``VT_WORKER_REPLACE_BUILTINS=asr``.
 """
 
 from __future__ import annotations
