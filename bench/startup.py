@@ -21,6 +21,10 @@ start), the new one of ``--new`` (default HEAD: others' uncommitted edits in a s
 tree stay out), both run by the same interpreter in the same run, launches interleaved with the new
 code's so both see the same machine. Each figure is the median of ``--runs`` launches.
 Run: ``python bench/startup.py [--runs 5] [--base REV]``.
+
+``--paint``: only launch → first paint and the CPU seconds spent to it, no broker (the
+window is pointed at a remote broker that is not there, so no node boots beside it and
+steals the cores), the process ended at once: the window's own cost, old against new, in ~seconds.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The last commit before the fast start (keeper, tuned node, keep-warm).
 BASE_REV = "a55318e"
 EVENTS = ("window", "broker", "ping")
+PAINT_ONLY_ENV = "VT_BENCH_PAINT_ONLY"
 LAUNCH_TIMEOUT_S = 240.0
 
 
@@ -66,14 +71,24 @@ def probe(repo: Path, out: Path) -> int:  # pragma: no cover - runs in the child
     import vt_desktop.ui.app as app_mod
     from vt_desktop.core.runtime import AppRuntime
 
+    def close_windows() -> None:
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, QMainWindow):
+                w.close()
+
+    def painted() -> None:
+        mark("window")
+        if os.environ.get(PAINT_ONLY_ENV):  # nothing of ours runs beside a remote window
+            os._exit(0)
+
     class FirstPaint(QObject):
         seen = False
 
         def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
-            painted = not self.seen and event.type() == QEvent.Type.Paint
-            if painted and isinstance(obj, QWidget) and isinstance(obj.window(), QMainWindow):
+            painted_now = not self.seen and event.type() == QEvent.Type.Paint
+            if painted_now and isinstance(obj, QWidget) and isinstance(obj.window(), QMainWindow):
                 self.seen = True
-                QTimer.singleShot(0, lambda: mark("window"))
+                QTimer.singleShot(0, painted)
             return False
 
     spy = FirstPaint()
@@ -103,9 +118,7 @@ def probe(repo: Path, out: Path) -> int:  # pragma: no cover - runs in the child
             except Exception:
                 await asyncio.sleep(0.05)
         mark("ping")
-        for w in QApplication.topLevelWidgets():
-            if isinstance(w, QMainWindow):
-                w.close()
+        close_windows()
 
     async def _start(self: AppRuntime) -> None:
         await start(self)
@@ -156,15 +169,23 @@ class Install:
         env.pop("RABBITMQ_URL", None)
         return env
 
-    def launch(self, keep_warm_minutes: float) -> dict[str, float]:
-        """One launch to its first ping and close; seconds from launch to each event."""
+    def paint_env(self) -> dict[str, str]:
+        """The window alone: a remote broker that is not there (no node boots beside it)."""
+        env = self.env(0)
+        env.update(MODE="remote", RABBITMQ_URL=f"amqp://guest:guest@127.0.0.1:{self.port}/")
+        env[PAINT_ONLY_ENV] = "1"
+        return env
+
+    def launch(self, keep_warm_minutes: float, paint_only: bool = False) -> dict[str, float]:
+        """One launch to its first ping (or paint) and close; seconds from launch to each
+        event."""
         out = self.home / "marks.jsonl"
         out.unlink(missing_ok=True)
         cmd = [sys.executable, str(Path(__file__).resolve()), "--probe", str(self.repo), str(out)]
         launched = time.time()
         proc = subprocess.run(
             cmd,
-            env=self.env(keep_warm_minutes),
+            env=self.paint_env() if paint_only else self.env(keep_warm_minutes),
             cwd=self.home,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -178,7 +199,8 @@ class Install:
                 m = json.loads(line)
                 marks.setdefault(m["event"], m["time"] - launched)
                 marks.setdefault(m["event"] + " cpu", m["cpu"])
-        if proc.returncode != 0 or not set(EVENTS) <= set(marks):
+        wanted = {"window"} if paint_only else set(EVENTS)
+        if proc.returncode != 0 or not wanted <= set(marks):
             raise RuntimeError(
                 f"{self.name}: launch failed (rc {proc.returncode}, marks {marks}): "
                 f"{proc.stderr[-2000:]}"
@@ -209,11 +231,21 @@ def table(results: dict[tuple[str, str], list[dict[str, float]]]) -> str:
     return "\n".join(rows)
 
 
+def paint_table(results: dict[str, list[dict[str, float]]]) -> str:
+    rows = [f"{'':14}{'window s':>10}{'window CPU s':>14}"]
+    for version, runs in results.items():
+        window = statistics.median(r["window"] for r in runs)
+        cpu = statistics.median(r["window cpu"] for r in runs)
+        rows.append(f"{version:14}{window:>10.2f}{cpu:>14.2f}")
+    return "\n".join(rows)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--base", default=BASE_REV, help="the old code's commit")
     ap.add_argument("--new", default="HEAD", help="the new code's commit")
+    ap.add_argument("--paint", action="store_true", help="launch to first paint only, no broker")
     ap.add_argument("--probe", nargs=2, metavar=("REPO", "MARKS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.probe:
@@ -228,6 +260,8 @@ def main() -> int:
         )
     new = Install("new", trees["new"], work / "new")
     old = Install("old", trees["old"], work / "old")
+    if args.paint:
+        return paint_runs(args, old, new, trees, work)
     results: dict[tuple[str, str], list[dict[str, float]]] = {
         (v, k): [] for k in ("cold", "warm") for v in ("old", "new")
     }
@@ -249,16 +283,39 @@ def main() -> int:
     finally:
         new.stop_kept_broker()
         old.stop_kept_broker()
-        for tree in trees.values():
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
-                check=False,
-                capture_output=True,
-            )
-        shutil.rmtree(work, ignore_errors=True)
+        remove_trees(trees, work)
     print(f"\nseconds from launch, median of {args.runs} (old = {args.base}):")
     print(table(results))
     return 0
+
+
+def paint_runs(
+    args: argparse.Namespace, old: Install, new: Install, trees: dict[str, Path], work: Path
+) -> int:
+    """``--paint``: launch → first paint, interleaved old/new, median of ``--runs``."""
+    results: dict[str, list[dict[str, float]]] = {"old": [], "new": []}
+    try:
+        for inst in (old, new):  # first launches write their folders and .pyc files
+            inst.launch(0, paint_only=True)
+        for i in range(args.runs):
+            for inst in (old, new):
+                results[inst.name].append(inst.launch(0, paint_only=True))
+            print(f"paint {i + 1}: old {results['old'][-1]} new {results['new'][-1]}", flush=True)
+    finally:
+        remove_trees(trees, work)
+    print(f"\nlaunch to first paint, median of {args.runs} (old = {args.base}):")
+    print(paint_table(results))
+    return 0
+
+
+def remove_trees(trees: dict[str, Path], work: Path) -> None:
+    for tree in trees.values():
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+            check=False,
+            capture_output=True,
+        )
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
