@@ -74,17 +74,28 @@ class FlowRow(QLayout):
         return [i for i in self._items if (w := i.widget()) is None or not w.isHidden()]
 
     def _place(self, rect: QRect, *, move: bool) -> int:
-        """Lay the items out in ``rect`` (only measure unless ``move``); the height used."""
-        x, y, row_height = rect.x(), rect.y(), 0
+        """Lay the items out in ``rect``, each centred in its row's height (only measure
+        unless ``move``); the height used."""
+        rows: list[list[QLayoutItem]] = [[]]
+        x = rect.x()
         for item in self._visible():
-            size = item.sizeHint()
-            if x > rect.x() and x + size.width() > rect.right() + 1:
-                x, y, row_height = rect.x(), y + row_height + self._gap // 2, 0
-            if move:
-                item.setGeometry(QRect(QPoint(x, y), size))
-            x += size.width() + self._gap
-            row_height = max(row_height, size.height())
-        return y + row_height - rect.y()
+            width = item.sizeHint().width()
+            if rows[-1] and x + width > rect.right() + 1:
+                rows.append([])
+                x = rect.x()
+            rows[-1].append(item)
+            x += width + self._gap
+        y = rect.y()
+        for row in rows:
+            height = max((item.sizeHint().height() for item in row), default=0)
+            x = rect.x()
+            for item in row:
+                size = item.sizeHint()
+                if move:
+                    item.setGeometry(QRect(QPoint(x, y + (height - size.height()) // 2), size))
+                x += size.width() + self._gap
+            y += height + self._gap // 2
+        return max(0, y - self._gap // 2 - rect.y())
 
 
 def group(*widgets: QWidget, spacing: int = 6) -> QWidget:
