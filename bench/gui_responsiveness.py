@@ -13,10 +13,12 @@ sampled while the page makes the job's waveform (one decode in a thread: the wor
 job run by the pipeline keeps its envelope), idle (the machine's own noise), while the video
 plays with the waveform paging along, and while a scripted reviewer clicks through the rows,
 drags cue edges on the waveform (each an undoable edit saved in the job store) and zooms it.
-Prints each phase's figures and how many ticks came more than 50 ms late.
+Prints each phase's figures and how many ticks came more than 50 ms late, and of those how
+many the GUI thread spent running (the app's work) or waiting for a core (a busy machine: Linux's
+per-thread run-queue time); the rest waited for something else (a lock, the GIL, Qt's threads).
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_responsiveness.py
-[--seconds 60] [--idle 10]`` or ``... --review [--minutes 15]``.
+[--seconds 60] [--idle 10]`` or ``... --review [--minutes 15] [--phase 20] [--no-play]``.
 """
 
 from __future__ import annotations
@@ -71,14 +73,18 @@ class Lateness:
         #: For each tick, the CPU time the GUI thread used since the last one, in ms: a late
         #: tick with little of it was waiting (for a core on a busy machine, or for the GIL).
         self.cpu: list[float] = []
-        self._last = self._last_cpu = 0.0
+        #: For each tick, how long the GUI thread was ready to run but had no core since the
+        #: last one, in ms (Linux's schedstat; 0 elsewhere): a busy machine, not the app.
+        self.queued: list[float] = []
+        self._last = self._last_cpu = self._last_queued = 0.0
         self._timer = QTimer()
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._on_timer_timeout)
 
     def start(self) -> None:
-        self.samples, self.cpu = [], []
+        self.samples, self.cpu, self.queued = [], [], []
         self._last, self._last_cpu = time.perf_counter(), time.thread_time()
+        self._last_queued = run_queue_ms()
         self._timer.start(TICK_MS)
 
     def stop(self) -> list[float]:
@@ -89,7 +95,17 @@ class Lateness:
         now, cpu = time.perf_counter(), time.thread_time()
         self.samples.append(max(0.0, (now - self._last) * 1000 - TICK_MS))
         self.cpu.append((cpu - self._last_cpu) * 1000)
-        self._last, self._last_cpu = now, cpu
+        queued = run_queue_ms()
+        self.queued.append(queued - self._last_queued)
+        self._last, self._last_cpu, self._last_queued = now, cpu, queued
+
+
+def run_queue_ms() -> float:
+    """How long the calling thread has waited for a core in all, in ms (0 where unknown)."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e6
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -188,8 +204,11 @@ def long_job(minutes: float) -> tuple[AppSettings, str]:
     return settings, job
 
 
-async def measure_review(settings: AppSettings, job: str, phase_s: float) -> None:
-    """Sample the window while Review makes the waveform, plays, and is edited."""
+async def measure_review(
+    settings: AppSettings, job: str, phase_s: float, play: bool = True
+) -> None:
+    """Sample the window while Review makes the waveform, plays (unless not ``play``: the
+    player then never gets its audio output), and is edited."""
     view_model = RuntimeViewModel(settings)
     window = MainWindow(view_model)
     window.resize(1280, 800)
@@ -197,7 +216,7 @@ async def measure_review(settings: AppSettings, job: str, phase_s: float) -> Non
     review = window.review_view
     waveform = review.preview.waveform
     meter = Lateness()
-    phases: dict[str, tuple[list[float], list[float]]] = {}
+    phases: dict[str, tuple[list[float], list[float], list[float]]] = {}
     try:
         meter.start()
         started = time.perf_counter()
@@ -207,22 +226,23 @@ async def measure_review(settings: AppSettings, job: str, phase_s: float) -> Non
         await wait_for(lambda: waveform.envelope is not None, 300, "the waveform")
         made = time.perf_counter() - started
         await asyncio.sleep(1.0)
-        phases["open, waveform made"] = (meter.stop(), meter.cpu)
+        phases["open, waveform made"] = (meter.stop(), meter.cpu, meter.queued)
         await wait_for(lambda: review.preview.showing_picture, 60, "the first frame")
         meter.start()
         await asyncio.sleep(phase_s / 2)
-        phases["page open, idle"] = (meter.stop(), meter.cpu)
-        meter.start()
-        review.preview.play_button.click()
-        await asyncio.sleep(phase_s)
-        review.preview.play_button.click()
-        phases["playing"] = (meter.stop(), meter.cpu)
+        phases["page open, idle"] = (meter.stop(), meter.cpu, meter.queued)
+        if play:
+            meter.start()
+            review.preview.play_button.click()
+            await asyncio.sleep(phase_s)
+            review.preview.play_button.click()
+            phases["playing"] = (meter.stop(), meter.cpu, meter.queued)
         actions: dict[str, tuple[int, float]] = {}
         for kind, name in (("rows", "row clicks (seeks)"), ("drags", "edge drags (edits)"),
                            ("wheel", "wheel zooms")):  # fmt: skip
             meter.start()
             actions[name] = await act_for(review, phase_s, kind)
-            phases[name] = (meter.stop(), meter.cpu)
+            phases[name] = (meter.stop(), meter.cpu, meter.queued)
         paint = paint_times(waveform)
     finally:
         review.preview.player.stop()
@@ -290,24 +310,31 @@ def report_review(
     made: float,
     opened: float,
     paint: dict[str, float],
-    phases: dict[str, tuple[list[float], list[float]]],
+    phases: dict[str, tuple[list[float], list[float], list[float]]],
 ) -> None:
     print(f"GUI event-loop lateness, {TICK_MS} ms precise timer, offscreen, Review page")
     print(f"open_job (synchronous) took {opened * 1000:.0f} ms; waveform made (one decode in "
           f"a thread) {made:.1f} s after opening the job")  # fmt: skip
     print("waveform repaint: " + ", ".join(f"{k} {v:.2f} ms" for k, v in paint.items()))
     print(f"{'phase':<26} {'ticks':>6} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7} {'>50 ms':>7}"
-          f" {'busy':>5} {'max cpu':>8}")  # fmt: skip
-    for name, (values, cpu) in phases.items():
+          f" {'busy':>5} {'no core':>8} {'max cpu':>8}")  # fmt: skip
+    for name, (values, cpu, queued) in phases.items():
         p50, p99, top = figures(values)
-        stalls = [(late, used) for late, used in zip(values, cpu, strict=True) if late > STALL_MS]
-        # busy: the GUI thread itself ran for most of the late interval (the app's own work)
-        busy = sum(1 for late, used in stalls if used > (late + TICK_MS) / 2)
+        stalls = [
+            (late, used, waited)
+            for late, used, waited in zip(values, cpu, queued, strict=True)
+            if late > STALL_MS
+        ]
+        # busy: the GUI thread itself ran for most of the late interval (the app's own work);
+        # no core: it was ready to run for most of it but the machine had no core free
+        busy = sum(1 for late, used, _ in stalls if used > (late + TICK_MS) / 2)
+        starved = sum(1 for late, _, waited in stalls if waited > (late + TICK_MS) / 2)
         print(f"{name:<26} {len(values):>6} {p50:>7.2f} {p99:>7.2f} {top:>7.1f} {len(stalls):>7}"
-              f" {busy:>5} {max(cpu):>8.1f}")  # fmt: skip
+              f" {busy:>5} {starved:>8} {max(cpu):>8.1f}")  # fmt: skip
     print(
         "(>50 ms: ticks that late; busy: of those, how many the GUI thread spent mostly "
-        "running; max cpu: the most GUI-thread CPU ms between two ticks)"
+        "running; no core: how many it spent mostly waiting for a core (a busy machine); "
+        "max cpu: the most GUI-thread CPU ms between two ticks)"
     )
 
 
@@ -318,12 +345,15 @@ def main() -> None:
     parser.add_argument("--review", action="store_true", help="the Review page on a long job")
     parser.add_argument("--minutes", type=float, default=15.0, help="length of that job")
     parser.add_argument("--phase", type=float, default=20.0, help="seconds of each phase")
+    parser.add_argument(
+        "--no-play", action="store_true", help="Review: skip playing (no audio output attached)"
+    )
     args = parser.parse_args()
     if args.review:
         settings, job = long_job(args.minutes)  # before the clock runs
         app = create_application()
         app.setQuitOnLastWindowClosed(False)
-        run_on_qt_loop(app, measure_review(settings, job, args.phase))
+        run_on_qt_loop(app, measure_review(settings, job, args.phase, not args.no_play))
         return
     video = make_talk_video(BASE / "media" / "talk.mp4", args.seconds)  # before the clock runs
     app = create_application()
