@@ -15,7 +15,7 @@ from vt_desktop.__main__ import parse_args
 from vt_desktop.core.jobs.model import JobState
 from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.supervisor.broker import free_port
-from vt_desktop.ui.app import queue_files
+from vt_desktop.ui.app import LISTENING_LINE, queue_files
 from vt_desktop.ui.main_window import MainWindow
 from vt_desktop.ui.single_instance import InstanceServer, hand_over, instance_key
 from vt_desktop.ui.view_model import RuntimeViewModel
@@ -117,7 +117,8 @@ def test_the_real_window_takes_a_second_launchs_video(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 60
         log = tmp_path / "logs" / "app.log"
-        while not (log.exists() and "broker" in log.read_text(errors="replace")):
+        listening = LISTENING_LINE.split("%s")[0]  # the first window serves second launches
+        while not (log.exists() and listening in log.read_text(errors="replace")):
             assert first.poll() is None, "the first window exited"
             assert time.monotonic() < deadline, "the first window did not start"
             time.sleep(0.5)

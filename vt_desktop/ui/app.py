@@ -29,6 +29,8 @@ from vt_desktop.ui.single_instance import InstanceServer, instance_key
 from vt_desktop.ui.view_model import RuntimeViewModel
 
 log = logging.getLogger(__name__)
+#: Logged once the window serves second launches (tests wait for it).
+LISTENING_LINE = "the window takes second launches' files on %s"
 T = TypeVar("T")
 ORGANISATION = "VideoTranslator"
 APPLICATION = "VideoTranslator Desktop"
@@ -136,7 +138,8 @@ def run_app(
     _close_on_signals(window)
     one_window = InstanceServer(instance_key(settings.data_dir), window)
     one_window.files_received.connect(lambda files: bring_forward(window, files))
-    one_window.listen()
+    if one_window.listen():  # said once the loop runs, i.e. a hand-over gets its answer
+        QTimer.singleShot(0, lambda: log.info(LISTENING_LINE, one_window.key))
     run_on_qt_loop(app, run_window(window, view_model, files))
     log.info("window closed; bye")
     return 0
