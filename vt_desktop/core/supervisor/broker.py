@@ -14,10 +14,8 @@ import logging
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +24,17 @@ import aio_pika
 
 from vt_desktop.core.errors import VtError
 from vt_desktop.core.supervisor import keeper
+from vt_desktop.core.supervisor.keeper_client import (
+    KeeperLost,
+    as_pid,
+    run_keeper,
+    running_state,
+    stop_keeper,
+)
 
 log = logging.getLogger(__name__)
 #: How long a stopping node may take before it is killed.
 STOP_GRACE_S = 20.0
-#: How long a keeper that holds its lock may take to write its state file.
-STATE_WAIT_S = 10.0
 #: Keepers this process started at launch (``prestart``), by node folder, for ``start``.
 _PRESTARTED: dict[Path, subprocess.Popen[bytes]] = {}
 
@@ -145,7 +148,7 @@ class BrokerNode:
         """The process id of the running node, if we started or adopted it."""
         if self._client is None:
             return None
-        return _int((keeper.read_state(self.layout.base) or {}).get("broker_pid"))
+        return as_pid((keeper.read_state(self.layout.base) or {}).get("broker_pid"))
 
     def _credentials(self) -> tuple[str, str]:
         path = self.layout.credentials
@@ -240,13 +243,13 @@ class BrokerNode:
             try:
                 await self._wait_ready(deadline)
                 return
-            except _KeeperLost as lost:  # another keeper had the folder: found below
+            except KeeperLost as lost:  # another keeper had the folder: found below
                 self._keeper = None
                 if lost.code != keeper.EXIT_TAKEN:
                     raise self._start_error() from None
         for _ in range(3):  # a keeper starting beside ours can win the folder: adopt it then
             if keeper.keeper_running(base):
-                state = await self._keeper_state(base)
+                state = await running_state(base)
                 if state.get("port") == self.port and state.get("node") == self.node_name:
                     self._attach()
                     log.info("broker %s on port %s is up or booting (left warm, or started "
@@ -255,23 +258,13 @@ class BrokerNode:
                     await self._wait_ready(deadline)
                     return
                 log.info("the broker left running in %s is on another port: stopping it", base)
-                await self._stop_keeper(_int(state.get("keeper_pid")), grace=STOP_GRACE_S)
+                await self._stop_keeper(as_pid(state.get("keeper_pid")), grace=STOP_GRACE_S)
             if await self.answers():
                 log.info("broker already answering on 127.0.0.1:%s; using it", self.port)
                 return
             if await self._spawn_keeper(deadline):
                 return
         raise BrokerStartError(f"another app keeps starting the broker in {base}")
-
-    async def _keeper_state(self, base: Path) -> dict[str, object]:
-        """The running keeper's state, waiting a moment for one that has only just started
-        (it writes the file after it has started the node)."""
-        end = time.monotonic() + STATE_WAIT_S
-        while True:  # polls a file: nothing to await but time
-            state = keeper.read_state(base)
-            if state is not None or time.monotonic() >= end:
-                return state or {}
-            await asyncio.sleep(0.05)
 
     def prestart(self) -> bool:
         """Set the node booting now without waiting for it: the app calls this at launch,
@@ -297,6 +290,9 @@ class BrokerNode:
         self._keeper = _PRESTARTED[base] = self._run_keeper(argv, env)
         return True
 
+    def _run_keeper(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        return run_keeper(self.layout.base, self.layout.logs, argv, env)
+
     def _attach(self) -> None:
         self._client = keeper.write_client(self.layout.base, 0, attached=True)
 
@@ -308,7 +304,7 @@ class BrokerNode:
         self._keeper = self._run_keeper(argv, env)
         try:
             await self._wait_ready(deadline)
-        except _KeeperLost as lost:
+        except KeeperLost as lost:
             if lost.code == keeper.EXIT_TAKEN:
                 self._keeper = None
                 return False
@@ -321,24 +317,6 @@ class BrokerNode:
             f"{self.layout.logs}: {self._log_tail()}"
         )
 
-    def _run_keeper(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        """Start the keeper in a session of its own (it starts the node). A plain Popen, not
-        asyncio's: asyncio kills a child whose transport is collected, and the keeper must
-        outlive this process for its linger (never the login session: see ``keeper``)."""
-        cmd = [*keeper_command(), "--base", str(self.layout.base)]
-        session = os.environ.get("XDG_RUNTIME_DIR")
-        if session and Path(session).is_dir():
-            cmd += ["--session-dir", session]
-        with open(self.layout.logs / "keeper.log", "ab") as out:
-            return subprocess.Popen(
-                [*cmd, "--", *argv],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
     @property
     def keeper_pid(self) -> int | None:
         """The pid of the keeper that runs the node (ours or adopted), while it runs."""
@@ -346,13 +324,13 @@ class BrokerNode:
             return self._keeper.pid
         if self._client is None:
             return None
-        return _int((keeper.read_state(self.layout.base) or {}).get("keeper_pid"))
+        return as_pid((keeper.read_state(self.layout.base) or {}).get("keeper_pid"))
 
     async def _wait_ready(self, deadline: float) -> None:
         while time.monotonic() < deadline:
             proc = self._keeper
             if proc is not None and proc.poll() is not None:
-                raise _KeeperLost(proc.returncode)
+                raise KeeperLost(proc.returncode)
             if proc is None and not keeper.keeper_running(self.layout.base):
                 raise BrokerStartError(
                     f"the private broker stopped before it was ready; its log is in "
@@ -396,7 +374,7 @@ class BrokerNode:
             return
         log.info("stopping private broker %s", self.node_name)
         state = keeper.read_state(self.layout.base) or {}
-        await self._stop_keeper(_int(state.get("keeper_pid")), grace)
+        await self._stop_keeper(as_pid(state.get("keeper_pid")), grace)
         with contextlib.suppress(OSError):
             client.unlink()
 
@@ -407,34 +385,7 @@ class BrokerNode:
     async def _stop_keeper(self, pid: int | None, grace: float) -> None:
         """TERM the keeper (it stops the node, then exits); KILL both after ``grace``."""
         proc, self._keeper = self._keeper, None
-        if proc is not None and proc.poll() is None:
-            pid = proc.pid
-        state = keeper.read_state(self.layout.base) or {}
-        broker_pid = _int(state.get("broker_pid"))
-        if pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-        end = time.monotonic() + grace + 5
-        while time.monotonic() < end and keeper.keeper_running(self.layout.base):
-            if proc is not None and proc.poll() is not None:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            if keeper.keeper_running(self.layout.base):
-                log.warning("the broker's keeper did not stop in %.0f s; killing it", grace)
-                for victim, kill in ((broker_pid, os.killpg), (pid, os.kill)):
-                    if victim is not None:
-                        with contextlib.suppress(ProcessLookupError, PermissionError):
-                            kill(victim, signal.SIGKILL)
-        if proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(1.0)
-
-
-class _KeeperLost(Exception):
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
+        await stop_keeper(self.layout.base, proc, pid, grace)
 
 
 def _listening(port: int) -> bool:
@@ -442,14 +393,3 @@ def _listening(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.5)
         return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and value > 0 else None
-
-
-def keeper_command() -> list[str]:
-    """The command that runs the broker's keeper, from source or from the frozen app."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable, "--broker-keeper"]
-    return [sys.executable, keeper.__file__]
