@@ -5,6 +5,8 @@ leaves the broker warm for ``broker_keep_warm_minutes`` (a test's window does no
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,26 @@ from vt_desktop.core.supervisor.broker import BrokerNode
 from vt_desktop.ui.app import queue_files
 
 pytestmark = pytest.mark.slow
+
+#: Loaded when a job runs or Review redoes lines, never to paint the window (issue 21 part 4).
+NOT_BEFORE_FIRST_PAINT = (
+    "faster_whisper",
+    "ctranslate2",
+    "vt_desktop.core.pipeline.runner",
+    "vt_desktop.core.media.plan",
+    "vt_desktop.core.review.export",
+    "vt_desktop.core.review.dub",
+)
+
+
+def test_the_window_modules_leave_the_pipelines_media_stack_unloaded() -> None:
+    code = (
+        "import sys, vt_desktop.__main__, vt_desktop.ui.app, vt_desktop.ui.main_window\n"
+        f"print([m for m in {NOT_BEFORE_FIRST_PAINT!r} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120).stdout  # fmt: skip
+    assert out.strip() == "[]"
 
 
 def test_a_drop_while_the_broker_starts_waits_and_runs_once_a_worker_is_online(
