@@ -3,18 +3,13 @@
 Pick a done job and one of its languages; flagged cues are tinted, with the broken rules in
 their tooltip. Source, translation, start and end are edited in place (a refused edit says why
 above the table and changes nothing; a translation whose source was edited is flagged stale).
-The preview plays the source video with the current cue drawn over the picture (a
-``QGraphicsVideoItem``, which, unlike ``QVideoWidget``, also renders in offscreen grabs);
-clicking a row seeks to its cue. Export writes the job's subtitle files, soft-subtitle video and
-dub from the edits. Switching job or language with unsaved edits asks first.
-
-Editing as in a subtitle editor: split, merge, insert, delete and shift cues, set a cue's start
-or end from the player, undo and redo any change, each from the edit row or its shortcut (see
-:mod:`vt_desktop.ui.shortcuts`). Each change is saved in the job store as it is made, so
-nothing is lost if the window closes or crashes before Export. The Flags column names what may
-be wrong with each cue, the filter shows only the cues with a given flag, and the status line
-counts each kind. Lines are redone one by one (:mod:`.redo_bar`): re-translated (the stale ones
-in one click), recognised again with another speech model, spoken again for the dub.
+The preview (:mod:`.preview`) shows the source video with the current cue over it; clicking a
+row seeks to its cue. Export writes the job's subtitle files, soft-subtitle video and dub from
+the edits. Switching job or language with unsaved edits asks first. Editing as in a subtitle
+editor (:mod:`.editing`, shortcuts in :mod:`vt_desktop.ui.shortcuts`): each change is saved in
+the job store as it is made, so nothing is lost if the window closes before Export. The Flags
+column names what may be wrong with each cue, the filter shows only the cues with a given flag,
+the status line counts each kind. Lines are redone one by one (:mod:`.redo_bar`).
 """
 
 from __future__ import annotations
