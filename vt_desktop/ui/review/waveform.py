@@ -14,6 +14,7 @@ import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -27,9 +28,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from vt_desktop.core.media.envelope import Envelope
 from vt_desktop.core.review import format_time
 from vt_desktop.ui import theme
+
+if TYPE_CHECKING:  # numpy and PyAV load when a job's envelope does, not with the window
+    from vt_desktop.core.media.envelope import Envelope
 
 EDGE_GRAB_PX = 5  # how near an edge a press must be to drag it
 CLICK_SLOP_PX = 4  # a press that moves less than this is a click

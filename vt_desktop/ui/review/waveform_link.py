@@ -15,7 +15,6 @@ import logging
 from PySide6.QtCore import QObject
 from shiboken6 import isValid
 
-from vt_desktop.core.media.envelope import envelope_path, job_envelope
 from vt_desktop.core.review import ReviewSession
 from vt_desktop.core.review.edits import set_time
 from vt_desktop.ui.review.view_model import ReviewViewModel
@@ -51,6 +50,10 @@ class WaveformLink(QObject):
         self._show_cues()
 
     async def _load(self, session: ReviewSession) -> None:
+        # Imported here: the envelope brings numpy and PyAV, which the window's first paint
+        # does not need (tests/gui/test_fast_start.py).
+        from vt_desktop.core.media.envelope import envelope_path, job_envelope
+
         spec, job = session.record.spec, session.record.id
         kept = envelope_path(session.store.path.parent, job)
         try:
