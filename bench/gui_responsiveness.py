@@ -19,7 +19,7 @@ per-thread run-queue time); the rest waited for something else (a lock, the GIL,
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_responsiveness.py
 [--seconds 60] [--idle 10]`` or
-``... --review [--minutes 15] [--phase 20] [--no-play] [--freeze-gc]``.
+``... --review [--minutes 15] [--phase 20] [--no-play] [--freeze-gc none|app|open]``.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ from vt_desktop.core.config import AppSettings  # noqa: E402
 from vt_desktop.core.jobs.model import JobSpec, JobState  # noqa: E402
 from vt_desktop.core.jobs.store import JobStore  # noqa: E402
 from vt_desktop.core.supervisor.broker import free_port  # noqa: E402
-from vt_desktop.ui.app import create_application, run_on_qt_loop  # noqa: E402
+from vt_desktop.ui.app import create_application, run_on_qt_loop, settle_gc  # noqa: E402
 from vt_desktop.ui.main_window import MainWindow  # noqa: E402
 from vt_desktop.ui.review.view import ReviewView  # noqa: E402
 from vt_desktop.ui.review.waveform import WaveformView  # noqa: E402
@@ -207,7 +207,7 @@ def long_job(minutes: float) -> tuple[AppSettings, str]:
 
 
 async def measure_review(
-    settings: AppSettings, job: str, phase_s: float, play: bool = True, freeze_gc: bool = False
+    settings: AppSettings, job: str, phase_s: float, play: bool = True, freeze_gc: str = "app"
 ) -> None:
     """Sample the window while Review makes the waveform, plays (unless not ``play``: the
     player then never gets its audio output), and is edited."""
@@ -215,6 +215,10 @@ async def measure_review(
     window = MainWindow(view_model)
     window.resize(1280, 800)
     window.show()
+    if freeze_gc == "none":  # undo the app's own freeze at start-up, for the comparison
+        gc.unfreeze()
+    else:
+        settle_gc()  # as run_window does once the window shows
     review = window.review_view
     waveform = review.preview.waveform
     meter = Lateness()
@@ -227,7 +231,7 @@ async def measure_review(
         opened = time.perf_counter() - started
         await wait_for(lambda: waveform.envelope is not None, 300, "the waveform")
         made = time.perf_counter() - started
-        if freeze_gc:
+        if freeze_gc == "open":
             gc.freeze()
         await asyncio.sleep(1.0)
         phases["open, waveform made"] = (meter.stop(), meter.cpu, meter.queued)
@@ -354,9 +358,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--freeze-gc",
-        action="store_true",
-        help="Review: gc.freeze() once the job is open (a full collection of the window's ~85k "
-        "objects takes ~70 ms on the GUI thread; frozen, they are not scanned again)",
+        choices=("none", "app", "open"),
+        default="app",
+        help="Review: 'app' freezes the collector's objects once the window shows, as the app "
+        "does (settle_gc); 'none' undoes that; 'open' freezes again once the job is open (a "
+        "full collection of the window's ~85k objects took ~70 ms on the GUI thread)",
     )
     args = parser.parse_args()
     if args.review:
