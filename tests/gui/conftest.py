@@ -26,6 +26,7 @@ from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from vt_desktop.core.config import AppSettings  # noqa: E402
+from vt_desktop.core.jobs.model import JobSpec, JobState  # noqa: E402
 from vt_desktop.core.supervisor.broker import free_port  # noqa: E402
 from vt_desktop.ui.app import apply_look  # noqa: E402
 from vt_desktop.ui.main_window import MainWindow  # noqa: E402
@@ -140,6 +141,17 @@ def close_and_wait(window: MainWindow, timeout: float = 60.0) -> None:
     window.closed.connect(lambda: closed.append(True))
     window.close()
     pump_until(lambda: bool(closed), timeout, "the window to stop its runtime and close")
+
+
+def finished_job(view_model: RuntimeViewModel, spec: JobSpec, timeout: float = 300) -> str:
+    """Run ``spec`` through the window's own queue to the end; its id (the test fails, with
+    the job's error, unless it is done)."""
+    runtime = view_model.runtime
+    assert runtime is not None and runtime.queue is not None
+    job_id = runtime.queue.submit(spec)
+    pump_until(lambda: runtime.store.get(job_id).state.finished, timeout, "the job to finish")
+    assert runtime.store.get(job_id).state is JobState.DONE, runtime.store.get(job_id).error
+    return job_id
 
 
 def start_window(settings: AppSettings) -> tuple[MainWindow, RuntimeViewModel]:

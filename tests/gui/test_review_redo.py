@@ -22,10 +22,10 @@ from PySide6.QtCore import QMetaObject, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit
 
-from tests.gui.conftest import pump, pump_until
+from tests.gui.conftest import finished_job, pump, pump_until
 from tests.support.media import make_video
 from vt_desktop.core.dubbing import GUARD_S, RATE
-from vt_desktop.core.jobs.model import JobSpec, JobState
+from vt_desktop.core.jobs.model import JobSpec
 from vt_desktop.core.jobs.naming import dub_track
 from vt_desktop.core.jobs.store import call_id
 from vt_desktop.core.pipeline.recognise import words_of
@@ -46,18 +46,13 @@ SOURCE = COLUMNS.index("Source")
 def job(running_window: Window, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The JFK clip run into Portuguese with a dub by the window's own queue; its id."""
     _, view_model = running_window
-    runtime = view_model.runtime
-    assert runtime is not None and runtime.queue is not None
     home = tmp_path_factory.mktemp("redo-job")
     spec = JobSpec(
         input=make_video(home / "jfk talk.mp4", size=(320, 180)), targets=["pt"],
         out_dir=home / "out", model="tiny.en", formats=["srt", "mkv"], dub=True,
         dub_voices={"pt": "espeak-ng:pt"},
     )  # fmt: skip
-    job_id = runtime.queue.submit(spec)
-    pump_until(lambda: runtime.store.get(job_id).state.finished, 300, "the job to finish")
-    assert runtime.store.get(job_id).state is JobState.DONE, runtime.store.get(job_id).error
-    return job_id
+    return finished_job(view_model, spec)
 
 
 @pytest.fixture(scope="module")

@@ -20,10 +20,10 @@ from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 
-from tests.gui.conftest import pump, pump_until, window_online
+from tests.gui.conftest import finished_job, pump, pump_until, window_online
 from tests.mt.chat_server import ChatServer, Reply
 from tests.support.media import make_video
-from vt_desktop.core.jobs.model import JobSpec, JobState
+from vt_desktop.core.jobs.model import JobSpec
 from vt_desktop.core.review import ReviewSession, format_time
 from vt_desktop.core.service_config import LlmConfig, write_llm
 from vt_desktop.core.subtitles import DOUBTFUL
@@ -58,17 +58,12 @@ def job(running_window: Window, tmp_path_factory: pytest.TempPathFactory) -> str
     """A job run for real by the window's own job queue (started once a speech worker is
     online, as for a user); its id."""
     _, view_model = running_window
-    runtime = view_model.runtime
-    assert runtime is not None and runtime.queue is not None
     home = tmp_path_factory.mktemp("review-job")
     spec = JobSpec(
         input=make_video(home / "jfk talk.mp4", size=(480, 270)), targets=["pt", "de"],
         out_dir=home / "out", model="tiny.en", formats=["srt", "vtt", "mkv"],
     )  # fmt: skip
-    job_id = runtime.queue.submit(spec)
-    pump_until(lambda: runtime.store.get(job_id).state.finished, 300, "the job to finish")
-    assert runtime.store.get(job_id).state is JobState.DONE, runtime.store.get(job_id).error
-    return job_id
+    return finished_job(view_model, spec)
 
 
 @pytest.fixture(scope="module")
