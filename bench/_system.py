@@ -41,6 +41,21 @@ def asr_config(config_dir: Path, *, model: str, threads: int, batch: int) -> Non
     )
 
 
+def spawn_workers(env: dict[str, str], count: int, name: str) -> list[subprocess.Popen[bytes]]:
+    """``count`` real worker processes (``python -m worker``) with ``env``, quiet, named
+    ``<name>-<i>``."""
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "worker", "--worker-id", f"{name}-{i}"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(count)
+    ]
+
+
 @contextlib.asynccontextmanager
 async def running_system(
     workers: int, *, prefetch: int, threads: int, model: str = "tiny.en", batch: int = 8
@@ -63,16 +78,7 @@ async def running_system(
         HF_HUB_OFFLINE="1",
         OMP_NUM_THREADS=str(threads),
     )
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "worker", "--worker-id", f"bench-{i}"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for i in range(workers)
-    ]
+    procs = spawn_workers(env, workers, "bench")
     conn = await connect(BrokerSettings(), url=node.url, name="bench")
     names = Names(prefix)
     rpc = RpcClient(conn, client_id=f"bench{uuid.uuid4().hex[:6]}", names=names)

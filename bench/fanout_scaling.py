@@ -54,6 +54,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _system import spawn_workers  # noqa: E402
+
 from tests.support.media import real_talk  # noqa: E402
 from vt_desktop.core.jobs.model import JobSpec  # noqa: E402
 from vt_desktop.core.jobs.store import JobStore  # noqa: E402
@@ -161,17 +163,7 @@ def start_workers(
         VT_WORKER_PREFETCH=str(prefetch),
         LOG_LEVEL="WARNING",
     )
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "worker", "--worker-id", f"{prefix}-{i}"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for i in range(procs_n)
-    ]
-    return procs, prefix, prefetch
+    return spawn_workers(env, procs_n, prefix), prefix, prefetch
 
 
 async def one_run(
