@@ -180,8 +180,9 @@ class SettingsDialog(QDialog):
         add(form, self.tr("CA file:"), self.ca_file, "rabbitmq_ca_file", 0)
         add(form, self.tr("Client certificate:"), self.cert_file, "rabbitmq_cert_file", 0)
         add(form, self.tr("Client key:"), self.key_file, "rabbitmq_key_file", 0)
-        self.keep_warm = QSpinBox()  # issue 21: the private broker outlives the window
+        self.keep_warm = QSpinBox()  # the private broker outlives the window
         self.keep_warm.setRange(0, 24 * 60)
+        self.keep_warm.setMaximumWidth(160)  # as wide as the port box above it
         self.keep_warm.setSuffix(self.tr(" min"))
         self.keep_warm.setValue(round(self.settings.broker_keep_warm_minutes))
         self.keep_warm.valueChanged.connect(self._on_field_edited)
