@@ -53,6 +53,9 @@ HEARTBEAT_S = 2
 #: Erlang's net tick time: a node that stops answering is down for its peers after this.
 NET_TICK_S = 6
 SERVED = re.compile(r"rpc asr\.transcribe id=(\S+) served in")
+#: How long the node's own figures (paused, consumers back) are still waited for once the job
+#: has finished.
+NODE_FIGURES_S = 60.0
 Disturb = Callable[[AppRuntime, str, WorkerProcs], Awaitable[dict[str, float]]]
 
 
@@ -236,13 +239,21 @@ async def disturb_leader(
         "freeze": ("results_again_s",),
         "partition": ("results_again_s", "consumers_back_s", "paused_s"),
     }[how]
+    # The node's own figures (paused, consumers back) do not need the job: once it has
+    # finished, they are still waited for, for a while (a quick machine can finish the job
+    # first); only "results again" needs it running.
+    ended_at: float | None = None
     while not all(name in figures for name in wanted):
         finished = rt.store.get(job).state.finished  # asked first: what it saw is noted
         if "app_back_s" not in figures and app_link.switches and app_link.connected.is_set():
             figures["app_back_s"] = time.monotonic() - started
         if "results_again_s" not in figures and rt.store.result_count(job) > results_at:
             figures["results_again_s"] = time.monotonic() - started
-        if finished:
+        if finished and ended_at is None:
+            ended_at = time.monotonic()
+        if ended_at is not None and (
+            "results_again_s" not in figures or time.monotonic() - ended_at > NODE_FIGURES_S
+        ):
             break
         paused = "paused_s" in wanted and "paused_s" not in figures
         if paused and not await asyncio.to_thread(answers_amqp, leader):
