@@ -22,7 +22,7 @@ if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
 
 import pytest  # noqa: E402
 import qasync  # noqa: E402
-from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, QMetaObject, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from vt_desktop.core.config import AppSettings  # noqa: E402
@@ -30,6 +30,7 @@ from vt_desktop.core.jobs.model import JobSpec, JobState  # noqa: E402
 from vt_desktop.core.supervisor.broker import free_port  # noqa: E402
 from vt_desktop.ui.app import apply_look  # noqa: E402
 from vt_desktop.ui.main_window import MainWindow  # noqa: E402
+from vt_desktop.ui.review.view import ReviewView  # noqa: E402
 from vt_desktop.ui.view_model import RuntimeViewModel  # noqa: E402
 from worker.logs import setup_logging  # noqa: E402
 
@@ -152,6 +153,19 @@ def finished_job(view_model: RuntimeViewModel, spec: JobSpec, timeout: float = 3
     pump_until(lambda: runtime.store.get(job_id).state.finished, timeout, "the job to finish")
     assert runtime.store.get(job_id).state is JobState.DONE, runtime.store.get(job_id).error
     return job_id
+
+
+def close_review_page(page: ReviewView) -> None:
+    """Close a Review page a test opened: its player stopped from Qt's loop, which runs with
+    the GIL released (once Play has attached an audio output, a stop() called from Python,
+    GIL held, deadlocked now and then against Qt's FFmpeg audio thread waiting for the GIL:
+    gdb showed the GUI thread in QObject::disconnect under stop(), "QFFmpeg::AudioR" in the
+    GIL wait), then the page and its review session."""
+    QMetaObject.invokeMethod(page.preview.player, "stop", Qt.ConnectionType.QueuedConnection)
+    pump(300)
+    page.close()
+    page.review.close()
+    page.deleteLater()
 
 
 def start_window(settings: AppSettings) -> tuple[MainWindow, RuntimeViewModel]:

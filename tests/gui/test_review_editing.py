@@ -19,7 +19,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QMenu, QWidget
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import pump, pump_until, settings_in
+from tests.gui.conftest import close_review_page, pump, pump_until, settings_in
 from tests.support.media import make_video
 from vt_desktop.core.jobs.model import JobSpec, JobState
 from vt_desktop.core.jobs.store import JobStore
@@ -82,14 +82,7 @@ def open_page(view_model: RuntimeViewModel, qtbot: QtBot) -> ReviewView:
 def page(view_model: RuntimeViewModel, qtbot: QtBot) -> Iterator[ReviewView]:
     view = open_page(view_model, qtbot)
     yield view
-    close(view)
-
-
-def close(page: ReviewView) -> None:
-    page.preview.player.stop()
-    page.close()
-    page.review.close()
-    page.deleteLater()
+    close_review_page(view)
 
 
 def screenshot(widget: QWidget, name: str) -> None:
@@ -247,7 +240,7 @@ def test_edits_are_in_the_store_when_the_page_is_reopened_without_export(
     assert session is not None
     job_id, cues = session.record.id, list(session.cues)
     assert not page.has_unsaved_changes(), "nothing would be lost by closing"
-    close(page)  # no Export: as if the window closed or the app crashed
+    close_review_page(page)  # no Export: as if the window closed or the app crashed
 
     again = open_page(view_model, qtbot)
     try:
@@ -257,7 +250,7 @@ def test_edits_are_in_the_store_when_the_page_is_reopened_without_export(
         stored = ReviewSession.open(again.review.store, job_id, "pt", draft=False)
         assert [c.text for c in stored.cues] == [c["lines"][0] for c in CUES], "not exported"
     finally:
-        close(again)
+        close_review_page(again)
 
 
 def test_help_lists_every_shortcut_and_the_page_uses_the_same_keys(

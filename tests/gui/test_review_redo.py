@@ -18,11 +18,11 @@ import av
 import numpy as np
 import numpy.typing as npt
 import pytest
-from PySide6.QtCore import QMetaObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit
 
-from tests.gui.conftest import finished_job, pump, pump_until
+from tests.gui.conftest import close_review_page, finished_job, pump_until
 from tests.support.media import make_video
 from vt_desktop.core.dubbing import GUARD_S, RATE
 from vt_desktop.core.jobs.model import JobSpec
@@ -64,10 +64,7 @@ def page(running_window: Window, job: str) -> Iterator[ReviewView]:
     view.open_job(job, "pt")
     pump_until(lambda: view.review.session is not None, 10, "the job's cues")
     yield view
-    QMetaObject.invokeMethod(view.preview.player, "stop", Qt.ConnectionType.QueuedConnection)
-    pump(300)
-    view.close()
-    view.review.close()
+    close_review_page(view)
 
 
 def session_of(page: ReviewView) -> ReviewSession:

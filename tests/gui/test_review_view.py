@@ -15,12 +15,12 @@ from pathlib import Path
 import pysubs2
 import pytest
 import qasync
-from PySide6.QtCore import QMetaObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QMessageBox
 
-from tests.gui.conftest import finished_job, pump, pump_until, window_online
+from tests.gui.conftest import close_review_page, finished_job, pump, pump_until, window_online
 from tests.mt.chat_server import ChatServer, Reply
 from tests.support.media import make_video
 from vt_desktop.core.jobs.model import JobSpec
@@ -74,14 +74,7 @@ def page(running_window: Window, job: str) -> Iterator[ReviewView]:
     view.show()
     view.open_job(job, "pt")
     yield view
-    # Stopped from Qt's loop, which runs with the GIL released: the first test attached an
-    # audio output, and a stop() called from Python (GIL held) deadlocked now and then
-    # against Qt's FFmpeg audio thread waiting for the GIL (gdb: the GUI thread in
-    # QObject::disconnect under stop(), "QFFmpeg::AudioR" in the GIL wait).
-    QMetaObject.invokeMethod(view.preview.player, "stop", Qt.ConnectionType.QueuedConnection)
-    pump(300)
-    view.close()
-    view.review.close()
+    close_review_page(view)  # the first test attached an audio output
 
 
 def wait_for_picture(page: ReviewView) -> None:

@@ -22,7 +22,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from tests.gui.conftest import pump, pump_until, settings_in
+from tests.gui.conftest import close_review_page, pump, pump_until, settings_in
 from tests.support.media import make_video
 from vt_desktop.core.jobs.model import JobSpec, JobState
 from vt_desktop.core.jobs.store import JobStore
@@ -72,10 +72,7 @@ def page(job: tuple[RuntimeViewModel, str], qtbot: QtBot) -> Iterator[ReviewView
     qtbot.waitUntil(lambda: view.review.session is not None, timeout=5000)
     pump_until(lambda: view.preview.waveform.envelope is not None, 30, "the waveform")
     yield view
-    view.preview.player.stop()
-    view.close()
-    view.review.close()
-    view.deleteLater()
+    close_review_page(view)
 
 
 def screenshot(widget: QWidget, name: str) -> None:
