@@ -94,8 +94,8 @@ def settle_gc() -> None:
     collector's sight: they live as long as the process, and each full collection would scan
     them again on the GUI thread, a stall of about 70 ms in the middle of an edit on a long
     Review job (bench/gui_responsiveness.py --review --freeze-gc none|app). Objects freed by
-    reference counting are unaffected."""
-    gc.collect()
+    reference counting are unaffected. No collection first: it would hold the first paint for
+    about 80 ms, and the few cycles left over from start-up are kept instead."""
     gc.freeze()
 
 
