@@ -31,6 +31,7 @@ from worker.protocol.jsonrpc import Response
 from worker.protocol.system import Capabilities
 from worker.services.base import BaseService, CallContext, WorkerInfo
 from worker.settings import WorkerSettings
+from worker.transport.clients_seen import ClientsSeen
 from worker.transport.connection import connect, safe_url
 from worker.transport.consumer import CallConsumer
 from worker.transport.events import EventPublisher
@@ -96,6 +97,7 @@ class Worker:
         self.dispatcher = Dispatcher([])
         self.consumer: CallConsumer | None = None
         self.events: EventPublisher | None = None
+        self.clients = ClientsSeen()
         self.state = "starting"
         self._stop = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -149,6 +151,7 @@ class Worker:
             prefetch=self.settings.prefetch,
             load=self.consumer.in_flight if self.consumer else 0,
             state=self.state,
+            clients=self.clients.now(),
             **extra,
         )
 
@@ -169,7 +172,8 @@ class Worker:
             loop.call_soon_threadsafe(lambda: loop.create_task(events.progress(*args)))
 
     async def _handle(self, body: bytes, meta: dict[str, Any]) -> Response | None:
-        return await self.dispatcher.handle(body, CallMeta(**meta))
+        with self.clients.serving(meta.get("client_id")):
+            return await self.dispatcher.handle(body, CallMeta(**meta))
 
     def _on_control(self, body: dict[str, Any]) -> None:
         if body.get("action") == "cancel":

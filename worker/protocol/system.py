@@ -46,6 +46,8 @@ class Capabilities(BaseModel):
     prefetch: int = 1
     load: int = 0
     state: str = "ready"
+    #: Digests of the clients whose calls it holds now or ended lately (``clients_seen``).
+    clients: list[str] = Field(default_factory=list)
 
 
 class SleepParams(BaseModel):

@@ -18,6 +18,7 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
 
 from worker.protocol.system import Capabilities
+from worker.transport.clients_seen import client_digest
 from worker.transport.private_queue import consume_private
 from worker.transport.topology import Names
 
@@ -104,6 +105,7 @@ class EventStream:
         self.channel = channel
         self.names = names
         self.client_id = _safe_key(client_id)
+        self.digest = client_digest(client_id)
         self.workers: dict[str, WorkerSeen] = {}
         self.on_presence: list[PresenceCallback] = []
         self.on_log: list[LogCallback] = []
@@ -128,6 +130,11 @@ class EventStream:
     def capacity(self, service: str) -> int:
         """How many calls of ``service`` the online workers take at once (their prefetch)."""
         return sum(max(1, c.prefetch) for c in self.online(service))
+
+    def other_clients(self, service: str) -> int:
+        """How many other clients the online workers of ``service`` serve now or lately."""
+        seen = {d for c in self.online(service) for d in c.clients}
+        return len(seen - {self.digest})
 
     async def wait_for_workers(
         self, count: int, service: str = "system", timeout: float = 30.0

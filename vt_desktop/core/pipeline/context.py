@@ -76,8 +76,21 @@ class JobContext:
         self.report(stage, self.clock.done.get(stage, 0.0), message, "WARNING")
 
     def capacity(self, service: str) -> int:
-        """Calls of ``service`` to keep in flight: what the live workers take at once."""
+        """What the live workers of ``service`` take at once."""
         return max(1, self.events.capacity(service))
+
+    def in_flight(self, service: str, ahead: int = 1) -> int:
+        """Calls of ``service`` this job keeps in flight.
+
+        Alone on the workers: ``ahead`` × their capacity, so each worker has its next call
+        waiting when it answers. Sharing them with other clients (their presence says whom
+        they serve): only this client's share of the capacity, rounded up. RabbitMQ hands a
+        queue's calls out in publishing order; with calls queued ahead, each client's would
+        sit in blocks and the others wait a block's time between results. With only its
+        share in flight, no call of anyone's waits in the queue and results alternate.
+        """
+        capacity, others = self.capacity(service), self.events.other_clients(service)
+        return ahead * capacity if others == 0 else max(1, -(-capacity // (others + 1)))
 
     async def call(self, method: Method[Any, R], params: BaseModel, kind: str, key: str | int) -> R:
         """One call of this job, stored the moment it returns; skipped if already stored.

@@ -93,7 +93,7 @@ class _Speaker:
         )
 
     async def run(self) -> Timeline:
-        await bounded_gather(self.lines, self.one, lambda: self.ctx.capacity("tts"))
+        await bounded_gather(self.lines, self.one, lambda: self.ctx.in_flight("tts"))
         return Timeline(self.clips)
 
     def warn(self) -> None:

@@ -296,7 +296,7 @@ async def recognise(
         results[seg.index] = await rec.segment(seg, language, total, await ahead.take(seg))
 
     try:
-        await bounded_gather(list(plan.segments), one, lambda: AHEAD * ctx.capacity("asr"))
+        await bounded_gather(list(plan.segments), one, lambda: ctx.in_flight("asr", AHEAD))
     finally:
         await ahead.close()
     settle_gaps(ctx, plan.segments, rec.gaps, task)

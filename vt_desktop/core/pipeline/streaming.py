@@ -115,7 +115,7 @@ class _Streaming:
         self.results[seg.index] = await self.rec.segment(seg, language, self._expected(), audio)
 
     async def _make_room(self) -> None:
-        while len(self.running) >= AHEAD * self.ctx.capacity("asr"):
+        while len(self.running) >= self.ctx.in_flight("asr", AHEAD):
             done, self.running = await asyncio.wait(
                 self.running, return_when=asyncio.FIRST_COMPLETED
             )

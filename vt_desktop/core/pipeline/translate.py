@@ -198,7 +198,7 @@ async def translate(
                 into.texts[i] = None
             starts = list(range(0, len(indexes), BATCH))
             await bounded_gather(
-                starts, partial(into.batch, src, indexes), lambda: ctx.capacity("mt")
+                starts, partial(into.batch, src, indexes), lambda: ctx.in_flight("mt")
             )
         out[lang] = into.sentences()
     ctx.report(STAGE, 1.0)

@@ -1,0 +1,59 @@
+"""Which clients a worker serves now, for its presence heartbeat.
+
+RabbitMQ hands a service queue's calls out in the order they were published: it has no fair
+queuing across publishers. Clients share workers fairly by keeping only their share of the
+workers' capacity in flight when others use them too (``JobContext.in_flight``); to know how
+many others there are, each worker says in its presence which clients it served lately.
+
+Clients are named by a short digest of their id, not the id itself: another person's client
+id is part of their reply queue's name, which is theirs alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from collections.abc import Iterator
+
+#: A client stays listed this long after its last call here ended: longer than the gap
+#: between one client's calls (its next call waits in the queue behind the others').
+RECENT_S = 6.0
+
+
+def client_digest(client_id: str) -> str:
+    """The name a client goes by in presence heartbeats."""
+    return hashlib.sha256(client_id.encode()).hexdigest()[:12]
+
+
+class ClientsSeen:
+    """The clients whose calls a worker holds now or ended within ``RECENT_S``."""
+
+    def __init__(self, recent_s: float = RECENT_S) -> None:
+        self.recent_s = recent_s
+        self._running: dict[str, int] = {}
+        self._ended: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def serving(self, client_id: str | None) -> Iterator[None]:
+        """Count one call of ``client_id`` while the block runs (None: not counted)."""
+        if not client_id:
+            yield
+            return
+        digest = client_digest(client_id)
+        self._running[digest] = self._running.get(digest, 0) + 1
+        try:
+            yield
+        finally:
+            left = self._running[digest] - 1
+            if left:
+                self._running[digest] = left
+            else:
+                del self._running[digest]
+            self._ended[digest] = time.monotonic()
+
+    def now(self) -> list[str]:
+        """Digests of the clients served now or lately, sorted."""
+        cutoff = time.monotonic() - self.recent_s
+        self._ended = {d: t for d, t in self._ended.items() if t >= cutoff}
+        return sorted(set(self._running) | set(self._ended))
