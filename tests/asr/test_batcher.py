@@ -1,4 +1,8 @@
-"""The micro-batcher adds no latency and batches what waits."""
+"""The micro-batcher adds no latency and batches what waits.
+
+The tests of its time windows run on a virtual clock (tests/support/virtual_clock.py): arrivals
+0.1 s from a window's edge join it or miss it by their times, not by how loaded the machine
+running the suite is."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import asyncio
 
 import pytest
 
+from tests.support.virtual_clock import run_on_virtual_clock
 from worker.engines.asr import MicroBatcher
 
 
@@ -102,7 +107,11 @@ def test_a_batch_size_below_one_is_refused():
         MicroBatcher(run, max_batch=0)
 
 
-async def test_the_first_job_after_idle_waits_briefly_for_others_to_join_it() -> None:
+def test_the_first_job_after_idle_waits_briefly_for_others_to_join_it() -> None:
+    run_on_virtual_clock(_the_first_job_after_idle_waits_briefly_for_others_to_join_it())
+
+
+async def _the_first_job_after_idle_waits_briefly_for_others_to_join_it() -> None:
     from worker.engines.asr.micro_batcher import MicroBatcher
 
     sizes: list[int] = []
@@ -130,7 +139,11 @@ class BatchSizes(list[int]):
         return jobs
 
 
-async def test_a_batch_waits_for_calls_already_received_and_still_being_decoded() -> None:
+def test_a_batch_waits_for_calls_already_received_and_still_being_decoded() -> None:
+    run_on_virtual_clock(_a_batch_waits_for_calls_already_received_and_still_being_decoded())
+
+
+async def _a_batch_waits_for_calls_already_received_and_still_being_decoded() -> None:
     sizes = BatchSizes()
     # no idle window at all: only the announced calls hold the batch back
     batcher: MicroBatcher[int, int] = MicroBatcher(sizes.run, 8, gather_s=0.0, max_gather_s=2.0)
@@ -150,7 +163,11 @@ async def test_a_batch_waits_for_calls_already_received_and_still_being_decoded(
     assert batcher.coming == 0
 
 
-async def test_an_announced_call_that_fails_to_decode_does_not_hold_the_batch() -> None:
+def test_an_announced_call_that_fails_to_decode_does_not_hold_the_batch() -> None:
+    run_on_virtual_clock(_an_announced_call_that_fails_to_decode_does_not_hold_the_batch())
+
+
+async def _an_announced_call_that_fails_to_decode_does_not_hold_the_batch() -> None:
     sizes = BatchSizes()
     batcher: MicroBatcher[int, int] = MicroBatcher(sizes.run, 8, gather_s=0.0, max_gather_s=5.0)
     batcher.announce()
@@ -164,7 +181,11 @@ async def test_an_announced_call_that_fails_to_decode_does_not_hold_the_batch() 
     assert sizes == [1]
 
 
-async def test_arrivals_a_little_apart_keep_the_window_open_up_to_its_cap() -> None:
+def test_arrivals_a_little_apart_keep_the_window_open_up_to_its_cap() -> None:
+    run_on_virtual_clock(_arrivals_a_little_apart_keep_the_window_open_up_to_its_cap())
+
+
+async def _arrivals_a_little_apart_keep_the_window_open_up_to_its_cap() -> None:
     sizes = BatchSizes()
     # each arrival comes 0.2 s after the last: more than one window (0.35 s) from the first
     # call, but each within the window of the one before; the cap (0.7 s) ends the gathering
@@ -176,3 +197,4 @@ async def test_arrivals_a_little_apart_keep_the_window_open_up_to_its_cap() -> N
 
     assert await asyncio.gather(*(late(i) for i in range(6))) == list(range(6))
     assert sizes == [4, 2]  # 0, 0.2, 0.4 and 0.6 s joined; 0.8 and 1.0 s came after the cap
+    print(f"batcher: sizes={sizes} virtual_s={asyncio.get_running_loop().time():.2f}")
