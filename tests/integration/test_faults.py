@@ -21,6 +21,18 @@ from worker.transport.client import LIVE_CHECK_TTL
 pytestmark = pytest.mark.slow
 
 
+async def held_by(caller: Caller, wid: str, call: asyncio.Task[object]) -> None:
+    """Wait until worker ``wid``'s presence (every 0.5 s) reports the call running there: a
+    fixed pause may signal a worker that has not taken it yet on a loaded machine."""
+    loop = asyncio.get_running_loop()
+    since = loop.time()
+    while not caller.events.workers[wid].caps.load:
+        assert loop.time() < since + 30 and not call.done(), f"{wid} never reported the call"
+        await asyncio.sleep(0.05)
+    assert not call.done(), "the call ended before the worker could be stopped during it"
+    print(f"faults: {wid} reported the call held {loop.time() - since:.2f} s after it was sent")
+
+
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Iterator[TestBroker]:
     """A node of this test's own, so restarting it disturbs no other test."""
@@ -144,8 +156,9 @@ async def test_sigterm_lets_the_running_call_finish_before_exit(
 ) -> None:
     wid = workers.start()
     await caller.events.wait_for_workers(1)
-    call = asyncio.create_task(caller.rpc.call(SLEEP, SleepParams(seconds=1.5), timeout=30))
-    await asyncio.sleep(0.5)
+    # 3 s: well inside the 5 s stop grace, and long enough to be stopped in its middle
+    call = asyncio.create_task(caller.rpc.call(SLEEP, SleepParams(seconds=3), timeout=30))
+    await held_by(caller, wid, call)
     workers.procs[wid].send_signal(signal.SIGTERM)
     result = await call
     assert result.worker_id == wid
@@ -158,7 +171,7 @@ async def test_a_call_longer_than_the_stop_grace_is_requeued_to_another_worker(
     first = workers.start("first", VT_STOP_GRACE="0.5")
     await caller.events.wait_for_workers(1)
     call = asyncio.create_task(caller.rpc.call(SLEEP, SleepParams(seconds=3), timeout=60))
-    await asyncio.sleep(0.5)
+    await held_by(caller, first, call)
     workers.procs[first].send_signal(signal.SIGTERM)
     await asyncio.to_thread(workers.procs[first].wait, 15)
     second = workers.start("second")
