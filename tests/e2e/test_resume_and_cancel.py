@@ -194,7 +194,7 @@ async def test_pause_stops_new_calls_and_unpause_finishes_the_job(
     rt = AppRuntime(settings)
     await rt.start()
     try:
-        assert rt.runner is not None
+        assert rt.runner is not None and rt.rpc is not None
         assert rt.events is not None
         await rt.events.wait_for_workers(1, "asr", timeout=120)
         spec = JobSpec(input=talk, targets=["pt"], out_dir=tmp_path / "out", model="tiny.en",
@@ -205,11 +205,22 @@ async def test_pause_stops_new_calls_and_unpause_finishes_the_job(
             await asyncio.sleep(0.05)
         rt.runner.pause(job)
         assert rt.store.get(job).state is JobState.PAUSED
-        await asyncio.sleep(4.0)  # calls already in flight finish and are stored
+        at_pause = rt.store.result_count(job)
+        # calls already in flight finish and are stored: wait for their answers, not for a
+        # fixed 4 s a loaded machine may need more than
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 120
+        while rt.rpc.in_flight:
+            assert loop.time() < until, f"{rt.rpc.in_flight} call(s) never answered"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)  # the last answer is stored
         settled = rt.store.result_count(job)
         await asyncio.sleep(4.0)
         assert rt.store.result_count(job) == settled  # nothing new was sent while paused
+        assert rt.rpc.in_flight == 0
         assert not task.done()
+        print(f"pause: results at pause={at_pause} settled={settled} "
+              f"after 4 s paused={rt.store.result_count(job)}")  # fmt: skip
         rt.runner.unpause(job)
         outcome = await task
         assert rt.store.get(job).state is JobState.DONE
