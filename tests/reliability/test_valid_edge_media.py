@@ -22,6 +22,7 @@ from tests.support.media import JFK, decode_mono, make_video
 from tests.support.workers import worker_procs
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.model import JobSpec, JobState
+from vt_desktop.core.jobs.store import job_of_call
 from vt_desktop.core.pipeline.runner import JobFailed, JobOutcome
 from vt_desktop.core.runtime import AppRuntime
 
@@ -134,20 +135,30 @@ async def test_audio_only_silence_and_variable_frame_rate_are_handled(
 
 
 async def test_a_source_that_vanishes_mid_job_fails_that_job_and_the_next_runs(
-    runtime: AppRuntime, tmp_path: Path
+    runtime: AppRuntime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "out"
     doomed = make_video(tmp_path / "doomed.mp4")
     assert runtime.runner is not None
     job = runtime.store.create_job(JobSpec(input=doomed, targets=["en"], out_dir=out,
                                            model="tiny.en", formats=["srt", "mkv"]))  # fmt: skip
-    running = asyncio.create_task(runtime.runner.run(job))
-    while runtime.store.result_count(job) < 1:
-        assert not running.done(), running
-        await asyncio.sleep(0.02)
-    doomed.unlink()
+    # The source goes as the job stores its first result, inside the job's own steps: a
+    # poll of the store could see that result only once a quick machine had already
+    # opened the source again to mux it (and the job would end done).
+    save_result = runtime.store.save_result
+    vanished_after: list[int] = []
+
+    def save_then_vanish(cid: str, result: object) -> bool:
+        stored = save_result(cid, result)
+        if job_of_call(cid) == job and doomed.exists():
+            doomed.unlink()
+            vanished_after.append(runtime.store.result_count(job))
+        return stored
+
+    monkeypatch.setattr(runtime.store, "save_result", save_then_vanish)
     with pytest.raises(JobFailed) as failed:
-        await running
+        await runtime.runner.run(job)
+    assert vanished_after == [1], vanished_after  # mid-job: after its first result
     message = str(failed.value)
     assert "doomed.mp4" in message, message
     assert runtime.store.get(job).state is JobState.FAILED
@@ -157,4 +168,5 @@ async def test_a_source_that_vanishes_mid_job_fails_that_job_and_the_next_runs(
     shutil.copyfile(JFK, tmp_path / "next.flac")
     await _run(runtime, tmp_path / "next.flac", out, formats=["srt"])
     assert "americans" in _text(out / "next.en.srt")
-    print(f"reliability: vanished-source failed_with={message!r} left_behind=0 next_job=done")
+    print(f"reliability: vanished-source after_results={vanished_after[0]} "
+          f"failed_with={message!r} left_behind=0 next_job=done")  # fmt: skip
