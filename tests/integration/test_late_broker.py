@@ -26,7 +26,13 @@ async def test_a_worker_started_before_its_broker_serves_once_it_is_up(tmp_path:
     node = TestBroker(tmp_path / "late-broker", port=free_port())
     with worker_procs(node.url, tmp_path / "workers") as pool:
         wid = pool.start(VT_CONNECT_TIMEOUT="120")
-        await asyncio.sleep(10)
+        # 10 s at least, and until it has said it waits and will try again: a loaded machine
+        # may take longer than 10 s to start it
+        begun = time.monotonic()
+        while time.monotonic() - begun < 10 or "next try in" not in pool.log_text(wid):
+            assert pool.procs[wid].poll() is None, pool.log_text(wid)[-2000:]
+            assert time.monotonic() - begun < 90, pool.log_text(wid)[-2000:]
+            await asyncio.sleep(0.2)
         assert pool.procs[wid].poll() is None, pool.log_text(wid)[-2000:]
         waited = pool.log_text(wid)
         assert "waiting for the broker at amqp://vt:***@127.0.0.1:" in waited
@@ -48,7 +54,11 @@ async def test_a_worker_started_before_its_broker_serves_once_it_is_up(tmp_path:
         finally:
             pool.stop_all()
             await asyncio.to_thread(node.stop)
-    print(f"late broker: up after {up:.1f} s, worker online {served_after:.1f} s after start")
+    tries = waited.count("next try in")
+    print(
+        f"late broker: worker waited {started - begun:.1f} s ({tries} tries), broker up after "
+        f"{up:.1f} s, worker online {served_after:.1f} s after start"
+    )
 
 
 def test_sigterm_ends_the_wait_at_once_and_a_timeout_exits_3(tmp_path: Path) -> None:
