@@ -37,8 +37,11 @@ async def test_a_call_not_answered_in_time_is_sent_as_often_as_the_tries_then_fa
     began = time.monotonic()
     with pytest.raises((CallTimeout, DeadlinePassed)):
         await ctx.call(SLEEP, SleepParams(seconds=3), "sleep", 0)
+    gave_up_s = time.monotonic() - began
+    print(f"call policy: gave up after {ctx.calls_sent} sends in {gave_up_s:.2f} s")
     assert ctx.calls_sent == 2
-    assert time.monotonic() - began < 2.5, "two sends of 0.5 s, not the default 900 s"
+    # two sends of 0.5 s, not the default 900 s (a loaded runner may add seconds to the 1 s)
+    assert gave_up_s < 10.0, "two sends of 0.5 s, not the default 900 s"
     patient = _context(caller, tmp_path, CallPolicy(timeout_s=30))
     assert await patient.call(SLEEP, SleepParams(seconds=0.1), "sleep", 1) is not None
     assert patient.calls_sent == 1
