@@ -1,7 +1,7 @@
 """Batched acknowledgements for a consumer whose messages are handled quickly.
 
-Acking each reply on its own costs the broker a round of work per message (about a third of
-the throughput of a durable reply queue, measured by ``bench/rpc_roundtrip.py``). Here a
+Acking each reply on its own costs the broker a round of work per message, a large share of
+a durable reply queue's throughput (``bench/rpc_roundtrip.py`` measures it). Here a
 message is acknowledged only once it has been handled, and acks go out together
 (``basic.ack`` with ``multiple``) a few milliseconds later, never covering a message whose
 handling has not finished.

@@ -210,9 +210,10 @@ class EncodedAhead:
     segments ahead of the calls that take it.
 
     Encoded inside each call's task, a segment's encoding counted against the calls in
-    flight: at 240x real time (one worker's call 0.11 s) the next call was often still being
-    encoded when the worker finished the last, and the worker idled for half the job. One at
-    a time, because side by side the encodings fought over the GIL (see ``streaming``).
+    flight: a fast worker's call is short enough that the next call was often still being
+    encoded when the worker finished the last, and the worker idled for much of the job
+    (``bench/asr_throughput.py`` measures the calls' rate). One at a time, because side by
+    side the encodings fought over the GIL (see ``streaming``).
     """
 
     def __init__(
