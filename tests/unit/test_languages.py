@@ -16,7 +16,8 @@ from vt_desktop.core.languages import (
 )
 from vt_desktop.core.media._languages import same_language as media_same_language
 from vt_desktop.core.pipeline.write import iso639_2 as write_iso639_2
-from worker.protocol.mt import EngineLanguages, LanguagePairs
+from worker.catalogue.translation import suggest_downloads
+from worker.protocol.mt import EngineLanguages, LanguagePairs, primary_subtag
 
 
 @pytest.mark.parametrize(
@@ -135,3 +136,14 @@ def test_with_the_spoken_language_unknown_a_target_is_reached_from_any_source() 
     assert route_into([bergamot], None, "de") is None
     assert route_into([bergamot], "de", "pt") is None
     assert route_into([], None, "pt") is None
+
+
+@pytest.mark.parametrize(
+    ("code", "primary"),
+    [("pt_BR", "pt"), ("pt-BR", "pt"), ("zh-Hant", "zh"), ("EN", "en"), ("haw", "haw")],
+)
+def test_the_primary_subtag_ignores_region_script_separator_and_case(
+    code: str, primary: str
+) -> None:
+    assert primary_subtag(code) == primary
+    assert suggest_downloads(code, "de").startswith(f"`vt models download opus-mt-{primary}-de`")

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from worker.protocol.mt import primary_subtag
+
 TranslationFamily = Literal["marian", "m2m100", "nllb", "madlad"]
 
 #: The 100 languages of M2M100 (its ``__xx__`` tokens), any to any.
@@ -211,7 +213,7 @@ def suggest_downloads(source: str, target: str) -> str:
     """The downloads that would translate ``source`` → ``target``, in words for a refusal:
     the Opus-MT pair (fetched by name; whether the Hub has it shows at download), then the
     smallest multilingual model that has both languages (never the non-commercial NLLB)."""
-    src, tgt = (code.split("-")[0].split("_")[0].lower() for code in (source, target))
+    src, tgt = primary_subtag(source), primary_subtag(target)
     options = [f"`vt models download opus-mt-{src}-{tgt}` (≈ {opus_mt(src, tgt).download_mb} MB)"]
     m2m100 = MULTILINGUAL["m2m100-418m"]
     if src in m2m100.languages and tgt in m2m100.languages:
