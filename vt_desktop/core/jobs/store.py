@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,10 @@ class JobStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
+        # Held while a job's folder is written (keep_job_file) or removed with the job (delete):
+        # a file is either written before the job is forgotten, and removed with its folder,
+        # or not written at all. Taken before ``_lock``, never inside it.
+        self._folders = threading.Lock()
         self._users = 1
 
     def close(self) -> None:
@@ -161,19 +167,57 @@ class JobStore:
         lines' calls too; artifacts, which hold Review's drafts) and its folder beside the store
         (``jobs/<id>/``: the waveform's envelope, see ``core.media.envelope.envelope_path``).
         Its outputs stay where they were written. A folder that cannot be removed (a file in
-        use) is logged and left: the job is forgotten all the same."""
-        for table, col in (("results", "job_id"), ("artifacts", "job_id"), ("jobs", "id")):
-            self._exec(f"DELETE FROM {table} WHERE {col} = ?", (job_id,))  # noqa: S608
+        use) is logged and left: the job is forgotten all the same.
+
+        A file being kept for the job meanwhile (:meth:`keep_job_file`, e.g. the envelope made
+        in a thread) is either written first and removed here, or not written at all."""
+        with self._folders:
+            for table, col in (("results", "job_id"), ("artifacts", "job_id"), ("jobs", "id")):
+                self._exec(f"DELETE FROM {table} WHERE {col} = ?", (job_id,))  # noqa: S608
+            if (folder := self._job_folder(job_id)) is None:
+                return
+            try:
+                shutil.rmtree(folder)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                log.warning("job %s: its folder %s is left: %s", job_id, folder, exc)
+
+    def _job_folder(self, job_id: str) -> Path | None:
+        """The job's folder beside the store; None for an id that is not a plain name."""
         root = self.path.parent / "jobs"  # core.media.envelope.JOBS_FOLDER (its numpy stays out)
         folder = root / job_id
         if folder.parent != root or job_id in {"", ".", ".."}:
-            return  # not a plain id: never a folder outside the job's own
-        try:
-            shutil.rmtree(folder)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            log.warning("job %s: its folder %s is left: %s", job_id, folder, exc)
+            return None  # never a folder outside the job's own
+        return folder
+
+    def keep_job_file(self, job_id: str, name: str, write: Callable[[Path], None]) -> Path | None:
+        """Keep a file ``name`` in the job's folder (``jobs/<id>/``), unless the job is gone.
+
+        ``write`` writes the file's content to the path it is given (a temporary name in the
+        folder); it is renamed to ``name`` only while the job is still stored, and a deletion
+        waits for it, so a job deleted meanwhile is left with no file and no folder.
+        Returns the file's path, or None when the job no longer exists (nothing is written).
+
+        Raises:
+            OSError: the folder or the file cannot be written (nothing is left of it).
+            ValueError: ``job_id`` or ``name`` is not a plain name.
+        """
+        folder = self._job_folder(job_id)
+        if folder is None or Path(name).name != name or name in {"", ".", ".."}:
+            raise ValueError(f"not a plain job id and file name: {job_id!r}, {name!r}")
+        with self._folders:
+            if not self._exec("SELECT 1 FROM jobs WHERE id = ?", (job_id,)):
+                return None
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.partial"
+            try:
+                write(partial)
+                os.replace(partial, folder / name)
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+            return folder / name
 
     def put_artifact(self, job_id: str, key: str, value: Any) -> None:
         """Keep an intermediate product (plan, detected language, …) as JSON."""

@@ -10,6 +10,7 @@ Qt-free; the Review page drives it. Where each part lives:
 * :mod:`.heard`: the job's recognised words, and chosen lines recognised again (another model);
 * :mod:`.dub`: chosen lines spoken again, and the dub brought up to date on Export;
 * :mod:`.export`: the cues written back to the job's files (and dub).
+* :mod:`.waveform`: the envelope under the waveform, kept in the job's folder while the job is.
 
 The names load on first use (PEP 562): the Review page imports this package before the
 window's first paint, and the redo/dub/export parts pull in numpy, PyAV and the pipeline.

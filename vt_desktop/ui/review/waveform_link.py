@@ -2,9 +2,9 @@
 
 The waveform widget knows only envelopes, cue times and the mouse; this link reads the open
 job's envelope from its folder, or has it made once from the source in a thread (see
-:mod:`vt_desktop.core.media.envelope`), gives it the cues after every edit, and turns a dropped
-edge into one undoable edit, made by :func:`~vt_desktop.core.review.edits.set_time` as
-*Set start*/*Set end* make theirs.
+:mod:`vt_desktop.core.review.waveform`: kept only while the job is), gives it the cues after
+every edit, and turns a dropped edge into one undoable edit, made by
+:func:`~vt_desktop.core.review.edits.set_time` as *Set start*/*Set end* make theirs.
 """
 
 from __future__ import annotations
@@ -52,14 +52,12 @@ class WaveformLink(QObject):
     async def _load(self, session: ReviewSession) -> None:
         # Imported here: the envelope brings numpy and PyAV, which the window's first paint
         # does not need (tests/gui/test_fast_start.py).
-        from vt_desktop.core.media.envelope import envelope_path, job_envelope
+        # Made here, it is kept only while the job is: removed meanwhile, it leaves no file.
+        from vt_desktop.core.review.waveform import review_envelope
 
-        spec, job = session.record.spec, session.record.id
-        kept = envelope_path(session.store.path.parent, job)
+        job = session.record.id
         try:
-            envelope = await asyncio.to_thread(
-                job_envelope, kept, spec.input, spec.audio_stream, spec.source_language
-            )
+            envelope = await asyncio.to_thread(review_envelope, session.store, session.record)
         except Exception as exc:  # a missing or unreadable source: no waveform, no harm
             log.info("review: no waveform for job %s: %s", job, exc)
             if self._job == job and isValid(self.waveform):
