@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from vt_desktop.core.review.cues import ReviewCue, ReviewError, cue_flags, format_time
-from vt_desktop.core.review.heard import MIN_PIECE_S, word_bounds
+from vt_desktop.core.review.heard import MIN_PIECE_S, letters, word_times
 from vt_desktop.core.review.session import ReviewSession
 from vt_desktop.core.subtitles import WordConfidence
 from vt_desktop.core.subtitles.layout import wrap_text
@@ -116,12 +117,28 @@ def _nearest_space(text: str, at: int) -> int:
     return min(spaces, key=lambda i: abs(i - at)) if spaces else at
 
 
+def _after_letters(text: str, count: int, spaceless: bool) -> int:
+    """Where ``text`` is cut after its first ``count`` letters (see ``letters``): before the
+    next letter, back to the space before it unless ``spaceless`` (punctuation stays with the
+    word it follows)."""
+    seen = 0
+    for i, ch in enumerate(text):
+        if ch.casefold().isalnum() and (seen := seen + len(ch.casefold())) > count:
+            space = -1 if spaceless else max(text.rfind(c, 0, i) for c in " \n\t")
+            return space if space >= 0 else i
+    return len(text)
+
+
 def split_cue(session: ReviewSession, row: int, at: int) -> CueEdit:
     """Split cue ``row`` in two where the cursor stands in its text (offset ``at``).
 
-    The time is divided in proportion to the characters on each side, then moved to the
-    nearest pause between two recognised words when the job has word timings for the cue.
-    The source text (and its words' confidences) is divided at the same moment.
+    The time is divided in proportion to the characters on each side. When the cue's source
+    is still spelt by timed words (:func:`~vt_desktop.core.review.heard.word_times`: the
+    job's recognition, or the line's recognition again after *Recognise again*), the moment
+    moves to the nearest pause between two of those words and the source is cut between
+    them. When the source no longer matches any (retyped), the moment stays proportional and
+    the source is cut at the space nearest the same share of its characters: the old words'
+    pauses belong to a text the cue no longer has. The words' confidences follow the source.
 
     Raises:
         ReviewError: no such cue, the cursor is at the very start or end of the text (one
@@ -144,13 +161,19 @@ def split_cue(session: ReviewSession, row: int, at: int) -> CueEdit:
         )
     share = len("".join(head.split())) / len("".join((head + tail).split()))
     moment = cue.start + duration * share
-    if bounds := word_bounds(session, cue.start, cue.end):
-        moment = min(bounds, key=lambda b: abs(b - moment))
-    moment = min(max(moment, cue.start + MIN_PIECE_S), cue.end - MIN_PIECE_S)
-    source = cue.source
-    cut = _nearest_space(source, round(len(source) * (moment - cue.start) / duration))
-    if spaceless:
+    source, timed = cue.source, word_times(session, cue)
+    pauses = [
+        ((a.end + b.start) / 2, k)
+        for k, (a, b) in enumerate(pairwise(timed), start=1)
+        if cue.start + MIN_PIECE_S <= (a.end + b.start) / 2 <= cue.end - MIN_PIECE_S
+    ]
+    if pauses:
+        moment, k = min(pauses, key=lambda p: abs(p[0] - moment))
+        cut = _after_letters(source, len(letters("".join(w.text for w in timed[:k]))), spaceless)
+    else:
+        moment = min(max(moment, cue.start + MIN_PIECE_S), cue.end - MIN_PIECE_S)
         cut = round(len(source) * (moment - cue.start) / duration)
+        cut = cut if spaceless else _nearest_space(source, cut)
     sources = (source[:cut].strip(), source[cut:].strip())
     kept = _words_in(source, cue.words, cut)
     untranslated = "untranslated" in cue.flags

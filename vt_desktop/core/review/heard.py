@@ -4,7 +4,9 @@ Re-recognition sends one ``asr.transcribe`` call per chosen cue, carrying just t
 audio (decoded from the job's source, the span of the cue), to the model the reviewer picks
 (e.g. the multilingual ``base`` instead of ``tiny.en``). Each result is stored in the job
 store like any call of the job (kind ``asr-redo-<model>``, keyed by the span), so asking
-again sends nothing; the cue's source text becomes what the model heard.
+again sends nothing; the cue's source text becomes what the model heard. The models used are
+listed in the job's ``asr-redo-models`` artifact, so a split finds a redone line's word times
+(:func:`word_times`) after the app is restarted too.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ import base64
 import logging
 import sqlite3
 import weakref
-from itertools import pairwise
 
 from pydantic import ValidationError
 
 from vt_desktop.core.jobs.store import call_id
+from vt_desktop.core.review.cues import ReviewCue
 from vt_desktop.core.review.retranslate import RetranslateResult
 from vt_desktop.core.review.session import ReviewSession
 from vt_desktop.core.subtitles import TimedWord, join_words
@@ -26,7 +28,14 @@ from worker.protocol.asr import TRANSCRIBE, TranscribeParams, TranscribeResult
 from worker.protocol.errors import RpcError
 from worker.transport.client import RpcClient
 
-__all__ = ["MIN_PIECE_S", "RECOGNISE_TIMEOUT_S", "audio_stream", "rerecognise", "word_bounds"]
+__all__ = [
+    "MIN_PIECE_S",
+    "RECOGNISE_TIMEOUT_S",
+    "audio_stream",
+    "letters",
+    "rerecognise",
+    "word_times",
+]
 
 log = logging.getLogger(__name__)
 #: The shortest piece a split leaves on either side, in seconds.
@@ -35,35 +44,74 @@ MIN_PIECE_S = 0.1
 RECOGNISE_TIMEOUT_S = 300.0
 _EPS = 0.0005
 _ASR_KINDS = ("asr", "asr-en")
+#: The artifact listing the models lines were recognised again with (their calls' kinds).
+REDO_MODELS = "asr-redo-models"
 #: Each open session's recognised words with their times, read from the store once.
 _WORDS: weakref.WeakKeyDictionary[ReviewSession, list[TimedWord]] = weakref.WeakKeyDictionary()
 _NO_SIZE_LIMIT = 1 << 62
 
 
-def word_bounds(session: ReviewSession, start: float, end: float) -> list[float]:
-    """The times between two recognised words strictly inside ``start``..``end`` (from the
-    job's stored recognition results; empty when the job has none)."""
-    words = [w for w in _timed_words(session) if w.start >= start - _EPS and w.end <= end + _EPS]
-    return [
-        (a.end + b.start) / 2
-        for a, b in pairwise(words)
-        if start + MIN_PIECE_S <= (a.end + b.start) / 2 <= end - MIN_PIECE_S
-    ]
+def letters(text: str) -> str:
+    """``text``'s letters and digits, case-folded: what a cue's source and the words the
+    recogniser heard in it are compared by (spacing and punctuation aside)."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def word_times(session: ReviewSession, cue: ReviewCue) -> list[TimedWord]:
+    """The timed words that spell ``cue``'s source as it is now, inside its span (by their
+    middles): a line's recognition again (the latest model first), else the job's own; empty
+    when none does (the source was retyped, the job has no word times, or the cue was moved
+    off them)."""
+    target = letters(cue.source)
+    if not target:
+        return []
+    for words in (*_redone(session), _timed_words(session)):
+        # A word's middle: the layout may end a cue a little before its last word does.
+        inside = [w for w in words if cue.start - _EPS <= (w.start + w.end) / 2 <= cue.end + _EPS]
+        if inside and letters("".join(w.text for w in inside)) == target:
+            return inside
+    return []
+
+
+def _results(session: ReviewSession, kind: str) -> list[TranscribeResult]:
+    """The job's stored results of calls of ``kind``, in key order.
+
+    Raises:
+        sqlite3.Error, OSError: the store cannot be read now.
+    """
+    results = []
+    store, job_id = session.store, session.record.id
+    for key in sorted(store.stored_keys(job_id, kind), key=lambda k: (len(k), k)):
+        try:
+            results.append(
+                TranscribeResult.model_validate(store.result(call_id(job_id, kind, key)))
+            )
+        except ValidationError:
+            continue
+    return results
+
+
+def _redone(session: ReviewSession) -> list[list[TimedWord]]:
+    """The words of each line recognised again, one list per call (latest model first)."""
+    from vt_desktop.core.pipeline.recognise import words_of  # numpy: not before first paint
+
+    try:
+        models = session.store.artifact(session.record.id, REDO_MODELS) or []
+        return [
+            words_of([result])
+            for model in reversed(models)
+            for result in _results(session, f"asr-redo-{model}")
+        ]
+    except (sqlite3.Error, OSError):
+        return []
 
 
 def _timed_words(session: ReviewSession) -> list[TimedWord]:
+    """The job's own recognised words with their times (read from the store once)."""
     if (known := _WORDS.get(session)) is not None:
         return known
-    results = []
-    store, job_id = session.store, session.record.id
     try:
-        for kind in _ASR_KINDS:
-            for key in sorted(store.stored_keys(job_id, kind), key=lambda k: (len(k), k)):
-                stored = store.result(call_id(job_id, kind, key))
-                try:
-                    results.append(TranscribeResult.model_validate(stored))
-                except ValidationError:
-                    continue
+        results = [r for kind in _ASR_KINDS for r in _results(session, kind)]
     except (sqlite3.Error, OSError):
         return []  # the store cannot be read now: the time is divided by characters
     from vt_desktop.core.pipeline.recognise import words_of  # numpy: not before first paint
@@ -110,6 +158,9 @@ async def _heard(
         word_timestamps=True,
     )  # fmt: skip
     result = await rpc.call(TRANSCRIBE, params, timeout=RECOGNISE_TIMEOUT_S, job_id=job_id)
+    models = session.store.artifact(job_id, REDO_MODELS) or []
+    if model not in models:  # for word_times: which kinds of calls hold redone lines
+        session.store.put_artifact(job_id, REDO_MODELS, [*models, model])
     session.store.save_result(cid, result.model_dump(mode="json"))
     return result
 
