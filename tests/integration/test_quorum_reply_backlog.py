@@ -85,7 +85,7 @@ async def test_leftover_replies_in_a_quorum_reply_queue_are_counted_and_taken(
     try:
         await rpc.start()  # finds the quorum queue and keeps it
         started = time.monotonic()
-        waiting = await rpc.drain_backlog(timeout=10)
+        backlog = await rpc.drain_backlog(timeout=10)
         drained_s = time.monotonic() - started
         handled_at_return = len(taken)
         ready_after, _ = await rpc._queue_counts(rpc.reply_queue_name)
@@ -96,12 +96,13 @@ async def test_leftover_replies_in_a_quorum_reply_queue_are_counted_and_taken(
     finally:
         await rpc.close()
         await client_conn.close()
-    print(f"drain_backlog: {waiting} waiting at first, ready {ready_after} after "
-          f"{drained_s:.2f} s, {handled_at_return} handled by on_orphan_reply when it returned, "
-          f"{len(taken)} in all")  # fmt: skip
+    print(f"drain_backlog: {backlog.at_start} ready at first, {backlog.left} when it returned "
+          f"after {drained_s:.2f} s, ready {ready_after} just after, {handled_at_return} "
+          f"handled by on_orphan_reply when it returned, {len(taken)} in all")  # fmt: skip
     # the client consumes from start(), with no prefetch limit: the broker may have handed
     # over some or all of them before drain_backlog first asks
-    assert 0 <= waiting <= LEFT
+    assert 0 <= backlog.at_start <= LEFT
+    assert backlog.left == 0
     assert ready_after == 0
     assert sorted(str(r.id) for r in taken) == sorted(f"old-{i}" for i in range(LEFT))
 

@@ -209,7 +209,9 @@ class AppRuntime:
                 await self.events.wait_for_workers(1, "asr", timeout=worker_wait_s)
             except TimeoutError:
                 log.warning("no speech worker after %.0f s: starting anyway", worker_wait_s)
-        await self.rpc.drain_backlog()
+        backlog = await self.rpc.drain_backlog()
+        if backlog.left:
+            log.warning("%d replies of an earlier run still wait in the reply queue", backlog.left)
 
     async def _on_orphan_reply(self, resp: Response) -> None:
         """A reply for a call of an earlier run (kept by the broker): store its result."""

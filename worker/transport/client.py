@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import aio_pika
 from aio_pika.abc import (
@@ -51,6 +51,17 @@ from worker.transport.topology import (
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=BaseModel)
 LIVE_CHECK_TTL = 2.0
+
+
+class Backlog(NamedTuple):
+    """Replies ready in the reply queue, not yet handed to this client, when
+    ``RpcClient.drain_backlog`` began and when it returned. The client consumes from
+    ``start()``, so ``at_start`` counts only what the broker had not handed over by then
+    (not the whole backlog); handed over is not yet handled by ``on_orphan_reply``."""
+
+    at_start: int
+    #: 0 once every one was handed over; more when the timeout ran out first.
+    left: int
 
 
 class RpcClient:
@@ -137,19 +148,17 @@ class RpcClient:
         """The durable queue this client's replies arrive on."""
         return self.names.reply_queue(self._reply_key)
 
-    async def drain_backlog(self, timeout: float = 10.0) -> int:
-        """Wait until replies waiting in the reply queue (from an earlier run) are taken;
-        returns how many were waiting at first."""
+    async def drain_backlog(self, timeout: float = 10.0) -> Backlog:
+        """Wait up to ``timeout`` until the broker has handed this client every reply ready
+        in its reply queue (replies of an earlier run); ``.left`` says whether it did."""
         if self._channel is None:
             raise BrokerError("RpcClient.start() was not called")
-        first = await self._queue_counts(self.reply_queue_name)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            waiting, _ = await self._queue_counts(self.reply_queue_name)
-            if not waiting:
-                break
+        at_start, _ = await self._queue_counts(self.reply_queue_name)
+        waiting, deadline = at_start, time.monotonic() + timeout
+        while waiting and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        return first[0]
+            waiting, _ = await self._queue_counts(self.reply_queue_name)
+        return Backlog(at_start, waiting)
 
     async def _queue_counts(self, name: str) -> tuple[int, int]:
         """Messages ready in queue ``name`` and its consumers, asked of the broker now.
