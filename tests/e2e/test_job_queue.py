@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.media import make_talk_video, make_video
+from tests.support.results import until_results
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.model import JobSpec, JobState
 from vt_desktop.core.pipeline import runner, write
@@ -95,14 +96,14 @@ async def test_queue_runs_in_order_cancels_retries_and_resumes_after_close(tmp_p
         await settle(rt, failing, JobState.DONE)
 
         long_job = rt.queue.submit(spec_for(talk, out))
-        while rt.store.result_count(long_job) < 2:
-            await asyncio.sleep(0.05)
+        at_close = await until_results(rt.store, long_job, 2)
     finally:
         await rt.stop()  # the app closes mid-job
 
     again = AppRuntime(settings_for(tmp_path, port))
     assert again.store.get(long_job).state is JobState.QUEUED  # interrupted, not cancelled
     kept = again.store.result_count(long_job)
+    print(f"queue: closed mid-job with {at_close} results stored, {kept} kept")
     assert kept >= 2  # what the first run got back is kept for the resume
     await again.start()
     try:

@@ -16,6 +16,7 @@ import pytest
 
 from tests.support.cli import ROOT, vt, vt_env
 from tests.support.media import make_talk_video
+from tests.support.results import until_results
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.model import JobSpec, JobState
 from vt_desktop.core.runtime import AppRuntime
@@ -154,15 +155,14 @@ async def test_cancel_frees_the_worker_within_2s_and_removes_partial_outputs(
         )
         job = rt.store.create_job(spec)
         task = asyncio.create_task(rt.runner.run(job))
-        while rt.store.result_count(job) < 2:
-            await asyncio.sleep(0.05)
+        at_cancel = await until_results(rt.store, job, 2, task)
         task.cancel()
         cancelled_at = time.monotonic()
         with pytest.raises(asyncio.CancelledError):
             await task
         await rt.rpc.call(PING, PingParams(), timeout=2.0)
         freed_in = time.monotonic() - cancelled_at
-        print(f"worker free {freed_in:.2f} s after cancel")
+        print(f"worker free {freed_in:.2f} s after cancel ({at_cancel} results stored then)")
         assert freed_in < 2.0
         assert rt.store.get(job).state is JobState.CANCELLED
 
@@ -201,11 +201,9 @@ async def test_pause_stops_new_calls_and_unpause_finishes_the_job(
                        engine="bergamot", formats=["srt"])  # fmt: skip
         job = rt.store.create_job(spec)
         task = asyncio.create_task(rt.runner.run(job))
-        while rt.store.result_count(job) < 2:
-            await asyncio.sleep(0.05)
+        at_pause = await until_results(rt.store, job, 2, task)
         rt.runner.pause(job)
         assert rt.store.get(job).state is JobState.PAUSED
-        at_pause = rt.store.result_count(job)
         # calls already in flight finish and are stored: wait for their answers, not for a
         # fixed 4 s a loaded machine may need more than
         loop = asyncio.get_running_loop()
