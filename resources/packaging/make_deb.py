@@ -5,9 +5,12 @@
 
 (``make deb`` and ``make tarball``.) The .deb puts the bundle under ``/opt/videotranslator``,
 links ``/usr/bin/videotranslator`` (the window) and ``/usr/bin/vt`` (the CLI: the same
-executable, see build.spec) to it, and installs the desktop entry, the icons and a
-machine-readable (DEP-5) copyright file under ``/usr/share``; nothing else. It is built with
-``dpkg-deb`` alone, offline.
+executable, see build.spec) to it, and installs the desktop entry, the icons, a
+machine-readable (DEP-5) copyright file, the changelog and both commands' man pages (rendered
+from their own ``--help``, manpages.py) under ``/usr/share``; nothing else. It is built with
+``dpkg-deb`` alone, offline. Its members are zstd-compressed (``--compression xz`` for tools
+older than dpkg 1.21.18; lintian 2.116 calls zstd members malformed, but every dpkg that can
+satisfy the libc6 (>= 2.36) dependency reads them).
 
 The copyright file lists every bundled component with its licence (components.py: from the
 manifest build.spec writes into the bundle and the build venv's distribution metadata); the
@@ -37,9 +40,18 @@ from components import (
     copyright_text,
     read_manifest,
 )
+from manpages import Command, changelog, gzipped, man_page, release_time
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMANDS = ("videotranslator", "vt")  # /usr/bin names, both links to the executable
+#: /usr/bin names, both links to the executable; each gets a man page from its --help.
+COMMANDS = (
+    Command(
+        "videotranslator",
+        "translate the speech in videos into subtitles and dubbed tracks (the window)",
+        extra=(("--worker",),),
+    ),
+    Command("vt", "translate the speech in videos from the command line", subcommands=True),
+)
 #: The broker, and the system libraries the bundle links but PyInstaller leaves out (readelf
 #: NEEDED names found in no bundled file): glibc (GLIBC_2.36 is the newest symbol version
 #: used), Qt's OpenGL/EGL, xcb and libdrm (FFmpeg). Wayland is recommended: without it Qt
@@ -70,7 +82,7 @@ def stage_deb(bundle: Path, stage: Path, project: Project, copyright_file: str) 
     usr_bin = stage / "usr" / "bin"
     usr_bin.mkdir(parents=True)
     for command in COMMANDS:
-        (usr_bin / command).symlink_to(f"/{INSTALL_DIR}/{EXECUTABLE}")
+        (usr_bin / command.name).symlink_to(f"/{INSTALL_DIR}/{EXECUTABLE}")
     share = stage / "usr" / "share"
     (share / "applications").mkdir(parents=True)
     shutil.copy2(desktop, share / "applications" / desktop.name)
@@ -78,6 +90,14 @@ def stage_deb(bundle: Path, stage: Path, project: Project, copyright_file: str) 
     doc = share / "doc" / PACKAGE
     doc.mkdir(parents=True)
     (doc / "copyright").write_text(copyright_file, encoding="utf-8")
+    when = release_time(ROOT)
+    (doc / "changelog.gz").write_bytes(gzipped(changelog_text(project, when)))
+    man1 = share / "man" / "man1"
+    man1.mkdir(parents=True)
+    for command in COMMANDS:
+        see = next(c.name for c in COMMANDS if c != command)
+        page = man_page(bundle / EXECUTABLE, command, project.version, when, see)
+        (man1 / f"{command.name}.1.gz").write_bytes(gzipped(page))
     _normalise_modes(stage)
     if stray := [p for p in stage.rglob("*") if not _allowed(p.relative_to(stage))]:
         raise PackagingError(f"files outside {', '.join(ALLOWED_ROOTS)}: {stray[:5]}")
@@ -85,6 +105,17 @@ def stage_deb(bundle: Path, stage: Path, project: Project, copyright_file: str) 
     debian.mkdir(mode=0o755)
     (debian / "md5sums").write_text(_md5sums(stage), encoding="utf-8")
     (debian / "control").write_text(control_text(project, _installed_kib(stage)), "utf-8")
+
+
+def changelog_text(project: Project, when: float) -> str:
+    """The Debian changelog: the entry for this version (a native package's changelog.gz)."""
+    summary = project.description[:1].lower() + project.description[1:]
+    changes = (
+        f"VideoTranslator Desktop {project.version}: {summary}. One self-contained build in"
+        f" /{INSTALL_DIR}: the window (videotranslator), its workers (videotranslator"
+        " --worker) and the headless CLI (vt), with their man pages."
+    )
+    return changelog(PACKAGE, project.version, MAINTAINER, when, changes)
 
 
 def _allowed(path: Path) -> bool:
@@ -191,6 +222,7 @@ Install for yourself (no root):
 'videotranslator' opens the window; 'vt' (the same executable under another name) is the
 headless CLI: vt translate VIDEO --to de. ~/.local/bin must be on PATH.
 Licences of everything bundled: share/doc/videotranslator/copyright.
+Manual pages: man -l share/man/man1/videotranslator.1.gz (and vt.1.gz).
 Uninstall: remove ~/.local/opt/videotranslator, the two links, and
 ~/.local/share/applications/videotranslator.desktop.
 """

@@ -10,92 +10,25 @@ from __future__ import annotations
 
 import email
 import hashlib
-import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
 import tarfile
-import tomllib
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGING = ROOT / "resources" / "packaging"
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
-ALLOWED = ("./opt/videotranslator", "./usr/bin", "./usr/share")
-
-
-def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, PACKAGING / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-components = load("components")  # first: make_deb imports it by this name
-make_deb = load("make_deb")
-
-
-def real_file(module: str) -> str:
-    """The file an installed module comes from (a real bundled source)."""
-    spec = importlib.util.find_spec(module)
-    assert spec is not None and spec.origin is not None
-    return spec.origin
-
-
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A one-folder bundle like PyInstaller's: executable, _internal/, the manifest."""
-    folder = tmp_path_factory.mktemp("bundle") / "VideoTranslator"
-    internal = folder / "_internal"
-    (internal / "pydantic_core").mkdir(parents=True)
-    exe = folder / "VideoTranslator"
-    exe.write_text('#!/bin/sh\necho "usage: $(basename "$0")"\n', encoding="utf-8")
-    exe.chmod(0o700)  # the build's own mode must not leak into the package
-    core = Path(real_file("pydantic_core._pydantic_core"))
-    (internal / "pydantic_core" / core.name).write_bytes(b"\x7fELF stand-in")
-    (internal / "libz.so.1").write_bytes(b"\x7fELF stand-in")
-    entries = [
-        ("aio_pika", real_file("aio_pika"), "PYMODULE"),
-        (f"pydantic_core/{core.name}", str(core), "EXTENSION"),
-        ("json", real_file("json"), "PYMODULE"),  # the standard library: Python's licence
-        ("libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1", "BINARY"),  # Debian's zlib1g
-        ("vt_desktop.cli", str(ROOT / "vt_desktop" / "cli.py"), "PYMODULE"),  # the app
-        ("pyi_rth_inspect", None, "PYSOURCE"),
-    ]
-    manifest = components.bundle_manifest(entries, app_root=ROOT)
-    (internal / components.MANIFEST_NAME).write_text(manifest, encoding="utf-8")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def deb(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("out")
-    done = subprocess.run(
-        [sys.executable, str(PACKAGING / "make_deb.py"), "deb", str(bundle), "--out", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    path = out / f"videotranslator_{VERSION}_amd64.deb"
-    assert str(path) in done.stdout
-    return path
-
-
-def dpkg_deb(*args: str | Path) -> str:
-    done = subprocess.run(
-        ["dpkg-deb", *map(str, args)], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert "warning" not in done.stderr.lower(), done.stderr
-    return done.stdout
+from tests.packaging.conftest import (
+    ALLOWED,
+    PACKAGING,
+    ROOT,
+    VERSION,
+    components,
+    dpkg_deb,
+    load,
+)
 
 
 def test_manifest_names_the_component_of_every_bundled_file(bundle: Path) -> None:
@@ -148,6 +81,9 @@ def test_layout_stays_in_opt_usr_bin_and_usr_share(deb: Path) -> None:
     for icon in icons.rglob("*.*"):
         assert f"./usr/share/icons/hicolor/{icon.relative_to(icons).as_posix()}" in names
     assert "./usr/share/doc/videotranslator/copyright" in names
+    assert "./usr/share/doc/videotranslator/changelog.gz" in names  # native: not .Debian.gz
+    for command in ("videotranslator", "vt"):
+        assert names[f"./usr/share/man/man1/{command}.1.gz"][0] == "-rw-r--r--"
 
 
 def test_md5sums_match_the_files(deb: Path, tmp_path: Path) -> None:
