@@ -17,6 +17,7 @@ The message is one line of JSON, ``{"files": ["/abs/path", …]}``; the window a
 
 from __future__ import annotations
 
+import atexit
 import getpass
 import hashlib
 import json
@@ -68,6 +69,13 @@ def release(key: str) -> None:
     """Give up the lock on ``key`` (a window that stops serving second launches)."""
     if (lock := _claims.pop(key, None)) is not None:
         lock.unlock()
+
+
+@atexit.register
+def _release_all() -> None:
+    """A process that exits removes its lock files (one killed leaves them stale)."""
+    for key in list(_claims):
+        release(key)
 
 
 def hand_over(
