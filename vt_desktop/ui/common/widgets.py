@@ -1,5 +1,5 @@
-"""Small building blocks shared by the views: a status dot, a page header, an error banner,
-the pages' list tables."""
+"""Small building blocks shared by the views: a status dot, a page header and the page's
+layout under it, an error banner, the pages' list tables."""
 
 from __future__ import annotations
 
@@ -82,6 +82,17 @@ class PageHeader(QWidget):
         self.subtitle.setWordWrap(True)
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
+
+
+def page_layout(page: QWidget, title: str, subtitle: str, *, spacing: int) -> QVBoxLayout:
+    """Lay ``page`` out as every page is: one column with the pages' margins and ``spacing``
+    between its rows, the page's title and explanation (a ``PageHeader``) on top. Returns the
+    column, for the rows the page adds below."""
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(28, 24, 28, 20)
+    layout.setSpacing(spacing)
+    layout.addWidget(PageHeader(title, subtitle))
+    return layout
 
 
 class Banner(QFrame):

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDragLeaveEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from vt_desktop.core.jobs.model import JobState
 from vt_desktop.core.pipeline import PipelineEvent
 from vt_desktop.ui import i18n
 from vt_desktop.ui.common.slots import asyncSlot
-from vt_desktop.ui.common.widgets import PageHeader
+from vt_desktop.ui.common.widgets import page_layout
 from vt_desktop.ui.jobs.drop_zone import DropZone
 from vt_desktop.ui.jobs.notices import JobNotices
 from vt_desktop.ui.jobs.options_card import JobOptionsCard
@@ -76,17 +76,14 @@ class JobsView(QWidget):
         self.dub_mode = card.dub_mode
 
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(28, 24, 28, 20)
-        layout.setSpacing(12)
-        layout.addWidget(
-            PageHeader(
-                self.tr("Jobs"),
-                self.tr(
-                    "Drop videos to get translated subtitles. Jobs run in order and resume "
-                    "where they stopped after a restart."
-                ),
-            )
+        layout = page_layout(
+            self,
+            self.tr("Jobs"),
+            self.tr(
+                "Drop videos to get translated subtitles. Jobs run in order and resume "
+                "where they stopped after a restart."
+            ),
+            spacing=12,
         )
         layout.addWidget(self.banner)
         layout.addWidget(self.notice)

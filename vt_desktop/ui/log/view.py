@@ -30,14 +30,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
 from vt_desktop.core.runtime import LogLine
 from vt_desktop.ui import theme
 from vt_desktop.ui.common.table_model import ColumnsTableModel
-from vt_desktop.ui.common.widgets import PageHeader
+from vt_desktop.ui.common.widgets import page_layout
 from vt_desktop.ui.i18n import QT_TRANSLATE_NOOP
 from vt_desktop.ui.view_model import RuntimeViewModel
 
@@ -206,17 +205,14 @@ class LogView(QWidget):
         self._update_count()
 
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(28, 24, 28, 20)
-        layout.setSpacing(16)
-        layout.addWidget(
-            PageHeader(
-                self.tr("Log"),
-                self.tr(
-                    "Live messages from this app and from every worker. The full logs are kept "
-                    "in {folder}."
-                ).format(folder=self._vm.settings.log_dir),
-            )
+        layout = page_layout(
+            self,
+            self.tr("Log"),
+            self.tr(
+                "Live messages from this app and from every worker. The full logs are kept "
+                "in {folder}."
+            ).format(folder=self._vm.settings.log_dir),
+            spacing=16,
         )
         layout.addLayout(self._toolbar())
         self._build_table()

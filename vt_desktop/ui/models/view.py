@@ -19,12 +19,11 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
 from vt_desktop.ui.common.slots import asyncSlot
-from vt_desktop.ui.common.widgets import Banner, PageHeader, prepare_table
+from vt_desktop.ui.common.widgets import Banner, page_layout, prepare_table
 from vt_desktop.ui.models.table import COLUMN_WIDTHS, COLUMNS, ModelsTableModel
 from vt_desktop.ui.models.view_model import ModelRow, ModelsViewModel
 from vt_desktop.ui.view_model import RuntimeViewModel
@@ -55,18 +54,15 @@ class ModelsView(QWidget):
         self._update_buttons()
 
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(28, 24, 28, 20)
-        layout.setSpacing(14)
-        layout.addWidget(
-            PageHeader(
-                self.tr("Models"),
-                self.tr(
-                    "Speech and translation models the workers can use, with their licences. "
-                    "Download works only with a network; models already here or shipped in "
-                    "packages work offline."
-                ),
-            )
+        layout = page_layout(
+            self,
+            self.tr("Models"),
+            self.tr(
+                "Speech and translation models the workers can use, with their licences. "
+                "Download works only with a network; models already here or shipped in "
+                "packages work offline."
+            ),
+            spacing=14,
         )
         layout.addWidget(self.banner)
         layout.addLayout(self._action_row())

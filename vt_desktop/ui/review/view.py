@@ -28,14 +28,13 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from vt_desktop.core.jobs.model import JobRecord
 from vt_desktop.core.review import ReviewSession
 from vt_desktop.ui.common.slots import asyncSlot
-from vt_desktop.ui.common.widgets import PageHeader
+from vt_desktop.ui.common.widgets import page_layout
 from vt_desktop.ui.review.columns import COLUMNS, flag_counts, flag_name
 from vt_desktop.ui.review.cues_model import CuesTableModel
 from vt_desktop.ui.review.picking import ReviewPicking
@@ -85,17 +84,14 @@ class ReviewView(ReviewPicking):
     # -- building ----------------------------------------------------------------------------
 
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(28, 24, 28, 20)
-        layout.setSpacing(12)
-        layout.addWidget(
-            PageHeader(
-                self.tr("Review"),
-                self.tr(
-                    "Check a finished job's subtitles beside its video: edit what was said, its "
-                    "translation or a time in place, redo single lines, then export."
-                ),
-            )
+        layout = page_layout(
+            self,
+            self.tr("Review"),
+            self.tr(
+                "Check a finished job's subtitles beside its video: edit what was said, its "
+                "translation or a time in place, redo single lines, then export."
+            ),
+            spacing=12,
         )
         layout.addLayout(self._picker_row())
         self.message.setWordWrap(True)

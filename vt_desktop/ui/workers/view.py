@@ -13,13 +13,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
 from vt_desktop.core.runtime import PingReply, RuntimeStatus
 from vt_desktop.ui.common.slots import asyncSlot
-from vt_desktop.ui.common.widgets import Banner, PageHeader, StatusDot, prepare_table
+from vt_desktop.ui.common.widgets import Banner, StatusDot, page_layout, prepare_table
 from vt_desktop.ui.view_model import RuntimeViewModel
 from vt_desktop.ui.workers.table import COLUMN_WIDTHS, COLUMNS, WorkersTableModel, worker_rows
 
@@ -89,17 +88,14 @@ class WorkersView(QWidget):
         self._connect_signals()
 
     def _build(self) -> None:
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(28, 24, 28, 20)
-        layout.setSpacing(16)
-        layout.addWidget(
-            PageHeader(
-                self.tr("Workers"),
-                self.tr(
-                    "The processes that recognise and translate speech, on this computer "
-                    "and on any other machine connected to the same broker."
-                ),
-            )
+        layout = page_layout(
+            self,
+            self.tr("Workers"),
+            self.tr(
+                "The processes that recognise and translate speech, on this computer "
+                "and on any other machine connected to the same broker."
+            ),
+            spacing=16,
         )
         layout.addWidget(self.banner)
         layout.addWidget(self._broker_card())
