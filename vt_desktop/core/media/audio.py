@@ -10,7 +10,7 @@ the job.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 
 import av
@@ -31,6 +31,9 @@ PCM_RATE = 16000
 """Sample rate of the PCM the speech models take (Whisper and Silero VAD)."""
 
 _GAP_TOLERANCE_S = 0.05
+_MAYBE_GAP = _GAP_TOLERANCE_S / 2  # past this the gathered frames are resampled to judge it
+_BATCH_S = 1.0  # a stream read whole (planning) holds about this much more than before
+_SLACK_S = 0.05  # a window's first batch runs this far past its end (the resampler's delay)
 _MAX_BAD_PACKETS_IN_A_ROW = 25
 _SEEK_PREROLL_S = 0.5
 
@@ -97,8 +100,9 @@ def read_pcm(
             with open_input(path) as from_start:
                 stream = audio_stream_of(from_start, stream_index, path)
                 frames = decode_frames(from_start, stream, path)
-                return _take(pcm_from_frames(frames, rate=rate, origin_s=start_s), wanted)
-        return _take(pcm_from_frames(frames, rate=rate, origin_s=start_s), wanted)
+                runs = pcm_from_frames(frames, rate=rate, origin_s=start_s, until_s=end_s)
+                return _take(runs, wanted)
+        return _take(pcm_from_frames(frames, rate=rate, origin_s=start_s, until_s=end_s), wanted)
 
 
 def decode_frames(
@@ -138,42 +142,99 @@ def decode_frames(
 
 
 def pcm_from_frames(
-    frames: Iterable[av.AudioFrame], *, rate: int, origin_s: float
+    frames: Iterable[av.AudioFrame], *, rate: int, origin_s: float, until_s: float | None = None
 ) -> Iterator[Pcm]:
     """Resample decoded frames to mono float32 laid out on the clock from ``origin_s``.
 
     Samples before ``origin_s`` are dropped; silence fills any lead-in before the first frame
     and any gap in the frames' timestamps longer than a few tens of milliseconds.
 
+    Frames are resampled a batch at a time, not one by one: a stream's frames are small
+    (1024 samples of AAC, ~470 to a 30 s segment) and a resampler call cost more than its
+    conversion. The first batch runs to ``until_s`` (a window's end: the window is
+    resampled at once), later ones hold ``_BATCH_S`` of audio each. The samples are the
+    same as the frames resampled one by one: the resampler is one stream either way. (The
+    frames' ``pts`` are cleared as they are gathered.)
+
     Yields:
         Runs of samples whose concatenation is the PCM from ``origin_s`` on.
     """
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+    batch = _Batch(rate)
     cursor: int | None = None  # origin-relative index of the next sample the resampler gives
+    flush_at = _BATCH_S * rate if until_s is None else (until_s - origin_s + _SLACK_S) * rate
     for frame in frames:
-        at = None if frame.time is None else round((frame.time - origin_s) * rate)
+        time_s = frame.time
+        at = None if time_s is None else round((time_s - origin_s) * rate)
         if cursor is None:
             cursor = at if at is not None else 0
             if cursor > 0:
                 yield np.zeros(cursor, dtype=np.float32)
-        elif at is not None and at - cursor > _GAP_TOLERANCE_S * rate:
-            if at > 0:
-                yield np.zeros(at - max(cursor, 0), dtype=np.float32)
-            cursor = at
-        for out in resampler.resample(frame):
+        elif at is not None and at - (cursor + batch.pending(rate)) > _MAYBE_GAP * rate:
+            cursor = yield from batch.flush(cursor)  # the gap is judged on the exact cursor
+            if at - cursor > _GAP_TOLERANCE_S * rate:
+                if at > 0:
+                    yield np.zeros(at - max(cursor, 0), dtype=np.float32)
+                cursor = at
+        if not batch.fits(frame):
+            cursor = yield from batch.flush(cursor)
+        batch.add(frame)
+        if cursor + batch.pending(rate) >= flush_at:
+            cursor = yield from batch.flush(cursor)
+            flush_at = cursor + _BATCH_S * rate
+    if cursor is not None:
+        cursor = yield from batch.flush(cursor)
+        yield from batch.drain(cursor)
+
+
+class _Batch:
+    """Decoded frames gathered for one resampler call (all of one format, layout and rate)."""
+
+    def __init__(self, rate: int) -> None:
+        self.resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        self.fifo: av.AudioFifo | None = None
+        self.kind: tuple[str, str, int] = ("", "", 0)
+
+    def pending(self, rate: int) -> float:
+        """Samples at ``rate`` the gathered frames will give (about: the resampler holds
+        back a few)."""
+        if self.fifo is None:
+            return 0.0
+        return self.fifo.samples * rate / max(self.kind[2], 1)
+
+    def fits(self, frame: av.AudioFrame) -> bool:
+        return self.fifo is None or self._kind(frame) == self.kind
+
+    def add(self, frame: av.AudioFrame) -> None:
+        if self.fifo is None:
+            self.fifo, self.kind = av.AudioFifo(), self._kind(frame)
+        frame.pts = None  # jitter the clock tolerates would fail the fifo's pts check
+        self.fifo.write(frame)
+
+    def flush(self, cursor: int) -> Generator[Pcm, None, int]:
+        """Resample the gathered frames; yield what lies past the origin; the new cursor."""
+        fifo, self.fifo = self.fifo, None
+        joined = None if fifo is None else fifo.read()
+        if joined is None:
+            return cursor
+        return (yield from self._out(self.resampler.resample(joined), cursor))
+
+    def drain(self, cursor: int) -> Generator[Pcm, None, int]:
+        """The samples the resampler still holds at the end of the stream."""
+        return (yield from self._out(self.resampler.resample(None), cursor))
+
+    @staticmethod
+    def _out(frames: list[av.AudioFrame], cursor: int) -> Generator[Pcm, None, int]:
+        for out in frames:
             samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
             kept = samples[max(0, -cursor) :]
             cursor += samples.size
             if kept.size:
                 yield kept
-    if cursor is None:
-        return
-    for out in resampler.resample(None):
-        samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-        kept = samples[max(0, -cursor) :]
-        cursor += samples.size
-        if kept.size:
-            yield kept
+        return cursor
+
+    @staticmethod
+    def _kind(frame: av.AudioFrame) -> tuple[str, str, int]:
+        return frame.format.name, frame.layout.name, frame.sample_rate
 
 
 def _frames_from(
