@@ -4,9 +4,10 @@ A line's spoken clip is stored like any call of the job (kind ``tts-<lang>``, ke
 cue and a digest of the call: text, slot, voice), so the dub of the cues as they stand is
 rebuilt from the store: a line whose call is unchanged reuses its stored clip, and only a
 changed line is spoken again. Export renders the track anew, then keeps the job's own
-``.m4a`` packets everywhere outside the changed lines (ducking ramps and a few AAC frames
-included), so the rest of the dub stays the same to the sample; the videos get the tracks
-again (Matroska takes an Opus copy, rendered whole).
+packets everywhere outside the changed lines (ducking ramps and a few frames included), so
+the rest of the dub stays the same to the sample once the decoder settles (:mod:`.tracks`):
+the ``.m4a``'s, and the Opus copy's that Matroska videos carry (kept from the videos before
+Export rewrote them); the videos get the tracks again (other languages' as they were).
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import av
 
 from vt_desktop.core.dubbing import RATE, Clip, DubLine, Timeline, decode_clip, place, plan_lines
 from vt_desktop.core.dubbing.mix import RAMP_S, render_track
@@ -31,19 +31,27 @@ from vt_desktop.core.review.cues import ReviewCue
 from vt_desktop.core.review.heard import audio_stream
 from vt_desktop.core.review.retranslate import RetranslateResult
 from vt_desktop.core.review.session import ReviewSession
+from vt_desktop.core.review.tracks import dub_title, frame_times, splice_packets
 from vt_desktop.core.subtitles import Cue
-from vt_desktop.core.subtitles.atomic import atomic_output
 from vt_desktop.core.video.audio_tracks import AudioTrack, add_audio_tracks
 from worker.protocol.errors import RpcError
 from worker.protocol.tts import SYNTHESIZE, SynthesizeParams, SynthesizeResult
 from worker.transport.client import RpcClient
 
-__all__ = ["DUB_TIMEOUT_S", "SPLICE_MARGIN", "add_dub_tracks", "rebuild_dub", "redub"]
+__all__ = [
+    "DUB_TIMEOUT_S",
+    "SPLICE_MARGIN",
+    "add_dub_tracks",
+    "rebuild_dub",
+    "redub",
+    "splice_packets",
+]
 
 log = logging.getLogger(__name__)
 DUB_TIMEOUT_S = 120.0
 #: Samples kept around a changed line beyond its clip and ramps: an AAC frame's transform
-#: spans two frames of 1024 samples, and decoding overlaps each with the one before.
+#: spans two frames of 1024 samples, and decoding overlaps each with the one before (an
+#: Opus frame, 960 samples, looks 312 ahead).
 SPLICE_MARGIN = 3 * 1024
 
 
@@ -174,36 +182,16 @@ def _windows(old: list[tuple[_Line, Clip]], new: list[tuple[_Line, Clip]]) -> li
     ]
 
 
-def splice_packets(old: Path, new: Path, out: Path, windows: Sequence[tuple[int, int]]) -> Path:
-    """Write ``out`` (atomically) with ``new``'s AAC packets inside ``windows`` (samples) and
-    ``old``'s everywhere else; both are renders of the same length at :data:`RATE`."""
-    with (
-        atomic_output(out) as temporary,
-        av.open(str(old)) as before,
-        av.open(str(new)) as after,
-        av.open(str(temporary), "w", format="mp4") as output,
-    ):
-        kept, fresh = before.streams.audio[0], after.streams.audio[0]
-        stream = output.add_stream_from_template(kept)
-        stream.metadata.update(kept.metadata)
-        replacements = {p.pts: p for p in after.demux(fresh) if p.size}
-        for packet in before.demux(kept):
-            if not packet.size:
-                continue
-            pts = packet.pts if packet.pts is not None else 0
-            inside = any(a <= pts <= b for a, b in windows)
-            chosen = replacements.get(pts, packet) if inside else packet
-            chosen.stream = stream
-            output.mux(chosen)
-    return out
-
-
 async def rebuild_dub(
-    session: ReviewSession, before: Sequence[ReviewCue], rpc: RpcClient | None
+    session: ReviewSession,
+    before: Sequence[ReviewCue],
+    rpc: RpcClient | None,
+    kept: dict[str, Path] | None = None,
 ) -> tuple[list[Path], list[str]]:
     """Bring the session language's dub up to date with its cues (see the module's text);
-    ``before`` are the cues the dub was last made from. Returns the files rewritten, and
-    notes on lines left silent. Nothing is written when no line changed."""
+    ``before`` are the cues the dub was last made from, ``kept`` the Opus copies of the
+    dubs the videos carried (the session language's is spliced in place). Returns the files
+    rewritten, and notes on lines left silent. Nothing is written when no line changed."""
     spec = session.record.spec
     m4a = dub_track(spec, session.lang)
     if not spec.dub or not m4a.is_file():
@@ -216,16 +204,21 @@ async def rebuild_dub(
         return [], notes
     stream = await asyncio.to_thread(audio_stream, session)
     fresh = m4a.with_name(f".{m4a.stem}.{session.record.id}.new.m4a")
+    opus = (kept or {}).get(session.lang)
+    renders = [fresh] if opus is None else [fresh, fresh.with_suffix(".mka")]
     try:
         await asyncio.to_thread(
-            render_track, spec.input, stream, Timeline([c for _, c in new]), [fresh],
+            render_track, spec.input, stream, Timeline([c for _, c in new]), renders,
             mode=spec.dub_mode, duration_s=session.duration_s or 0.0,
             language=iso639_2(session.lang),
         )  # fmt: skip
         await asyncio.to_thread(splice_packets, m4a, fresh, m4a, windows)
+        if opus is not None:
+            await asyncio.to_thread(_splice_opus, opus, renders[1], windows)
     finally:
-        with contextlib.suppress(OSError):
-            fresh.unlink()
+        for path in renders:
+            with contextlib.suppress(OSError):
+                path.unlink()
     log.info(
         "review %s/%s: dub rebuilt, %d span(s) changed",
         session.record.id,
@@ -235,37 +228,41 @@ async def rebuild_dub(
     return [m4a], notes
 
 
-async def add_dub_tracks(session: ReviewSession, videos: Sequence[Path]) -> list[str]:
+def _splice_opus(kept: Path, fresh: Path, windows: Sequence[tuple[int, int]]) -> None:
+    """The fresh render's Opus packets into ``kept`` inside ``windows``; the whole render
+    when the kept copy's frames do not line up with it (it was made for another length)."""
+    if frame_times(kept) == frame_times(fresh):
+        splice_packets(kept, fresh, kept, windows)
+    else:
+        log.warning("the kept Opus dub %s does not match its new render: rendered whole", kept)
+        os.replace(fresh, kept)
+
+
+async def add_dub_tracks(
+    session: ReviewSession, videos: Sequence[Path], kept: dict[str, Path] | None = None
+) -> list[str]:
     """Put the job's dubbed tracks (every language's, as last exported) back into ``videos``
-    after they were rewritten: the ``.m4a`` into MP4, an Opus copy rendered from the stored
-    clips into Matroska. Returns notes on videos that could not take them."""
+    after they were rewritten: the ``.m4a`` into MP4, into Matroska the Opus copy ``kept``
+    from the videos (or, for a language none carried, one rendered from the stored clips).
+    Returns notes on videos that could not take them."""
     spec = session.record.spec
     langs = [lang for lang in spec.targets if dub_track(spec, lang).is_file()]
     if not spec.dub or not langs or not videos:
         return []
-    stream = await asyncio.to_thread(audio_stream, session)
-    opus: dict[str, Path] = {}
+    opus = {lang: path for lang, path in (kept or {}).items() if lang in langs and path.is_file()}
+    rendered: list[Path] = []
     notes: list[str] = []
     try:
         if any(v.suffix == ".mkv" for v in videos):
-            for lang in langs:
-                other = (
-                    session
-                    if lang == session.lang
-                    else ReviewSession.open(session.store, session.record.id, lang, draft=False)
-                )
-                clips = [c for _, c in await _timeline(other, other.cues, None, [])]
+            for lang in [lang for lang in langs if lang not in opus]:
                 opus[lang] = dub_mux_track(spec, lang, session.record.id)
-                await asyncio.to_thread(
-                    render_track, spec.input, stream, Timeline(clips), [opus[lang]],
-                    mode=spec.dub_mode, duration_s=session.duration_s or 0.0,
-                    language=iso639_2(lang),
-                )  # fmt: skip
+                rendered.append(opus[lang])
+                await _render_opus(session, lang, opus[lang])
         for video in videos:
             tracks = [
                 AudioTrack(
                     opus[lang] if video.suffix == ".mkv" else dub_track(spec, lang),
-                    iso639_2(lang), title=f"{lang} (dub)",
+                    iso639_2(lang), title=dub_title(lang),
                 )
                 for lang in langs
             ]  # fmt: skip
@@ -275,7 +272,23 @@ async def add_dub_tracks(session: ReviewSession, videos: Sequence[Path]) -> list
             except (OSError, ValueError, VtError) as exc:
                 notes.append(f"The dubbed tracks could not go back into {video.name}: {exc}")
     finally:
-        for path in opus.values():
+        for path in rendered:
             with contextlib.suppress(OSError):
                 path.unlink()
     return notes
+
+
+async def _render_opus(session: ReviewSession, lang: str, out: Path) -> None:
+    """``lang``'s dub rendered whole from its stored clips, as Opus into ``out``."""
+    spec = session.record.spec
+    other = (
+        session
+        if lang == session.lang
+        else ReviewSession.open(session.store, session.record.id, lang, draft=False)
+    )
+    clips = [c for _, c in await _timeline(other, other.cues, None, [])]
+    stream = await asyncio.to_thread(audio_stream, session)
+    await asyncio.to_thread(
+        render_track, spec.input, stream, Timeline(clips), [out],
+        mode=spec.dub_mode, duration_s=session.duration_s or 0.0, language=iso639_2(lang),
+    )  # fmt: skip

@@ -13,12 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vt_desktop.core.errors import VtError
-from vt_desktop.core.jobs.naming import burned_video, dubbed_video, subtitle_file, subtitled_video
+from vt_desktop.core.jobs.naming import (
+    burned_video,
+    dub_mux_track,
+    dubbed_video,
+    subtitle_file,
+    subtitled_video,
+)
 from vt_desktop.core.jobs.options import SUBTITLE_FORMATS, VIDEO_FORMATS
 from vt_desktop.core.languages import iso639_2
 from vt_desktop.core.review.cues import ReviewCue, ReviewError
 from vt_desktop.core.review.dub import add_dub_tracks, rebuild_dub
 from vt_desktop.core.review.session import ReviewSession
+from vt_desktop.core.review.tracks import drop, keep_dub_tracks
 from vt_desktop.core.subtitles import write_subtitles
 from vt_desktop.core.video import SubtitleTrack, mux_soft_subtitles
 from worker.transport.client import RpcClient
@@ -93,24 +100,43 @@ async def export(session: ReviewSession, rpc: RpcClient | None = None) -> Export
     tracks = _tracks(session) if videos else []
     dubbed = record.spec.dub
     before = ReviewSession.open(session.store, record.id, lang, draft=False).cues if dubbed else []
+    # The videos' Opus dubs are copied out before the videos are rewritten (see .tracks).
+    kept = await asyncio.to_thread(_keep, session, videos) if dubbed else {}
     session.save()
     cues = session.written()
     written: list[Path] = []
-    for path in subtitles + videos:
-        try:
-            if path in subtitles:
-                written.append(await asyncio.to_thread(write_subtitles, cues, path))
-            else:
-                written.append(await asyncio.to_thread(mux_soft_subtitles, source, tracks, path))
-        except (OSError, ValueError) as exc:
-            raise ReviewError(
-                f"{path.name} was not written: {exc}. The edits are saved; "
-                "export again once it is fixed."
-            ) from exc
-    if dubbed:
-        written += await _dub(session, before, rpc, videos, notes)
+    try:
+        for path in subtitles + videos:
+            try:
+                if path in subtitles:
+                    written.append(await asyncio.to_thread(write_subtitles, cues, path))
+                else:
+                    written.append(
+                        await asyncio.to_thread(mux_soft_subtitles, source, tracks, path)
+                    )
+            except (OSError, ValueError) as exc:
+                raise ReviewError(
+                    f"{path.name} was not written: {exc}. The edits are saved; "
+                    "export again once it is fixed."
+                ) from exc
+        if dubbed:
+            written += await _dub(session, before, rpc, videos, notes, kept=kept)
+    finally:
+        drop(list(kept.values()))
     log.info("review %s/%s: exported %d file(s)", record.id, lang, len(written))
     return ExportResult(written, notes)
+
+
+def _keep(session: ReviewSession, videos: list[Path]) -> dict[str, Path]:
+    """Each language's Opus dub as the job's Matroska videos carry it, copied out."""
+    spec, job = session.record.spec, session.record.id
+    fresh = dubbed_video(spec)
+    carriers = [*videos, *([fresh] if str(fresh) in session.record.outputs else [])]
+
+    def path_for(lang: str) -> Path:
+        return dub_mux_track(spec, lang, job).with_suffix(".kept.mka")
+
+    return keep_dub_tracks(carriers, spec.targets, path_for)
 
 
 async def _dub(
@@ -119,6 +145,8 @@ async def _dub(
     rpc: RpcClient | None,
     videos: list[Path],
     notes: list[str],
+    *,
+    kept: dict[str, Path],
 ) -> list[Path]:
     """The dub brought up to date, and put back into the videos rewritten (and the job's
     ``.dubbed.mkv``); returns the files written, adding to ``notes``.
@@ -131,9 +159,9 @@ async def _dub(
     if str(fresh) in session.record.outputs and fresh.is_file():
         videos = [*videos, fresh]
     try:
-        written, silent = await rebuild_dub(session, before, rpc)
+        written, silent = await rebuild_dub(session, before, rpc, kept)
         notes += silent
-        notes += await add_dub_tracks(session, videos)
+        notes += await add_dub_tracks(session, videos, kept)
     except (OSError, ValueError, VtError) as exc:
         raise ReviewError(
             f"The dub was not rewritten: {exc}. The edits are saved; export again once it is fixed."
