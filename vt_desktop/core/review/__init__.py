@@ -9,6 +9,7 @@ Qt-free; the Review page drives it. Where each part lives:
 * :mod:`.retranslate`: chosen lines translated again;
 * :mod:`.heard`: the job's recognised words, and chosen lines recognised again (another model);
 * :mod:`.dub`: chosen lines spoken again, and the dub brought up to date on Export;
+* :mod:`.tracks`: the dub's packets kept and swapped, so a re-dubbed line changes only itself;
 * :mod:`.export`: the cues written back to the job's files (and dub).
 * :mod:`.waveform`: the envelope under the waveform, kept in the job's folder while the job is.
 
