@@ -4,13 +4,15 @@ position without its password, and a connection that tries each broker in turn."
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.settings_check import BrokerFields, check_broker
 from vt_desktop.core.supervisor.broker import free_port
 from worker.protocol.errors import BrokerError
-from worker.transport.connection import connect, safe_url
+from worker.transport.connection import _explain, connect, safe_url
 from worker.transport.settings import BrokerSettings, BrokerUrlError, split_broker_urls
 
 
@@ -96,3 +98,36 @@ async def test_connect_names_each_broker_that_did_not_answer_and_no_password() -
 async def test_connect_refuses_a_bad_list_before_trying_any_broker() -> None:
     with pytest.raises(BrokerError, match="Broker URL 2 of 2: it is empty"):
         await connect(BrokerSettings(rabbitmq_url="amqp://vt:hunter2@127.0.0.1:1/,"))
+
+
+def _free_port_holding(digits: str) -> int:
+    """A free port whose number holds ``digits`` (e.g. 40357 holds "403")."""
+    for port in range(int(digits) * 100, int(digits) * 100 + 100):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port from {digits}00")
+
+
+@pytest.mark.parametrize("digits", ["403", "111"])
+async def test_a_port_holding_a_code_is_not_read_as_that_code(digits: str) -> None:
+    # CI picked port 40357 for an unreachable broker and was told the broker "refused the user
+    # name or password": the check for AMQP's 403 read the port in the address
+    port = _free_port_holding(digits)
+    url = f"amqp://vt:hunter2@127.0.0.1:{port}/"
+    with pytest.raises(BrokerError) as caught:
+        await connect(BrokerSettings(rabbitmq_url=url), timeout=2.0)
+    assert f"nothing answers at amqp://vt:***@127.0.0.1:{port}/" in str(caught.value)
+
+
+def test_codes_are_still_read_outside_addresses() -> None:
+    where = "amqp://vt:pw@127.0.0.1:40357/"
+    refused = ConnectionError("Server connection 403 ACCESS_REFUSED - Login was refused")
+    assert "refused the user name or password" in _explain(refused, where)
+    errno = OSError(111, "Connect call failed ('127.0.0.1', 40357)")
+    assert "nothing answers at" in _explain(errno, where)
+    other = OSError(113, "No route to host ('10.0.0.403', 5672)")
+    assert "cannot connect to broker" in _explain(other, where)

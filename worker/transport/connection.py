@@ -89,19 +89,30 @@ def tls_context(settings: BrokerSettings) -> ssl.SSLContext:
     return ctx
 
 
+#: An address in an error's text ("('127.0.0.1', 40357)", "host:5672"): its port is no code.
+_ADDRESS = re.compile(r"'[^']*', \d+|\S*:\d+\S*")
+
+
+def _has_code(text: str, code: int) -> bool:
+    """Whether ``text`` names the reply or errno ``code`` outside any address in it (a port
+    such as 40357 holds "403")."""
+    return re.search(rf"(?<!\d){code}(?!\d)", _ADDRESS.sub("", text)) is not None
+
+
 def _explain(exc: BaseException, url: str) -> str:
     text = str(exc)
     where = safe_url(url)
     if isinstance(exc, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in text:
         return f"TLS certificate of {where} could not be verified: {exc.args[-1]}"
-    if "ACCESS_REFUSED" in text or "403" in text:
+    if "ACCESS_REFUSED" in text or _has_code(text, 403):
         return f"broker {where} refused the user name or password"
     # aiormq loses the broker's reply text when it closes the connection at Connection.Open;
     # the only refusal at that step is the virtual host (missing, or not this user's)
     at_open = "Connection.OpenOk" in text and "Connection.Close" in text
     if "NOT_ALLOWED" in text or "vhost" in text.lower() or at_open:
         return f"broker {where} refused the virtual host (does it exist, may this user use it?)"
-    if isinstance(exc, ConnectionRefusedError) or "111" in text or "Connect call failed" in text:
+    refused = isinstance(exc, ConnectionRefusedError) or _has_code(text, 111)
+    if refused or "Connect call failed" in text:
         return f"nothing answers at {where} (is the broker running?)"
     return f"cannot connect to broker {where}: {type(exc).__name__}: {safe_url(text)}"
 
