@@ -9,7 +9,11 @@ from typing import Any, cast
 import pytest
 
 from vt_desktop.core.media import Segment
-from vt_desktop.core.pipeline.recognise import EncodedAhead, SegmentRecogniser
+from vt_desktop.core.pipeline.recognise import (
+    EncodedAhead,
+    SegmentRecogniser,
+    last_wave_longest_first,
+)
 
 
 class CountingRecogniser:
@@ -83,3 +87,40 @@ async def test_closing_stops_the_encoder_and_leaves_nothing_unretrieved() -> Non
     assert len(rec.encoded_order) == done_before < 100
     task = cast(Any, ahead.task)
     assert task.cancelled() or task.done()
+
+
+async def test_peek_leaves_the_audio_for_the_call_that_takes_it() -> None:
+    rec = CountingRecogniser(fail_at=2)
+    ahead = ahead_of(rec, 6, room=3)
+    segs = segments(6)
+    assert await ahead.peek(segs[1]) == "audio-1"
+    assert await ahead.peek(segs[1]) == "audio-1"
+    await settle()
+    assert rec.encoded_order == [0, 1]  # peeking is not taking: still room for 3 only
+    with pytest.raises(OSError, match="segment 2"):
+        await ahead.peek(segs[2])
+    assert await ahead.take(segs[1]) == "audio-1"
+    with pytest.raises(OSError, match="segment 2"):  # its call still gets the failure
+        await ahead.take(segs[2])
+    await ahead.close()
+
+
+def lengths(segs: list[Segment]) -> list[float]:
+    return [round(s.duration_s, 3) for s in segs]
+
+
+def test_only_the_last_wave_leaves_longest_first() -> None:
+    durations = [20.5, 31.2, 26.1, 22.0, 29.9, 27.3, 24.4, 30.0]
+    segs, at = [], 0.0
+    for i, d in enumerate(durations):
+        segs.append(Segment(i, at, at + d))
+        at += d + 1.0
+    order = last_wave_longest_first(segs, 3)
+    assert [s.index for s in order[:5]] == [0, 1, 2, 3, 4]  # the plan's order until the tail
+    assert lengths(order[5:]) == [30.0, 27.3, 24.4]
+    assert sorted(s.index for s in order) == list(range(8))  # every segment, once
+    # A plan that fits in one wave goes longest first; capacity 0 (no worker yet) and
+    # capacity 1 leave the plan as it is.
+    assert lengths(last_wave_longest_first(segs, 16)) == sorted(durations, reverse=True)
+    assert last_wave_longest_first(segs, 0) == segs == last_wave_longest_first(segs, 1)
+    assert last_wave_longest_first([], 4) == []

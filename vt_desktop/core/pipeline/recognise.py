@@ -130,15 +130,19 @@ class SegmentRecogniser:
         #: Segments of this run that failed on their own (a crash, bad audio): left as gaps.
         self.gaps: dict[int, dict[str, object]] = {}
 
+    def known_language(self) -> str | None:
+        """The spoken language without a call: the user's choice, or the one stored."""
+        if self.ctx.spec.source_language:
+            return self.ctx.spec.source_language
+        stored = self.ctx.store.artifact(self.ctx.job_id, "language")
+        return stored if isinstance(stored, str) else None
+
     async def language(self, first: Segment, audio: str | None = None) -> str:
         """The spoken language: the user's choice, or detected once on the first segment
         (``audio``: its encoded audio when the caller has it already)."""
         ctx = self.ctx
-        if ctx.spec.source_language:
-            return ctx.spec.source_language
-        stored = ctx.store.artifact(ctx.job_id, "language")
-        if isinstance(stored, str):
-            return stored
+        if known := self.known_language():
+            return known
         audio = audio or await _audio_of(ctx, self.path, self.stream_index, first)
         params = DetectLanguageParams(audio=audio, offset_s=first.start_s, model=ctx.spec.model)
         result = await ctx.call(DETECT_LANGUAGE, params, "lang", 0)
@@ -245,6 +249,10 @@ class EncodedAhead:
             if not fut.done():
                 fut.set_result(audio)
 
+    async def peek(self, seg: Segment) -> str | None:
+        """The segment's call audio once it is encoded, left for the call that takes it."""
+        return await asyncio.shield(self._future(seg))
+
     async def take(self, seg: Segment) -> str | None:
         """The segment's call audio (None: its result is stored).
 
@@ -274,16 +282,36 @@ async def detect_language(ctx: JobContext, plan: SegmentPlan) -> str:
     return await SegmentRecogniser(ctx, plan.path, plan.stream_index).language(plan.segments[0])
 
 
+def last_wave_longest_first(segments: Sequence[Segment], capacity: int) -> list[Segment]:
+    """The order the segments' calls leave in: the plan's, but the last ``capacity`` (the
+    last wave, one call for each worker) longest first.
+
+    The job ends when its last call ends. In plan order a long segment can be among the last
+    taken and keep one worker busy while every other idles; longest first, the last wave's
+    short calls fill in behind the long ones (list scheduling's LPT rule, on the tail only so
+    that results still come in about the plan's order). Simulated on the 286 segments of
+    ``bench/fanout_scaling.py`` at 64 workers: the tail costs 4.5 s over the ideal 30 s in plan
+    order, 3.0 s so (LPT over the whole plan: 2.9 s); no change at 1 to 4 workers.
+    """
+    cut = max(0, len(segments) - max(1, capacity))
+    return [*segments[:cut], *sorted(segments[cut:], key=lambda s: -s.duration_s)]
+
+
 async def recognise(
     ctx: JobContext,
     plan: SegmentPlan,
-    language: str,
+    language: str | None,
     *,
     task: Literal["transcribe", "translate"] = "transcribe",
     stage: str = STAGE,
-) -> list[TranscribeResult]:
+) -> tuple[str, list[TranscribeResult]]:
     """Transcribe (or translate to English) every segment, as many in flight as the workers
-    take; results in segment order.
+    take; the spoken language and the results in segment order.
+
+    ``language`` None: it is detected first (``SegmentRecogniser.language``) on the first
+    segment's audio, while the segments behind it are already being encoded for their calls
+    (awaited before, the detection held back the whole first wave: 0.9 s of a 36 s job at 64
+    workers in ``bench/fanout_scaling.py``).
 
     Raises:
         SegmentFailed: a segment failed on every try (the message names it and says why).
@@ -291,17 +319,22 @@ async def recognise(
     rec = SegmentRecogniser(ctx, plan.path, plan.stream_index, task=task, stage=stage)
     results: dict[int, TranscribeResult] = {}
     total = len(plan.segments)
-    ahead = EncodedAhead(rec, plan.segments, lambda: max(2, ctx.capacity("asr")))
-
-    async def one(seg: Segment) -> None:
-        results[seg.index] = await rec.segment(seg, language, total, await ahead.take(seg))
-
+    order = last_wave_longest_first(plan.segments, ctx.capacity("asr"))
+    ahead = EncodedAhead(rec, order, lambda: max(2, ctx.capacity("asr")))
     try:
-        await bounded_gather(list(plan.segments), one, lambda: ctx.in_flight("asr", AHEAD))
+        if language is None:
+            first = plan.segments[0]
+            language = rec.known_language() or await rec.language(first, await ahead.peek(first))
+        spoken = language
+
+        async def one(seg: Segment) -> None:
+            results[seg.index] = await rec.segment(seg, spoken, total, await ahead.take(seg))
+
+        await bounded_gather(order, one, lambda: ctx.in_flight("asr", AHEAD))
     finally:
         await ahead.close()
     settle_gaps(ctx, plan.segments, rec.gaps, task)
-    return [results[s.index] for s in plan.segments]
+    return language, [results[s.index] for s in plan.segments]
 
 
 def settle_gaps(

@@ -28,7 +28,7 @@ from vt_desktop.core.media import (
 from vt_desktop.core.pipeline.context import CallPolicy, JobContext
 from vt_desktop.core.pipeline.dub import dub_outputs
 from vt_desktop.core.pipeline.events import EtaClock, EventSink, stage_weights
-from vt_desktop.core.pipeline.recognise import detect_language, recognise, words_of
+from vt_desktop.core.pipeline.recognise import recognise, words_of
 from vt_desktop.core.pipeline.streaming import plan_and_recognise
 from vt_desktop.core.pipeline.translate import require_translatable, translate
 from vt_desktop.core.pipeline.write import write_outputs
@@ -177,8 +177,7 @@ class PipelineRunner:
             self._store_plan(ctx, plan)
         elif plan.segments:
             ctx.clock_stage = "recognise"
-            language = await detect_language(ctx, plan)
-            results = await recognise(ctx, plan, language)
+            language, results = await recognise(ctx, plan, None)
         if not plan.segments or language is None:
             ctx.warn("recognise", "no speech was found: the subtitles are empty")
             return await write_outputs(ctx, info, {lang: [] for lang in ctx.spec.targets})
@@ -217,7 +216,7 @@ class PipelineRunner:
         self, ctx: JobContext, plan: SegmentPlan, language: str
     ) -> dict[str, list[Sentence]]:
         """Whisper's own translation into English, done by a second recognition pass."""
-        results = await recognise(ctx, plan, language, task="translate", stage="translate")
+        _, results = await recognise(ctx, plan, language, task="translate", stage="translate")
         english = build_sentences(words_of(results, plan.speech), "en")
         return {t: [replace(s, translation=s.text) for s in english] for t in ctx.spec.targets}
 
