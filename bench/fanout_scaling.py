@@ -48,6 +48,7 @@ import uuid
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -61,6 +62,7 @@ from vt_desktop.core.jobs.model import JobSpec  # noqa: E402
 from vt_desktop.core.jobs.store import JobStore  # noqa: E402
 from vt_desktop.core.media import Segment, SegmentPlan  # noqa: E402
 from vt_desktop.core.media.plan import plan_segments  # noqa: E402
+from vt_desktop.core.pipeline import recognise as recognise_module  # noqa: E402
 from vt_desktop.core.pipeline.context import JobContext  # noqa: E402
 from vt_desktop.core.pipeline.recognise import detect_language, recognise, words_of  # noqa: E402
 from vt_desktop.core.supervisor.broker import BrokerNode, free_port  # noqa: E402
@@ -83,6 +85,7 @@ class Row:
     """One run's figures."""
 
     workers: int
+    path: str
     layout: str
     speed: float
     ideal_s: float
@@ -167,9 +170,17 @@ def start_workers(
 
 
 async def one_run(
-    node: BrokerNode, base: Path, plan: SegmentPlan, *, workers: int, processes: int, ideal: float
+    node: BrokerNode,
+    base: Path,
+    plan: SegmentPlan,
+    *,
+    workers: int,
+    processes: int,
+    ideal: float,
+    baseline: bool = False,
 ) -> Row:
-    """Recognise the planned recording once with ``workers`` workers."""
+    """Recognise the planned recording once with ``workers`` workers (``baseline``: the way
+    the app did before 2026-12-04, for ``--compare``)."""
     audio = sum(s.duration_s for s in plan.segments)
     speed = audio / (workers * ideal)
     procs, prefix, prefetch = start_workers(node.url, base, workers, processes, speed)
@@ -183,10 +194,24 @@ async def one_run(
         store = JobStore(base / prefix / "jobs.sqlite3")
         spec = JobSpec(input=plan.path, targets=["en"], out_dir=base / prefix / "out")
         ctx = JobContext(store.create_job(spec), spec, rpc, events, store)
+        detected = math.nan
+        report = ctx.report
+
+        def noting(stage: str, fraction: float, message: str = "", level: str = "INFO") -> None:
+            nonlocal detected
+            if message.startswith("spoken language"):
+                detected = time.perf_counter() - started
+            report(stage, fraction, message, level)
+
+        ctx.report = noting  # type: ignore[method-assign]
         started, cpu = time.perf_counter(), time.process_time()
-        language = await detect_language(ctx, plan)
-        detected = time.perf_counter() - started
-        results = await recognise(ctx, plan, language)
+        if baseline:  # as before: the detection awaited first, the calls in plan order
+            with mock.patch.object(recognise_module, "last_wave_longest_first",
+                                   lambda segments, _capacity: list(segments)):  # fmt: skip
+                language = await detect_language(ctx, plan)
+                _, results = await recognise(ctx, plan, language)
+        else:  # the app's path (the runner's)
+            _, results = await recognise(ctx, plan, None)
         wall = time.perf_counter() - started
         cpu = time.process_time() - cpu
     finally:
@@ -199,14 +224,17 @@ async def one_run(
     if len(results) != len(plan.segments):
         raise RuntimeError(f"{len(results)} results for {len(plan.segments)} segments")
     return Row(
-        workers=workers, layout=f"{len(procs)}×{prefetch}", speed=speed, ideal_s=ideal,
+        workers=workers, path="before" if baseline else "app", layout=f"{len(procs)}×{prefetch}",
+        speed=speed, ideal_s=ideal,
         wall_s=wall, detect_s=detected, calls=ctx.calls_sent,
         cpu_per_call_ms=1000 * cpu / max(ctx.calls_sent, 1), cpu_s=cpu,
         words=len(words_of(results, plan.speech)), load=os.getloadavg()[0],
     )  # fmt: skip
 
 
-async def run(counts: list[int], processes: int, ideal: float, seconds: float) -> list[Row]:
+async def run(
+    counts: list[int], processes: int, ideal: float, seconds: float, compare: bool
+) -> list[Row]:
     base = Path(tempfile.mkdtemp(prefix="vt-fanout-", dir=SHM if SHM.is_dir() else None))
     node = BrokerNode(base / "broker", port=free_port())
     prepared = asyncio.ensure_future(asyncio.to_thread(prepare, base, seconds))
@@ -218,15 +246,20 @@ async def run(counts: list[int], processes: int, ideal: float, seconds: float) -
               f"{part_s:.0f} s part, planned in {plan_s:.1f} s); plan: {len(plan.segments)} "
               f"segments, {audio:.0f} s of audio in them; load average "
               f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
-        print("| workers | processes × prefetch | speed | ideal s | wall s | efficiency | language "
-              "detection s | client CPU s | client CPU ms/call | calls | load |")  # fmt: skip
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| workers | path | processes × prefetch | speed | ideal s | wall s | efficiency "
+              "| language detection s | client CPU s | client CPU ms/call | calls | load |"
+              )  # fmt: skip
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         rows = []
-        for n in counts:
-            row = await one_run(node, base, plan, workers=n, processes=processes, ideal=ideal)
+        runs = [(n, old) for n in counts for old in ([True, False] if compare else [False])]
+        for n, old in runs:
+            row = await one_run(
+                node, base, plan, workers=n, processes=processes, ideal=ideal, baseline=old
+            )
             rows.append(row)
-            print(f"| {row.workers} | {row.layout} | {row.speed:.2f}× | {row.ideal_s:.1f} "
-                  f"| {row.wall_s:.2f} | {row.efficiency:.3f} | {row.detect_s:.2f} "
+            print(f"| {row.workers} | {row.path} | {row.layout} | {row.speed:.2f}× "
+                  f"| {row.ideal_s:.1f} | {row.wall_s:.2f} | {row.efficiency:.3f} "
+                  f"| {row.detect_s:.2f} "
                   f"| {row.cpu_s:.1f} | {row.cpu_per_call_ms:.1f} | {row.calls} | {row.load:.1f} |",
                   flush=True)  # fmt: skip
         return rows
@@ -242,12 +275,21 @@ def main() -> None:
     ap.add_argument("--ideal", type=float, default=30.0, help="each run's ideal wall time, s")
     ap.add_argument("--processes", type=int, default=4, help="most worker processes per run")
     ap.add_argument("--seconds", type=float, default=TWO_HOURS_S, help="the recording's length")
+    ap.add_argument(
+        "--compare", action="store_true",
+        help="each count the way before (detection first, calls in plan order), then the app's",
+    )  # fmt: skip
     args = ap.parse_args()
     counts = [1, 16] if args.quick else args.workers
-    rows = asyncio.run(run(counts, args.processes, args.ideal, args.seconds))
-    for row in rows:
-        if row.workers == 16:
-            print(f"efficiency at 16 workers: {row.efficiency:.3f}")
+    rows = asyncio.run(run(counts, args.processes, args.ideal, args.seconds, args.compare))
+    for n in counts:
+        before = [r.efficiency for r in rows if r.workers == n and r.path == "before"]
+        app = [r.efficiency for r in rows if r.workers == n and r.path == "app"]
+        if before:
+            print(f"{n} workers: efficiency before {before[0]:.3f}, app {app[0]:.3f} "
+                  f"({app[0] / before[0]:.3f}×)")  # fmt: skip
+        if n == 16:
+            print(f"efficiency at 16 workers: {app[0]:.3f}")
 
 
 if __name__ == "__main__":
