@@ -99,8 +99,16 @@ def test_music_and_noise_in_a_batch_give_no_words_and_speech_beside_them_keeps_i
     engine: WhisperEngine, jfk_samples: np.ndarray
 ) -> None:
     """In one batched call, music (chords, a sweep) and noise (white, pink) come back with no
-    words, though the unchecked decode invents sentences there and loops on both kinds of
-    music; JFK in the same batch keeps every word."""
+    words, though the unchecked decode invents text in each; JFK in the same batch keeps
+    every word.
+
+    Whether the unchecked decode also loops on this music depends on the stack's numerics,
+    not on our code: tiny.en looped on both clips when this test was written, loops on the
+    chords only with numpy 2.4.5-2.4.6 and on neither with 2.4.3 (same model, same
+    ctranslate2, same audio). So loops are shown where
+    they can be forced, in ``test_a_loop_forced_by_the_prompt_is_caught_and_decoded_again_
+    without_it``, and here every clip's checked result must be empty whatever it invented.
+    """
     clips = {
         "chords": _chords(6.0),
         "sweep": _sweep(6.0),
@@ -122,9 +130,6 @@ def test_music_and_noise_in_a_batch_give_no_words_and_speech_beside_them_keeps_i
         assert isinstance(invented, Transcript) and isinstance(kept, Transcript)
         assert _words(invented), f"the model invents nothing in {name}: the test shows nothing"
         assert _words(kept) == [], (name, [s.text for s in kept.segments])
-    for name in ("chords", "sweep"):  # both loop, unforced
-        looping = unchecked[name]
-        assert isinstance(looping, Transcript) and _loops(looping), name
     jfk_unchecked, jfk_checked = unchecked["jfk"], checked["jfk"]
     assert isinstance(jfk_unchecked, Transcript) and isinstance(jfk_checked, Transcript)
     assert _words(jfk_checked) == _words(jfk_unchecked)
