@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.broker import TestBroker
 from tests.support.media import make_talk_video
+from tests.support.wer import norm_words, wer
 from tests.support.workers import replace_dead_workers, worker_procs
 from vt_desktop.core.config import AppSettings
 from vt_desktop.core.jobs.model import JobSpec, JobState
@@ -127,13 +128,29 @@ async def test_a_poison_segment_becomes_one_flagged_gap_and_a_later_run_fills_it
 
     assert again.calls_sent == 1, again  # the one segment, nothing else
     assert again.warnings == first.warnings and gaps_after == {}
-    # The same words in the same cues; the retried segment's audio is read from the file,
-    # not cut from the planner's samples, which may move its words by a frame or two.
-    assert [c[2] for c in filled] == [c[2] for c in baseline]
-    assert all(abs(f[0] - b[0]) <= 60 and abs(f[1] - b[1]) <= 60
-               for f, b in zip(filled, baseline, strict=True))  # fmt: skip
+    # Outside the gap, the very cues of the undisturbed run. Inside it, the retried segment is
+    # recognised alone where the undisturbed run may have batched it with others, and its
+    # audio is read from the file by seeking, not cut from the planner's continuous decode
+    # (AAC decoded after a seek differs a little: 2026-12-04, this talk, rms difference 0.001
+    # on this segment against a signal rms of 0.084; 0.013 to 0.020 on segments whose seek
+    # lands off the 48 -> 16 kHz resampler's 3:1 grid). tiny.en may then hear a word
+    # differently ("my Friday tune" for "my Friday afternoon" with numpy 2.4.6) or end a
+    # line's last word 0.24 s earlier, so there: as many cues, within 0.5 s, nearly the same
+    # words.
+    assert len(filled) == len(baseline), (filled, baseline)
+    assert [c for c in filled if c in outside] == outside
+    refilled = [f for f, b in zip(filled, baseline, strict=True) if b in inside]
+    moved = [(f, b) for f, b in zip(filled, baseline, strict=True)
+             if abs(f[0] - b[0]) > 500 or abs(f[1] - b[1]) > 500]  # fmt: skip
+    assert not moved, moved
+    heard, said = (
+        norm_words(" ".join(c[2] for c in refilled)),
+        norm_words(" ".join(c[2] for c in inside)),
+    )
+    assert wer(said, heard) <= 0.1, (said, heard)
     print(
         f"reliability: poison-segment segments_gap=1 worker_deaths={len(deaths)} "
         f"cues_kept={len(outside)}/{len(outside)} gap_cues={len(inside)} "
-        f"retry_calls_sent={again.calls_sent} filled_cues={len(filled)}/{len(baseline)}"
+        f"retry_calls_sent={again.calls_sent} filled_cues={len(filled)}/{len(baseline)} "
+        f"refilled_wer={wer(said, heard):.3f}"
     )
