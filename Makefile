@@ -6,9 +6,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# System packages: the broker, a voice for test speech, and what Qt needs to draw
-# (offscreen and under Xvfb).
-SYS_PKGS := rabbitmq-server espeak-ng xvfb xauth imagemagick \
+# The versions the suite was checked with (see the file's head).
+PINS := resources/packaging/constraints.txt
+# System packages: the broker, a voice for test speech, what Qt needs to draw (offscreen
+# and under Xvfb), and lintian for the .deb's checks.
+SYS_PKGS := rabbitmq-server espeak-ng xvfb xauth imagemagick lintian \
 	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 \
 	libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxkbcommon0 libxkbcommon-x11-0 \
 	libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core desktop-file-utils
@@ -29,10 +31,10 @@ sysdeps:
 	  fi; \
 	fi
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(PINS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -c $(PINS) -e '.[test]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -51,10 +53,10 @@ contracts: venv
 	$(VENV)/bin/lint-imports
 
 unit: sysdeps venv
-	$(VENV)/bin/pytest tests --ignore=tests/gui -q $(PYTEST_ARGS)
+	$(VENV)/bin/pytest tests --ignore=tests/gui -q -rs $(PYTEST_ARGS)
 
 gui: sysdeps venv
-	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest tests/gui -q $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest tests/gui -q -rs $(PYTEST_ARGS)
 
 test: sysdeps venv lint typecheck contracts unit gui
 
@@ -77,8 +79,8 @@ DIST_APP := dist/VideoTranslator/VideoTranslator
 SMOKE_HOME := build/smoke-home
 DIST_STAMP := $(VENV)/.installed-dist
 
-$(DIST_STAMP): $(STAMP) pyproject.toml
-	$(PY) -m pip install -q -e '.[test,dist]'
+$(DIST_STAMP): $(STAMP) pyproject.toml $(PINS)
+	$(PY) -m pip install -q -c $(PINS) -e '.[test,dist]'
 	@touch $(DIST_STAMP)
 
 dist: venv $(DIST_STAMP)
