@@ -29,8 +29,12 @@ is measured with ``time.process_time``, in all and per call: the client reads an
 every segment, so on a machine whose cores are busy with other work it is what runs out
 first (each row gives the load average).
 
-Run: ``python bench/fanout_scaling.py [--quick] [--workers 1 4 16 64] [--ideal 30]``.
-``--quick`` runs 1 and 16 workers (about 2 minutes) and prints ``efficiency at 16 workers: X``.
+Run: ``python bench/fanout_scaling.py [--quick] [--workers 1 4 16 64] [--ideal 30]
+[--compare] [--fresh]``. ``--quick`` runs 1 and 16 workers (about 2 minutes) and prints
+``efficiency at 16 workers: X``. ``--compare`` runs each count the way it was before
+2026-12-04 too; ``--fresh`` runs each count as a new job too (``plan_and_recognise``: the
+file planned by the VAD while the segments it finds are recognised, the ideal taken from that
+plan).
 """
 
 from __future__ import annotations
@@ -60,11 +64,12 @@ from _system import spawn_workers  # noqa: E402
 from tests.support.media import real_talk  # noqa: E402
 from vt_desktop.core.jobs.model import JobSpec  # noqa: E402
 from vt_desktop.core.jobs.store import JobStore  # noqa: E402
-from vt_desktop.core.media import Segment, SegmentPlan  # noqa: E402
+from vt_desktop.core.media import Segment, SegmentPlan, probe  # noqa: E402
 from vt_desktop.core.media.plan import plan_segments  # noqa: E402
 from vt_desktop.core.pipeline import recognise as recognise_module  # noqa: E402
 from vt_desktop.core.pipeline.context import JobContext  # noqa: E402
 from vt_desktop.core.pipeline.recognise import detect_language, recognise, words_of  # noqa: E402
+from vt_desktop.core.pipeline.streaming import plan_and_recognise  # noqa: E402
 from vt_desktop.core.supervisor.broker import BrokerNode, free_port  # noqa: E402
 from worker.transport.client import RpcClient  # noqa: E402
 from worker.transport.connection import connect  # noqa: E402
@@ -177,10 +182,12 @@ async def one_run(
     workers: int,
     processes: int,
     ideal: float,
-    baseline: bool = False,
+    path: str = "app",
 ) -> Row:
-    """Recognise the planned recording once with ``workers`` workers (``baseline``: the way
-    the app did before 2026-12-04, for ``--compare``)."""
+    """Recognise the recording once with ``workers`` workers. ``path``: "app", the app's
+    path for a planned job; "before", the way it was before 2026-12-04 (``--compare``);
+    "fresh", a new job's path (``--fresh``: ``plan_and_recognise``, the plan made while the
+    segments it finds are recognised)."""
     audio = sum(s.duration_s for s in plan.segments)
     speed = audio / (workers * ideal)
     procs, prefix, prefetch = start_workers(node.url, base, workers, processes, speed)
@@ -205,7 +212,11 @@ async def one_run(
 
         ctx.report = noting  # type: ignore[method-assign]
         started, cpu = time.perf_counter(), time.process_time()
-        if baseline:  # as before: the detection awaited first, the calls in plan order
+        if path == "fresh":  # the runner's path for a new job: the file is planned too
+            info = await asyncio.to_thread(probe, plan.path, max_size=1 << 40)
+            plan, _, results = await plan_and_recognise(ctx, info, 0)
+            ideal = sum(s.duration_s for s in plan.segments) / (workers * speed)
+        elif path == "before":  # as before: the detection awaited first, the calls in plan order
             with mock.patch.object(recognise_module, "last_wave_longest_first",
                                    lambda segments, _capacity: list(segments)):  # fmt: skip
                 language = await detect_language(ctx, plan)
@@ -224,7 +235,7 @@ async def one_run(
     if len(results) != len(plan.segments):
         raise RuntimeError(f"{len(results)} results for {len(plan.segments)} segments")
     return Row(
-        workers=workers, path="before" if baseline else "app", layout=f"{len(procs)}×{prefetch}",
+        workers=workers, path=path, layout=f"{len(procs)}×{prefetch}",
         speed=speed, ideal_s=ideal,
         wall_s=wall, detect_s=detected, calls=ctx.calls_sent,
         cpu_per_call_ms=1000 * cpu / max(ctx.calls_sent, 1), cpu_s=cpu,
@@ -233,7 +244,7 @@ async def one_run(
 
 
 async def run(
-    counts: list[int], processes: int, ideal: float, seconds: float, compare: bool
+    counts: list[int], processes: int, ideal: float, seconds: float, paths: list[str]
 ) -> list[Row]:
     base = Path(tempfile.mkdtemp(prefix="vt-fanout-", dir=SHM if SHM.is_dir() else None))
     node = BrokerNode(base / "broker", port=free_port())
@@ -251,10 +262,9 @@ async def run(
               )  # fmt: skip
         print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         rows = []
-        runs = [(n, old) for n in counts for old in ([True, False] if compare else [False])]
-        for n, old in runs:
+        for n, way in [(n, way) for n in counts for way in paths]:
             row = await one_run(
-                node, base, plan, workers=n, processes=processes, ideal=ideal, baseline=old
+                node, base, plan, workers=n, processes=processes, ideal=ideal, path=way
             )
             rows.append(row)
             print(f"| {row.workers} | {row.path} | {row.layout} | {row.speed:.2f}× "
@@ -279,12 +289,20 @@ def main() -> None:
         "--compare", action="store_true",
         help="each count the way before (detection first, calls in plan order), then the app's",
     )  # fmt: skip
+    ap.add_argument(
+        "--fresh", action="store_true",
+        help="each count also as a new job: the file planned while its segments are recognised",
+    )  # fmt: skip
     args = ap.parse_args()
     counts = [1, 16] if args.quick else args.workers
-    rows = asyncio.run(run(counts, args.processes, args.ideal, args.seconds, args.compare))
+    paths = ["before"] * args.compare + ["app"] + ["fresh"] * args.fresh
+    rows = asyncio.run(run(counts, args.processes, args.ideal, args.seconds, paths))
     for n in counts:
         before = [r.efficiency for r in rows if r.workers == n and r.path == "before"]
         app = [r.efficiency for r in rows if r.workers == n and r.path == "app"]
+        fresh = [r.efficiency for r in rows if r.workers == n and r.path == "fresh"]
+        if fresh:
+            print(f"{n} workers: efficiency as a new job {fresh[0]:.3f}, planned {app[0]:.3f}")
         if before:
             print(f"{n} workers: efficiency before {before[0]:.3f}, app {app[0]:.3f} "
                   f"({app[0] / before[0]:.3f}×)")  # fmt: skip
