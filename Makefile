@@ -19,7 +19,9 @@ PYTEST_ARGS ?=
 .PHONY: run test sysdeps venv lint typecheck contracts unit gui screenshots bench clean dist dist-smoke deb tarball deb-smoke appimage translations
 
 sysdeps:
-	@missing=""; for p in $(SYS_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(SYS_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing system packages:$$missing"; \
@@ -53,10 +55,10 @@ contracts: venv
 	$(VENV)/bin/lint-imports
 
 unit: sysdeps venv
-	$(VENV)/bin/pytest tests --ignore=tests/gui -q -rs $(PYTEST_ARGS)
+	$(VENV)/bin/pytest tests --ignore=tests/gui -q -rfEs $(PYTEST_ARGS)
 
 gui: sysdeps venv
-	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest tests/gui -q -rs $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest tests/gui -q -rfEs $(PYTEST_ARGS)
 
 test: sysdeps venv lint typecheck contracts unit gui
 
