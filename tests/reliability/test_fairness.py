@@ -115,29 +115,33 @@ async def test_two_clients_sharing_two_workers_both_advance_and_neither_starves(
     call_s = statistics.median(served)
     both_from = max(a.arrivals[0], b.arrivals[0])
     both_until = min(a.wall_s, b.wall_s)
-    waits = [p.longest_wait(both_from, both_until) for p in runs]
+    # Each job's first results: its language, then its first wave (one call per worker). Two
+    # clients that start within one presence interval both send that wave before either
+    # sees the other, so one wave may wait behind the other's: the start race. From then on
+    # each keeps only its share in flight.
+    settled = max(a.arrivals[WORKERS], b.arrivals[WORKERS])
+    waits = [p.longest_wait(settled, both_until) for p in runs]
+    race = [p.longest_wait(both_from, settled) for p in runs]
     first_gap = abs(a.arrivals[0] - b.arrivals[0])
-    # how far apart the two jobs' k-th results came: one job ahead of the other by that much
+    # how far apart the two jobs' k-th results came (the start race's offset stays)
     lag = max(abs(x - y) for x, y in zip(a.arrivals, b.arrivals, strict=False))
     print(
         f"reliability: two clients on {WORKERS} workers, {TALK_S:.0f} s talk each: "
         f"results a={len(a.arrivals)} b={len(b.arrivals)}; walls a={a.wall_s:.1f}s "
         f"b={b.wall_s:.1f}s; first results {a.arrivals[0]:.1f}s / {b.arrivals[0]:.1f}s; "
-        f"longest wait for a result while both ran a={waits[0]:.1f}s b={waits[1]:.1f}s; "
+        f"first waves answered by {settled:.1f}s, longest wait then a={race[0]:.1f}s "
+        f"b={race[1]:.1f}s; longest wait for a result while both ran after that "
+        f"a={waits[0]:.1f}s b={waits[1]:.1f}s; "
         f"asr call median {call_s:.2f}s max {max(served):.2f}s over {len(served)} calls; "
         f"longest wait in calls a={waits[0] / call_s:.1f} b={waits[1] / call_s:.1f}; "
         f"k-th results at most {lag:.2f}s apart ({lag / call_s:.2f} calls)"
     )
-    # Both advance, each within one call's time of the other's: the k-th results of the two
-    # jobs come less than 1.5 median calls apart (2026-12-04, five runs, two with a core kept
-    # busy: 0.48-0.95 calls). Blocks of 4 queued calls, as before each client kept only its
-    # share in flight, put them 2 calls apart.
+    # Both advance, each within one call's time: once the first waves are answered, neither
+    # waits longer than the longest call served plus the round trip outside the worker
+    # (blocks of 4 queued calls, before the fair share, made it 2-3 median calls).
     assert first_gap <= 2 * call_s, (first_gap, call_s)
-    assert lag < 1.5 * call_s, (lag, call_s, a.arrivals, b.arrivals)
-    # Neither waits long for its next result: at most the longest call served twice plus the
-    # round trip outside the workers (2026-12-04: 1.5 s with calls of 0.73-0.95 s in CI,
-    # whose two clients share one process here; a client starved of calls would wait the
-    # other's whole job).
-    assert max(waits) <= 2 * max(served) + ROUND_TRIP_S, (waits, max(served))
+    assert max(waits) <= max(served) + ROUND_TRIP_S, (waits, max(served), a.arrivals, b.arrivals)
+    # The start race costs at most one wave: the other's first wave, then one's own call.
+    assert max(race) <= 2 * max(served) + ROUND_TRIP_S, (race, max(served))
     # neither starves: each takes about as long as both jobs together, not half of it
     assert min(a.wall_s, b.wall_s) >= 0.8 * max(a.wall_s, b.wall_s)
