@@ -68,7 +68,11 @@ from vt_desktop.core.media import Segment, SegmentPlan, probe  # noqa: E402
 from vt_desktop.core.media.plan import plan_segments  # noqa: E402
 from vt_desktop.core.pipeline import recognise as recognise_module  # noqa: E402
 from vt_desktop.core.pipeline.context import JobContext  # noqa: E402
-from vt_desktop.core.pipeline.recognise import detect_language, recognise, words_of  # noqa: E402
+from vt_desktop.core.pipeline.recognise import (  # noqa: E402
+    SegmentRecogniser,
+    recognise,
+    words_of,
+)
 from vt_desktop.core.pipeline.streaming import plan_and_recognise  # noqa: E402
 from vt_desktop.core.supervisor.broker import BrokerNode, free_port  # noqa: E402
 from worker.transport.client import RpcClient  # noqa: E402
@@ -219,7 +223,8 @@ async def one_run(
         elif path == "before":  # as before: the detection awaited first, the calls in plan order
             with mock.patch.object(recognise_module, "last_wave_longest_first",
                                    lambda segments, _capacity: list(segments)):  # fmt: skip
-                language = await detect_language(ctx, plan)
+                rec = SegmentRecogniser(ctx, plan.path, plan.stream_index)
+                language = await rec.language(plan.segments[0])  # its own read and encode
                 _, results = await recognise(ctx, plan, language)
         else:  # the app's path (the runner's)
             _, results = await recognise(ctx, plan, None)

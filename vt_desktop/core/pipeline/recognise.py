@@ -277,11 +277,6 @@ class EncodedAhead:
                 fut.exception()
 
 
-async def detect_language(ctx: JobContext, plan: SegmentPlan) -> str:
-    """The spoken language of a planned file (see ``SegmentRecogniser.language``)."""
-    return await SegmentRecogniser(ctx, plan.path, plan.stream_index).language(plan.segments[0])
-
-
 def last_wave_longest_first(segments: Sequence[Segment], capacity: int) -> list[Segment]:
     """The order the segments' calls leave in: the plan's, but the last ``capacity`` (the
     last wave, one call for each worker) longest first.
