@@ -97,9 +97,10 @@ class Worker:
         self.dispatcher = Dispatcher([])
         self.consumer: CallConsumer | None = None
         self.events: EventPublisher | None = None
-        self.clients = ClientsSeen()
         self.state = "starting"
         self._stop = asyncio.Event()
+        self._news = asyncio.Event()  # a new client came: publish presence now
+        self.clients = ClientsSeen(on_new=self._news.set)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._log_handler = EventLogHandler(self)
 
@@ -310,8 +311,20 @@ class Worker:
             if self._parent_gone():
                 log.warning("parent process %s is gone; worker stopping", self.settings.parent_pid)
                 break
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.settings.heartbeat_interval)
+            await self._next_beat()
+
+    async def _next_beat(self) -> None:
+        """Wait for the next heartbeat's time, a stop, or a new client (then at once)."""
+        waits = [asyncio.ensure_future(e.wait()) for e in (self._stop, self._news)]
+        try:
+            await asyncio.wait(
+                waits, timeout=self.settings.heartbeat_interval,
+                return_when=asyncio.FIRST_COMPLETED,
+            )  # fmt: skip
+        finally:
+            for w in waits:
+                w.cancel()
+        self._news.clear()
 
     def _parent_gone(self) -> bool:
         parent = self.settings.parent_pid

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 #: A client stays listed this long after its last call here ended: longer than the gap
 #: between one client's calls (its next call waits in the queue behind the others').
@@ -29,8 +29,14 @@ def client_digest(client_id: str) -> str:
 class ClientsSeen:
     """The clients whose calls a worker holds now or ended within ``RECENT_S``."""
 
-    def __init__(self, recent_s: float = RECENT_S) -> None:
+    def __init__(
+        self, recent_s: float = RECENT_S, on_new: Callable[[], None] | None = None
+    ) -> None:
+        """``on_new`` is called when a client not listed now sends its first call: the
+        worker publishes its presence at once rather than at its next heartbeat, so the
+        clients already here learn of the newcomer within a round trip."""
         self.recent_s = recent_s
+        self.on_new = on_new
         self._running: dict[str, int] = {}
         self._ended: dict[str, float] = {}
 
@@ -41,6 +47,8 @@ class ClientsSeen:
             yield
             return
         digest = client_digest(client_id)
+        if self.on_new is not None and digest not in self.now():
+            self.on_new()
         self._running[digest] = self._running.get(digest, 0) + 1
         try:
             yield

@@ -107,6 +107,9 @@ class EventStream:
         self.client_id = _safe_key(client_id)
         self.digest = client_digest(client_id)
         self.workers: dict[str, WorkerSeen] = {}
+        # per service: when presence first listed this client among a worker's clients
+        self._listed_at: dict[str, float] = {}
+        self._heard = asyncio.Event()
         self.on_presence: list[PresenceCallback] = []
         self.on_log: list[LogCallback] = []
         self.on_progress: list[ProgressCallback] = []
@@ -136,6 +139,48 @@ class EventStream:
         seen = {d for c in self.online(service) for d in c.clients}
         return len(seen - {self.digest})
 
+    def listed(self, service: str) -> bool:
+        """True while an online worker of ``service`` lists this client among its clients."""
+        return service in self._listed_at
+
+    def known_alone(self, service: str) -> bool:
+        """True when this client knows it is the only one using the workers of ``service``.
+
+        That takes more than seeing no other client: two clients that start at the same
+        moment each see none until a worker has served them. So it also takes being listed
+        itself, and then a presence from every online worker of the service heard after
+        that: by then any client that started with it has had its calls served and listed
+        (their first calls are queued ahead of anything this client sends after).
+        """
+        since = self._listed_at.get(service)
+        if since is None or self.other_clients(service):
+            return False
+        return all(
+            w.last_seen > since
+            for w in self.workers.values()
+            if w.online and service in w.caps.services
+        )
+
+    def heard(self) -> asyncio.Event:
+        """An event set when the next presence heartbeat is heard (a fresh one after it):
+        what a client may keep in flight can change with each."""
+        return self._heard
+
+    def note_presence(self, caps: Capabilities) -> WorkerSeen:
+        """Take in one worker's presence heartbeat."""
+        self._heard.set()
+        self._heard = asyncio.Event()
+        seen = WorkerSeen(caps)
+        self.workers[caps.worker_id] = seen
+        online = [w.caps for w in self.workers.values() if w.online]
+        for service in {s for c in online for s in c.services}:
+            listed = any(self.digest in c.clients for c in online if service in c.services)
+            if not listed:
+                self._listed_at.pop(service, None)
+            else:
+                self._listed_at.setdefault(service, seen.last_seen)
+        return seen
+
     async def wait_for_workers(
         self, count: int, service: str = "system", timeout: float = 30.0
     ) -> None:
@@ -160,9 +205,7 @@ class EventStream:
         key = message.routing_key or ""
         try:
             if key.endswith(".presence"):
-                caps = Capabilities.model_validate(body)
-                seen = WorkerSeen(caps)
-                self.workers[caps.worker_id] = seen
+                seen = self.note_presence(Capabilities.model_validate(body))
                 for cb in self.on_presence:
                     cb(seen)
             elif ".log." in key:

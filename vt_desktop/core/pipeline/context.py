@@ -82,15 +82,28 @@ class JobContext:
     def in_flight(self, service: str, ahead: int = 1) -> int:
         """Calls of ``service`` this job keeps in flight.
 
-        Alone on the workers: ``ahead`` × their capacity, so each worker has its next call
-        waiting when it answers. Sharing them with other clients (their presence says whom
-        they serve): only this client's share of the capacity, rounded up. RabbitMQ hands a
-        queue's calls out in publishing order; with calls queued ahead, each client's would
-        sit in blocks and the others wait a block's time between results. With only its
-        share in flight, no call of anyone's waits in the queue and results alternate.
+        Known to be alone on the workers (``EventStream.known_alone``): ``ahead`` × their
+        capacity, so each worker has its next call waiting when it answers. Sharing them
+        with other clients (their presence says whom they serve): only this client's share
+        of the capacity, rounded up. RabbitMQ hands a queue's calls out in publishing order;
+        with calls queued ahead, each client's would sit in blocks and the others wait a
+        block's time between results. With only its share in flight, no call of anyone's
+        waits in the queue and results alternate.
+
+        Until it knows which, at a job's start: half the capacity while no worker lists
+        this client (another may be starting at the same moment, and neither sees the
+        other before a worker serves them), then the capacity. So two clients that start
+        together both have calls running at once, and one that starts a little later waits
+        behind at most one call per worker, not two (the start race). A worker publishes
+        its presence the moment a new client's call reaches it, so this costs a lone
+        client only a round trip.
         """
         capacity, others = self.capacity(service), self.events.other_clients(service)
-        return ahead * capacity if others == 0 else max(1, -(-capacity // (others + 1)))
+        if others:
+            return max(1, -(-capacity // (others + 1)))
+        if self.events.known_alone(service):
+            return ahead * capacity
+        return capacity if self.events.listed(service) else -(-capacity // 2)
 
     async def call(self, method: Method[Any, R], params: BaseModel, kind: str, key: str | int) -> R:
         """One call of this job, stored the moment it returns; skipped if already stored.
@@ -139,22 +152,43 @@ async def bounded_gather(
     items: list[Any],
     run: Callable[[Any], Coroutine[Any, Any, None]],
     capacity: Callable[[], int],
+    wake: Callable[[], asyncio.Event] | None = None,
 ) -> None:
-    """Run ``run(item)`` for every item, keeping at most ``capacity()`` in flight (re-read as
-    workers come and go). The first failure cancels the rest and is raised."""
+    """Run ``run(item)`` for every item, keeping at most ``capacity()`` in flight, re-read
+    whenever one ends, ``wake()`` is set (a presence heartbeat: workers came or went, other
+    clients came or left) or a second passes. The first failure cancels the rest and is
+    raised."""
     queue = list(reversed(items))
     running: set[asyncio.Task[None]] = set()
     try:
         while queue or running:
             while queue and len(running) < capacity():
                 running.add(asyncio.create_task(run(queue.pop())))
-            done, running = await asyncio.wait(
-                running, return_when=asyncio.FIRST_COMPLETED, timeout=1.0
-            )
-            for task in done:
+            for task in await wait_for_room(running, wake, timeout=1.0):
                 task.result()
+            running = {t for t in running if not t.done()}
     finally:
         for task in running:
             task.cancel()
         if running:
             await asyncio.gather(*running, return_exceptions=True)
+
+
+async def wait_for_room(
+    running: set[asyncio.Task[None]],
+    wake: Callable[[], asyncio.Event] | None,
+    timeout: float | None = None,
+) -> set[asyncio.Task[None]]:
+    """Wait until one of ``running`` ends, ``wake()`` is set or ``timeout`` passes; the
+    tasks that ended."""
+    woken = asyncio.ensure_future(wake().wait()) if wake is not None else None
+    try:
+        waits: set[asyncio.Future[Any]] = {*running, *([woken] if woken else [])}
+        if waits:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED, timeout=timeout)
+        elif timeout is not None:
+            await asyncio.sleep(timeout)
+    finally:
+        if woken is not None:
+            woken.cancel()
+    return {t for t in running if t.done()}

@@ -93,7 +93,9 @@ class _Speaker:
         )
 
     async def run(self) -> Timeline:
-        await bounded_gather(self.lines, self.one, lambda: self.ctx.in_flight("tts"))
+        await bounded_gather(
+            self.lines, self.one, lambda: self.ctx.in_flight("tts"), self.ctx.events.heard
+        )
         return Timeline(self.clips)
 
     def warn(self) -> None:

@@ -325,7 +325,7 @@ async def recognise(
         async def one(seg: Segment) -> None:
             results[seg.index] = await rec.segment(seg, spoken, total, await ahead.take(seg))
 
-        await bounded_gather(order, one, lambda: ctx.in_flight("asr", AHEAD))
+        await bounded_gather(order, one, lambda: ctx.in_flight("asr", AHEAD), ctx.events.heard)
     finally:
         await ahead.close()
     settle_gaps(ctx, plan.segments, rec.gaps, task)

@@ -22,7 +22,7 @@ from vt_desktop.core.jobs.store import JobStore
 from vt_desktop.core.media import MediaInfo, Segment, SegmentPlan, pick_audio_stream, probe
 from vt_desktop.core.media.envelope import envelope_path
 from vt_desktop.core.media.plan import SegmentStream
-from vt_desktop.core.pipeline.context import JobContext
+from vt_desktop.core.pipeline.context import JobContext, wait_for_room
 from vt_desktop.core.pipeline.recognise import AHEAD, SegmentRecogniser, call_audio, settle_gaps
 from worker.protocol.asr import TranscribeResult
 from worker.transport.client import RpcClient
@@ -116,9 +116,10 @@ class _Streaming:
 
     async def _make_room(self) -> None:
         while len(self.running) >= self.ctx.in_flight("asr", AHEAD):
-            done, self.running = await asyncio.wait(
-                self.running, return_when=asyncio.FIRST_COMPLETED
-            )
+            # re-read at each heartbeat too: a new job's first calls are half the capacity
+            # until a worker lists this client, which it says at once (JobContext.in_flight)
+            done = await wait_for_room(self.running, self.ctx.events.heard)
+            self.running -= done
             for task in done:
                 task.result()
 

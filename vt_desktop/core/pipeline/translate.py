@@ -198,7 +198,10 @@ async def translate(
                 into.texts[i] = None
             starts = list(range(0, len(indexes), BATCH))
             await bounded_gather(
-                starts, partial(into.batch, src, indexes), lambda: ctx.in_flight("mt")
+                starts,
+                partial(into.batch, src, indexes),
+                lambda: ctx.in_flight("mt"),
+                ctx.events.heard,
             )
         out[lang] = into.sentences()
     ctx.report(STAGE, 1.0)
