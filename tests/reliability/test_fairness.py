@@ -66,9 +66,13 @@ def app_settings(url: str, prefix: str, home: Path) -> AppSettings:
     )  # fmt: skip
 
 
-async def follow(rt: AppRuntime, job: str, progress: Progress, started: float) -> None:
-    """Note the time of each result stored for ``job`` until it ends."""
+async def follow(
+    rt: AppRuntime, job: str, progress: Progress, started: float, delay_s: float = 0.0
+) -> None:
+    """Start ``job`` ``delay_s`` after ``started`` and note the time of each result stored
+    for it until it ends."""
     assert rt.runner is not None
+    await asyncio.sleep(delay_s)
     running = asyncio.create_task(rt.runner.run(job))
     seen = 0
     while True:
@@ -84,9 +88,11 @@ async def follow(rt: AppRuntime, job: str, progress: Progress, started: float) -
     assert rt.store.get(job).state.value == "done", outcome
 
 
-async def test_two_clients_sharing_two_workers_both_advance_and_neither_starves(
-    broker: TestBroker, talk: Path, tmp_path: Path
-) -> None:
+async def share_workers(
+    broker: TestBroker, talk: Path, tmp_path: Path, b_after_s: float
+) -> tuple[Progress, Progress, list[float]]:
+    """Two app installs each run a job on the same workers, b's starting ``b_after_s``
+    after a's: when each result came, and how long each call took in the workers."""
     with worker_procs(broker.url, tmp_path / "workers") as pool:
         for _ in range(WORKERS):
             pool.start(VT_WORKER_SERVICES="system,asr")
@@ -111,13 +117,22 @@ async def test_two_clients_sharing_two_workers_both_advance_and_neither_starves(
             jobs = [rt.store.create_job(spec) for rt, spec in zip(apps, specs, strict=True)]
             runs = [Progress(), Progress()]
             started = time.monotonic()
-            both = zip(apps, jobs, runs, strict=True)
-            await asyncio.wait_for(asyncio.gather(*(follow(*one, started) for one in both)), 600)
+            both = zip(apps, jobs, runs, (0.0, b_after_s), strict=True)
+            await asyncio.wait_for(
+                asyncio.gather(*(follow(rt, j, p, started, d) for rt, j, p, d in both)), 600
+            )
         finally:
             for rt in apps:
                 await rt.stop()
         served = [float(s) for wid in pool.procs for s in SERVED.findall(pool.log_text(wid))]
-    a, b = runs
+    return runs[0], runs[1], served
+
+
+async def test_two_clients_sharing_two_workers_both_advance_and_neither_starves(
+    broker: TestBroker, talk: Path, tmp_path: Path
+) -> None:
+    a, b, served = await share_workers(broker, talk, tmp_path, 0.0)
+    runs = [a, b]
     call_s, longest_call = statistics.median(served), max(served)
     one_call = longest_call + ROUND_TRIP_S
     both_from = max(a.arrivals[0], b.arrivals[0])
@@ -147,3 +162,33 @@ async def test_two_clients_sharing_two_workers_both_advance_and_neither_starves(
     assert lag <= one_call, (lag, longest_call, a.arrivals, b.arrivals)
     # neither starves: each takes about as long as both jobs together, not half of it
     assert min(a.wall_s, b.wall_s) >= 0.8 * max(a.wall_s, b.wall_s)
+
+
+async def test_a_client_that_joins_a_running_job_waits_at_most_a_queue_and_then_its_share(
+    broker: TestBroker, talk: Path, tmp_path: Path
+) -> None:
+    """a runs alone first and knows it (a presence from every worker since they listed it),
+    so it keeps a next call waiting in the queue for each worker. b's first calls queue
+    behind those: b waits them out once, and from then on both get their share."""
+    joins_s = 6.0
+    a, b, served = await share_workers(broker, talk, tmp_path, joins_s)
+    call_s, longest_call = statistics.median(served), max(served)
+    one_call = longest_call + ROUND_TRIP_S
+    first_wait = b.arrivals[0] - joins_s
+    a_before = sum(t < joins_s for t in a.arrivals)
+    settled = b.arrivals[1]  # b's second result: a's queued calls are answered by then
+    both_until = min(a.wall_s, b.wall_s)
+    waits = [p.longest_wait(settled, both_until) for p in (a, b)]
+    print(
+        f"reliability: b joins a's job on {WORKERS} workers {joins_s:.0f} s after it started "
+        f"(a had {a_before} results by then): b's first result {first_wait:.1f}s after it "
+        f"started ({first_wait / call_s:.1f} median calls), its second at "
+        f"{b.arrivals[1] - joins_s:.1f}s; from then on the longest wait for a result while "
+        f"both ran a={waits[0]:.1f}s b={waits[1]:.1f}s; walls a={a.wall_s:.1f}s "
+        f"b={b.wall_s - joins_s:.1f}s from its start; asr call median {call_s:.2f}s max "
+        f"{longest_call:.2f}s"
+    )
+    assert len(a.arrivals) == len(b.arrivals), (len(a.arrivals), len(b.arrivals))
+    # b's first call waits behind at most one queued call per worker, then runs
+    assert first_wait <= 3 * longest_call + ROUND_TRIP_S, (first_wait, longest_call)
+    assert max(waits) <= one_call, (waits, longest_call, a.arrivals, b.arrivals)
