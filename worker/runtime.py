@@ -177,6 +177,11 @@ class Worker:
             return await self.dispatcher.handle(body, CallMeta(**meta))
 
     def _on_control(self, body: dict[str, Any]) -> None:
+        if body.get("action") == "leave":
+            client = body.get("client")
+            if isinstance(client, str) and self.clients.forget(client):
+                self._news.set()  # the others learn at once that their share grew
+            return
         if body.get("action") == "cancel":
             job_id, call_id = body.get("job_id"), body.get("call_id")
             stopped = self.dispatcher.cancel(

@@ -155,3 +155,16 @@ async def test_room_that_grows_is_taken_at_the_next_heartbeat() -> None:
     assert started == [0, 1, 2]
     release.set()
     await asyncio.wait_for(gather, 5)
+
+
+def test_a_client_that_leaves_is_listed_no_longer_unless_a_call_of_its_still_runs() -> None:
+    seen = ClientsSeen()
+    with seen.serving("alice"):
+        pass
+    with seen.serving("bob"):
+        assert not seen.forget(client_digest("bob"))  # its call still runs here
+        assert seen.forget(client_digest("alice"))
+        assert seen.now() == [client_digest("bob")]
+    assert not seen.forget(client_digest("carol"))  # never served here
+    assert seen.forget(client_digest("bob"))
+    assert seen.now() == []

@@ -38,6 +38,7 @@ from worker.protocol.errors import (
 from worker.protocol.jsonrpc import encode_request, new_call_id
 from worker.protocol.methods import Method
 from worker.transport.acks import BatchedAcker
+from worker.transport.clients_seen import client_digest
 from worker.transport.private_queue import not_restored
 from worker.transport.replies import OrphanHandler, PendingCalls
 from worker.transport.topology import (
@@ -51,6 +52,7 @@ from worker.transport.topology import (
 log = logging.getLogger(__name__)
 R = TypeVar("R", bound=BaseModel)
 LIVE_CHECK_TTL = 2.0
+LEAVE_TIMEOUT_S = 2.0
 
 
 class Backlog(NamedTuple):
@@ -366,6 +368,27 @@ class RpcClient:
             aio_pika.Message(body=body, content_type="application/json", type="notification"),
             routing_key="",
         )
+
+    async def leave(self) -> None:
+        """Tell every worker that this client has no calls left for now, so they stop
+        counting it against the others' share at once, not ``RECENT_S`` after its last call
+        (``worker/transport/clients_seen.py``). Best effort: a failure is logged and
+        swallowed, and the workers then forget the client on their own."""
+        body = json.dumps({"action": "leave", "client": client_digest(self.client_id)}).encode()
+        try:
+            if self._exchanges is None:
+                raise BrokerError("RpcClient.start() was not called")
+            await asyncio.wait_for(
+                self._exchanges.control.publish(
+                    aio_pika.Message(
+                        body=body, content_type="application/json", type="notification"
+                    ),
+                    routing_key="",
+                ),
+                LEAVE_TIMEOUT_S,
+            )
+        except Exception as exc:
+            log.info("workers not told that this client left: %s", exc)
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         self._acker.begin(message)

@@ -17,7 +17,8 @@ import time
 from collections.abc import Callable, Iterator
 
 #: A client stays listed this long after its last call here ended: longer than the gap
-#: between one client's calls (its next call waits in the queue behind the others').
+#: between one client's calls (its next call waits in the queue behind the others'). A client
+#: whose jobs have ended says so (``RpcClient.leave``) and is taken off the list at once.
 RECENT_S = 6.0
 
 
@@ -59,6 +60,13 @@ class ClientsSeen:
             else:
                 del self._running[digest]
             self._ended[digest] = time.monotonic()
+
+    def forget(self, digest: str) -> bool:
+        """The client said it has no calls left: list it no longer, unless a call of its
+        still runs here. True when that took it off the list."""
+        if digest in self._running:
+            return False
+        return self._ended.pop(digest, None) is not None
 
     def now(self) -> list[str]:
         """Digests of the clients served now or lately, sorted."""

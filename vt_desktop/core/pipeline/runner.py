@@ -98,6 +98,7 @@ class PipelineRunner:
         self.contexts: dict[str, JobContext] = {}
         #: Jobs whose cancellation means "the app is closing", not "the user cancelled".
         self.interrupted: set[str] = set()
+        self._leaving: set[asyncio.Future[None]] = set()
 
     async def run(self, job_id: str) -> JobOutcome:
         """Run (or resume) one job to its end, sending only calls whose results are missing.
@@ -137,6 +138,8 @@ class PipelineRunner:
             raise JobFailed(message) from exc
         finally:
             self.contexts.pop(job_id, None)
+            if not self.contexts:  # no job of this client calls the workers now
+                self._leave_soon()
         self.store.update(
             job_id, state=JobState.DONE, progress=1.0, outputs=[str(p) for p in outputs]
         )
@@ -146,6 +149,13 @@ class PipelineRunner:
             "job %s done: %d call(s) sent, %d result(s) reused", job_id, ctx.calls_sent, reused
         )
         return JobOutcome(outputs, ctx.calls_sent, reused, list(ctx.warnings))
+
+    def _leave_soon(self) -> None:
+        """Tell the workers this client has no calls left (``RpcClient.leave``), without
+        holding up the job's end: the other clients sharing them take its share."""
+        task = asyncio.ensure_future(self.rpc.leave())
+        self._leaving.add(task)
+        task.add_done_callback(self._leaving.discard)
 
     async def _stages(self, ctx: JobContext) -> list[Path]:
         if translates_speech(ctx.spec.engine) and (
