@@ -206,3 +206,52 @@ async def test_a_client_that_joins_a_running_job_waits_at_most_a_queue_and_then_
     # b's first call waits behind at most one queued call per worker, then runs
     assert first_wait <= 3 * longest_call + ROUND_TRIP_S, (first_wait, longest_call)
     assert max(waits) <= one_call, (waits, longest_call, a.arrivals, b.arrivals)
+
+
+async def test_an_app_that_stops_after_its_job_is_dropped_from_the_workers_lists_at_once(
+    broker: TestBroker, tmp_path: Path
+) -> None:
+    """``vt translate`` ends its run and stops: its app says it has left before its link
+    closes, so the others sharing the workers get their share back within a heartbeat, not
+    ``RECENT_S`` (6 s) after its last call."""
+    clip = make_talk_video(tmp_path / "clip.mp4", seconds=60.0)
+    with worker_procs(broker.url, tmp_path / "workers") as pool:
+        for _ in range(WORKERS):
+            pool.start(VT_WORKER_SERVICES="system,asr")
+        app, other = (AppRuntime(app_settings(broker.url, pool.prefix, tmp_path / n)) for n in "ab")
+        await other.start()
+        try:
+            await app.start()
+            assert app.runner is not None and other.events is not None
+            await other.events.wait_for_workers(WORKERS, "asr", timeout=120)
+            spec = JobSpec(input=clip, targets=["en"], out_dir=tmp_path / "out",
+                           model="tiny.en", formats=["srt"])  # fmt: skip
+            assert app.events is not None
+            gone, events = app.events.digest, other.events
+
+            def listed() -> bool:
+                return any(gone in c.clients for c in events.online("asr"))
+
+            seen_listed = False
+
+            async def watch() -> None:
+                nonlocal seen_listed
+                while not seen_listed:
+                    seen_listed = listed()
+                    await asyncio.sleep(0.05)
+
+            watching = asyncio.create_task(watch())
+            await asyncio.wait_for(app.runner.run(app.store.create_job(spec)), 300)
+            await app.stop()  # at once, as the CLI does
+            stopped = time.monotonic()
+            watching.cancel()
+            assert seen_listed  # the other app saw it while its job ran
+            while listed():
+                assert time.monotonic() - stopped < 5.0, "still listed"
+                await asyncio.sleep(0.05)
+            dropped_s = time.monotonic() - stopped
+        finally:
+            await other.stop()
+    print(f"reliability: an app that stopped after its job was off the workers' lists "
+          f"{dropped_s:.2f} s later (RECENT_S 6 s without its leave)")  # fmt: skip
+    assert dropped_s < 2.0

@@ -339,6 +339,8 @@ class AppRuntime:
         if self._ticker is not None:
             self._ticker.cancel()
         await self.queue.stop()
+        if self.runner is not None:
+            await self.runner.settle()
         if self.pool is not None:
             await self.pool.stop()
         if self.rpc is not None:

@@ -157,6 +157,12 @@ class PipelineRunner:
         self._leaving.add(task)
         task.add_done_callback(self._leaving.discard)
 
+    async def settle(self) -> None:
+        """Let the ``leave`` messages sent as jobs ended go out before the link closes
+        (each is bounded by its own timeout)."""
+        if self._leaving:
+            await asyncio.gather(*self._leaving, return_exceptions=True)
+
     async def _stages(self, ctx: JobContext) -> list[Path]:
         if translates_speech(ctx.spec.engine) and (
             others := [t for t in ctx.spec.targets if primary(t) != "en"]
