@@ -361,34 +361,32 @@ class RpcClient:
 
     async def cancel(self, *, job_id: str | None = None, call_id: str | None = None) -> None:
         """Ask every worker to drop queued calls of the job and stop a running one."""
-        body = json.dumps({"action": "cancel", "job_id": job_id, "call_id": call_id}).encode()
-        if self._exchanges is None:
-            raise BrokerError("RpcClient.start() was not called")
-        await self._exchanges.control.publish(
-            aio_pika.Message(body=body, content_type="application/json", type="notification"),
-            routing_key="",
-        )
+        await self._control({"action": "cancel", "job_id": job_id, "call_id": call_id})
 
     async def leave(self) -> None:
         """Tell every worker that this client has no calls left for now, so they stop
         counting it against the others' share at once, not ``RECENT_S`` after its last call
         (``worker/transport/clients_seen.py``). Best effort: a failure is logged and
         swallowed, and the workers then forget the client on their own."""
-        body = json.dumps({"action": "leave", "client": client_digest(self.client_id)}).encode()
         try:
-            if self._exchanges is None:
-                raise BrokerError("RpcClient.start() was not called")
             await asyncio.wait_for(
-                self._exchanges.control.publish(
-                    aio_pika.Message(
-                        body=body, content_type="application/json", type="notification"
-                    ),
-                    routing_key="",
-                ),
+                self._control({"action": "leave", "client": client_digest(self.client_id)}),
                 LEAVE_TIMEOUT_S,
             )
         except Exception as exc:
             log.info("workers not told that this client left: %s", exc)
+
+    async def _control(self, body: dict[str, Any]) -> None:
+        """Publish one message to every worker on the control exchange."""
+        if self._exchanges is None:
+            raise BrokerError("RpcClient.start() was not called")
+        await self._exchanges.control.publish(
+            aio_pika.Message(
+                body=json.dumps(body).encode(), content_type="application/json",
+                type="notification",
+            ),
+            routing_key="",
+        )  # fmt: skip
 
     async def _on_reply(self, message: AbstractIncomingMessage) -> None:
         self._acker.begin(message)
