@@ -164,9 +164,10 @@ async def bounded_gather(
         while queue or running:
             while queue and len(running) < capacity():
                 running.add(asyncio.create_task(run(queue.pop())))
-            for task in await wait_for_room(running, wake, timeout=1.0):
+            done = await wait_for_room(running, wake, timeout=1.0)
+            running -= done
+            for task in done:
                 task.result()
-            running = {t for t in running if not t.done()}
     finally:
         for task in running:
             task.cancel()
